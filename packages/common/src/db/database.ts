@@ -1,0 +1,99 @@
+/**
+ * PostgreSQL through one driver (node-postgres + Drizzle) in every mode. A service owns one
+ * database; it is created if missing and migrated at start, under an advisory lock so that
+ * replicas starting together do not race.
+ */
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import type { PgTransaction } from 'drizzle-orm/pg-core';
+import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+
+export type Database = NodePgDatabase;
+export type Transaction = PgTransaction<NodePgQueryResultHKT, Record<string, never>, ExtractTablesWithRelations<Record<string, never>>>;
+/** Either a database handle or an open transaction: repositories accept both. */
+export type Executor = Database | Transaction;
+
+// bigint (int8) columns are counts and sequence numbers here, well inside 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface ServiceDatabase {
+  pool: pg.Pool;
+  db: Database;
+  url: string;
+  /** True when a trivial query succeeds; backs `/readyz`. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function openDatabase(url: string, options: { max?: number } = {}): ServiceDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5_000 });
+  // An idle client that loses its server (restart, network cut) emits here; the pool replaces it.
+  pool.on('error', () => {});
+  return {
+    pool,
+    db: drizzle(pool),
+    url,
+    async ping() {
+      try {
+        await pool.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Creates the database named in `url` if it does not exist yet, connecting to `postgres` to do so. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!/^[a-zA-Z0-9_-]+$/.test(name)) throw new Error(`Unsupported database name: ${name}`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount === 0) {
+      await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04' && error.code !== '23505') throw error; // created meanwhile by a sibling
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** The reliability tables (outbox, inbox, dead letters) shipped with this package. */
+export const COMMON_MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/**
+ * Applies the common migrations, then the service's own, each set tracked in its own table.
+ * Serialised by an advisory lock so concurrent replicas apply each migration exactly once.
+ */
+export async function migrateDatabase(database: ServiceDatabase, serviceMigrations?: string): Promise<void> {
+  const client = await database.pool.connect();
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', ['ticketing:migrations']);
+    const db = drizzle(client);
+    await migrate(db, { migrationsFolder: COMMON_MIGRATIONS, migrationsTable: '__migrations_common' });
+    if (serviceMigrations) {
+      await migrate(db, { migrationsFolder: serviceMigrations, migrationsTable: '__migrations_service' });
+    }
+  } finally {
+    await client.query('select pg_advisory_unlock(hashtext($1))', ['ticketing:migrations']).catch(() => {});
+    client.release();
+  }
+}
+
+/** Replaces the database name in a server URL: one server, one database per service. */
+export function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}

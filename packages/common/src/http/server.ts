@@ -1,0 +1,120 @@
+/**
+ * The HTTP server every service (and the one-process marketplace) is built on: Fastify with TypeBox
+ * schemas, the shared error renderer, the session, one log line per request, OpenAPI docs, and the
+ * health routes. Services add their routes as plugins.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { HttpError, type ErrorItem } from '../errors.ts';
+import { sessionPlugin, type SessionOptions } from './session.ts';
+
+export type HttpApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpServerOptions extends SessionOptions {
+  logger: FastifyBaseLogger;
+  /** Readiness checks by name (database, bus...); `/readyz` is 200 only when all pass. */
+  readiness: Record<string, () => Promise<boolean>>;
+  /** Title of the OpenAPI document served at /api/docs. */
+  title: string;
+}
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(options: AjvOptions): Ajv {
+  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...options });
+  addFormats(ajv);
+  return ajv;
+}
+
+export async function buildHttpServer(options: HttpServerOptions): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    disableRequestLogging: true,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Bodies are validated strictly ("10" is not a price); query strings and params arrive as text
+  // and are coerced to the declared types.
+  const bodyAjv = makeAjv({ coerceTypes: false });
+  const paramsAjv = makeAjv({ coerceTypes: 'array' });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      return reply.status(400).send({ errors: error.validation.map((e) => validationItem(e as ErrorObject)) });
+    }
+    if (error instanceof HttpError) {
+      return reply.status(error.statusCode).send({ errors: error.items });
+    }
+    // Fastify's own client errors (malformed JSON, wrong content type, body too large) carry a 4xx.
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.status(error.statusCode).send({ errors: [{ message: error.message }] });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send({ errors: [{ message: 'Something went wrong' }] });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ errors: [{ message: 'Not found' }] }));
+
+  await app.register(sessionPlugin, { jwtKey: options.jwtKey, secureCookies: options.secureCookies });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: options.title, version: '0.1.0' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'session' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const checks = Object.fromEntries(
+      await Promise.all(
+        Object.entries(options.readiness).map(async ([name, check]) => [name, await check().catch(() => false)]),
+      ),
+    ) as Record<string, boolean>;
+    const ready = Object.values(checks).every(Boolean);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  return app;
+}
+
+/** Turns one ajv error into `{ message, field }`, naming the field the way a client sent it. */
+function validationItem(error: ErrorObject): ErrorItem {
+  if (error.keyword === 'required') {
+    const field = joinPath(error.instancePath, String(error.params.missingProperty));
+    return { message: `${field} is required`, field };
+  }
+  if (error.keyword === 'additionalProperties') {
+    const field = joinPath(error.instancePath, String(error.params.additionalProperty));
+    return { message: `${field} is not allowed`, field };
+  }
+  const field = joinPath(error.instancePath, '');
+  return field
+    ? { message: `${field} ${error.message ?? 'is invalid'}`, field }
+    : { message: `request ${error.message ?? 'is invalid'}` };
+}
+
+function joinPath(instancePath: string, property: string): string {
+  return [...instancePath.split('/').filter(Boolean), property].filter(Boolean).join('.');
+}

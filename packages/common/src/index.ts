@@ -1,0 +1,16 @@
+export * from './events/contract.ts';
+export * from './errors.ts';
+export * from './http/server.ts';
+export * from './http/session.ts';
+export * from './db/database.ts';
+export * from './db/embedded.ts';
+export * as reliabilityTables from './db/schema.ts';
+export * from './messaging/transport.ts';
+export * from './messaging/in-process.ts';
+export * from './messaging/jetstream.ts';
+export * from './messaging/consumer.ts';
+export * from './messaging/outbox.ts';
+export * from './messaging/listener.ts';
+export * from './config/config.ts';
+export * from './logger.ts';
+export * from './service.ts';

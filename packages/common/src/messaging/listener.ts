@@ -1,0 +1,152 @@
+/**
+ * Listeners: how a service declares "on event X, do Y" and gets, for free, validation of the
+ * payload, exactly-once effect (an inbox row written in the handler's transaction, so a
+ * redelivered event is acknowledged without effect), the retry/dead-letter policy, and the
+ * outbox for the events its handler publishes (same transaction).
+ *
+ * A handler signals an event that arrived too early (a version from the future) by throwing
+ * `RetryLater`; it is retried shortly after. An event about the past simply returns: ack.
+ */
+import type { Logger } from 'pino';
+import { sql } from 'drizzle-orm';
+import { parseEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
+import type { ServiceDatabase, Transaction } from '../db/database.ts';
+import { deadLetters, inbox } from '../db/schema.ts';
+import {
+  ack,
+  consume,
+  deadLetter,
+  retry,
+  type DeadLetter,
+  type DeadLetterStore,
+  type Outcome,
+  type RetryPolicy,
+} from './consumer.ts';
+import type { Subscription, Transport } from './transport.ts';
+
+export interface ListenerContext<T extends EventType> {
+  tx: Transaction;
+  event: EventEnvelope<T>;
+  data: EventData<T>;
+  log: Logger;
+}
+
+export interface Listener<T extends EventType> {
+  event: T;
+  handle(context: ListenerContext<T>): Promise<void>;
+}
+
+/** A listener for any one event type (what a service's list of listeners holds). */
+export type AnyListener = { [T in EventType]: Listener<T> }[EventType];
+
+export function defineListener<T extends EventType>(
+  event: T,
+  handle: (context: ListenerContext<T>) => Promise<void>,
+): Listener<T> {
+  return { event, handle };
+}
+
+/** Thrown by a handler for an event that cannot be applied yet (e.g. version v before v-1). */
+export class RetryLater extends Error {}
+
+/** Thrown by a handler for an event that can never be applied; it is dead-lettered at once. */
+export class UnprocessableEvent extends Error {}
+
+export function inboxConsumer(group: string, event: EventType): string {
+  return `${group}:${event}`;
+}
+
+/**
+ * Applies one delivery of `listener`'s event: validate, then inbox row + handler in one
+ * transaction. Returns the outcome (ack / retry / dead-letter); the runtime and the listener tests
+ * both go through here.
+ */
+export async function processEvent<T extends EventType>(
+  database: ServiceDatabase,
+  group: string,
+  listener: Listener<T>,
+  body: unknown,
+  log: Logger,
+): Promise<Outcome> {
+  const parsed = parseEvent(body, listener.event);
+  if (!parsed.ok) return deadLetter(parsed.reason);
+  const { event } = parsed;
+  try {
+    await database.db.transaction(async (tx) => {
+      const fresh = await tx
+        .insert(inbox)
+        .values({ consumer: inboxConsumer(group, listener.event), eventId: event.id })
+        .onConflictDoNothing()
+        .returning({ eventId: inbox.eventId });
+      if (fresh.length === 0) return; // applied before: acknowledge without effect
+      await listener.handle({ tx, event, data: event.data, log: log.child({ eventId: event.id, type: event.type }) });
+    });
+    return ack;
+  } catch (error) {
+    if (error instanceof RetryLater) return retry(error.message);
+    if (error instanceof UnprocessableEvent) return deadLetter(error.message);
+    throw error; // transient: the consumer retries with backoff
+  }
+}
+
+/** Dead letters in the service's own database, table `dead_letters`. */
+export class PostgresDeadLetters implements DeadLetterStore {
+  constructor(private readonly database: ServiceDatabase) {}
+
+  async record(letter: DeadLetter): Promise<void> {
+    await this.database.db.insert(deadLetters).values({
+      consumer: letter.consumer,
+      eventId: letter.eventId,
+      type: letter.subject,
+      body: letter.body ?? null,
+      reason: letter.reason,
+      deliveryCount: letter.deliveryCount,
+    });
+  }
+
+  async list(): Promise<(typeof deadLetters.$inferSelect)[]> {
+    return this.database.db.select().from(deadLetters).orderBy(deadLetters.id);
+  }
+}
+
+export interface StartListenersOptions {
+  group: string;
+  database: ServiceDatabase;
+  transport: Transport;
+  listeners: readonly AnyListener[];
+  logger: Logger;
+  concurrency?: number;
+  policy?: Partial<RetryPolicy>;
+}
+
+/** Subscribes every listener of a service; `close` stops them after their in-flight events. */
+export async function startListeners(options: StartListenersOptions): Promise<Subscription> {
+  const deadLetterStore = new PostgresDeadLetters(options.database);
+  const subscriptions = await Promise.all(
+    options.listeners.map((listener) =>
+      consume(
+        options.transport,
+        {
+          group: options.group,
+          subject: listener.event,
+          concurrency: options.concurrency,
+          policy: options.policy,
+          deadLetters: deadLetterStore,
+          logger: options.logger,
+        },
+        (message) =>
+          processEvent(options.database, options.group, listener as Listener<EventType>, message.body, options.logger),
+      ),
+    ),
+  );
+  return {
+    close: async () => {
+      await Promise.all(subscriptions.map((s) => s.close()));
+    },
+  };
+}
+
+/** Deletes inbox rows older than the broker could still redeliver (days, not minutes). */
+export async function purgeInbox(database: ServiceDatabase, olderThanDays = 7): Promise<void> {
+  await database.db.execute(sql`delete from inbox where processed_at < now() - make_interval(days => ${olderThanDays})`);
+}

@@ -1,0 +1,298 @@
+/**
+ * Transactional outbox. A service never publishes from a request or event handler: it calls
+ * `publishEvent(tx, ...)` inside the transaction that changes its state, and the relay publishes
+ * the row after commit. A crash at any point loses nothing: an unsent row is sent by the next
+ * relay, and a row sent twice is dropped by the broker (msgID) or the consumers' inbox.
+ *
+ * The relay
+ * - runs on one replica per service at a time (a session advisory lock; a standby takes over when
+ *   the holder's connection dies),
+ * - wakes on NOTIFY from the committing transaction, polling only as a fallback,
+ * - publishes rows of one entity strictly one after another (a row is published only after the
+ *   previous row of that entity was accepted), rows of different entities concurrently,
+ * - marks rows sent only after the transport accepted them, and backs off while it cannot.
+ */
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
+import type { Executor, ServiceDatabase } from '../db/database.ts';
+import type { Transport } from './transport.ts';
+
+const CHANNEL = 'ticketing_outbox';
+
+/**
+ * Records `type` with `data` in the outbox of the transaction's database. The event is published
+ * if and only if the transaction commits. `entityId` orders events of one entity (default: data.id).
+ */
+export async function publishEvent<T extends EventType>(
+  tx: Executor,
+  type: T,
+  data: EventData<T>,
+  entityId: string = entityOf(data),
+): Promise<EventEnvelope<T>> {
+  const event = makeEvent(type, data);
+  await tx.execute(sql`
+    with queued as (
+      insert into outbox (event_id, type, entity_id, envelope)
+      values (${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb)
+    )
+    select pg_notify(${CHANNEL}, '')`);
+  return event;
+}
+
+function entityOf(data: object): string {
+  const record = data as { id?: unknown; orderId?: unknown };
+  const id = record.id ?? record.orderId;
+  if (typeof id !== 'string') throw new Error('publishEvent needs an entityId for events without id or orderId');
+  return id;
+}
+
+interface OutboxRow {
+  seq: number;
+  event_id: string;
+  type: string;
+  entity_id: string;
+  envelope: unknown;
+}
+
+export interface OutboxRelayOptions {
+  database: ServiceDatabase;
+  transport: Transport;
+  logger: Logger;
+  batchSize?: number;
+  maxInFlight?: number;
+  pollIntervalMs?: number;
+  /** Sent rows are deleted after this long (kept meanwhile for inspection). */
+  retentionMs?: number;
+}
+
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly maxInFlight: number;
+  private readonly pollIntervalMs: number;
+  private readonly retentionMs: number;
+  private readonly log: Logger;
+  private readonly inFlight = new Set<number>();
+  private readonly chains = new Map<string, Promise<boolean>>();
+  private readonly sent: number[] = [];
+  private lockClient: pg.Client | undefined;
+  private leader = false;
+  private stopped = false;
+  private running = false;
+  private wakeRequested = false;
+  private flushing: Promise<void> | undefined;
+  private failures = 0;
+  private pausedUntil = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 256;
+    this.maxInFlight = options.maxInFlight ?? 2048;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.retentionMs = options.retentionMs ?? 3_600_000;
+    this.log = options.logger.child({ component: 'outbox-relay' });
+  }
+
+  start(): void {
+    void this.acquireLeadership();
+    this.timers.push(setInterval(() => this.wake(), this.pollIntervalMs));
+    this.timers.push(setInterval(() => void this.purgeSent(), 60_000));
+  }
+
+  /** Asks the relay to look for unsent rows now. */
+  wake(): void {
+    if (this.stopped || !this.leader) return;
+    this.wakeRequested = true;
+    if (!this.running) void this.run();
+  }
+
+  /** Number of rows not yet marked sent (for metrics, readiness and tests). */
+  async backlog(): Promise<number> {
+    const { rows } = await this.options.database.pool.query<{ n: number }>(
+      'select count(*)::int as n from outbox where sent_at is null',
+    );
+    return rows[0]!.n;
+  }
+
+  /** Resolves once every row committed so far has been published and marked sent. */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.backlog()) > 0) {
+      if (Date.now() > deadline) throw new Error('outbox relay did not drain in time');
+      this.wake();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Stops fetching, lets in-flight publishes finish (bounded), records them, releases the lock. */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    const idle = new Promise<void>((resolve) => {
+      if (this.inFlight.size === 0 && !this.running) resolve();
+      else this.idleWaiters.push(resolve);
+    });
+    await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    await this.flushSent().catch(() => {});
+    this.leader = false;
+    await this.lockClient?.end().catch(() => {});
+    this.lockClient = undefined;
+  }
+
+  private async acquireLeadership(): Promise<void> {
+    while (!this.stopped && !this.leader) {
+      const client = new pg.Client({ connectionString: this.options.database.url });
+      client.on('error', () => {}); // surfaced through 'end'
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ locked: boolean }>(
+          'select pg_try_advisory_lock(hashtext($1)) as locked',
+          ['ticketing:outbox-relay'],
+        );
+        if (rows[0]?.locked && !this.stopped) {
+          await client.query(`listen ${CHANNEL}`);
+          client.on('notification', () => this.wake());
+          client.on('end', () => this.loseLeadership(client));
+          this.lockClient = client;
+          this.leader = true;
+          this.log.debug('outbox relay is the leader');
+          this.wake();
+          return;
+        }
+        await client.end();
+      } catch (error) {
+        this.log.warn({ err: error }, 'outbox relay cannot reach its database; retrying');
+        await client.end().catch(() => {});
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+
+  private loseLeadership(client: pg.Client): void {
+    if (this.lockClient !== client) return;
+    this.lockClient = undefined;
+    this.leader = false;
+    if (!this.stopped) {
+      this.log.warn('outbox relay lost its database connection; re-acquiring leadership');
+      void this.acquireLeadership();
+    }
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.wakeRequested && this.leader && !this.stopped) {
+        this.wakeRequested = false;
+        const waitMs = this.pausedUntil - Date.now();
+        if (waitMs > 0) {
+          setTimeout(() => this.wake(), waitMs);
+          break;
+        }
+        const room = this.maxInFlight - this.inFlight.size;
+        if (room <= 0) break; // a finishing chain wakes us
+        const rows = await this.fetch(Math.min(room, this.batchSize));
+        for (const row of rows) this.dispatch(row);
+        if (rows.length === Math.min(room, this.batchSize)) this.wakeRequested = true;
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'outbox relay could not read the outbox; will retry');
+      this.pause();
+    } finally {
+      this.running = false;
+      this.notifyIdle();
+    }
+  }
+
+  private async fetch(limit: number): Promise<OutboxRow[]> {
+    const { rows } = await this.options.database.pool.query<OutboxRow>(
+      `select seq, event_id, type, entity_id, envelope from outbox
+        where sent_at is null and seq <> all($1::bigint[])
+        order by seq limit $2`,
+      [[...this.inFlight], limit],
+    );
+    return rows;
+  }
+
+  private dispatch(row: OutboxRow): void {
+    this.inFlight.add(row.seq);
+    const previous = this.chains.get(row.entity_id) ?? Promise.resolve(true);
+    const chain = previous.then(async (previousSent) => {
+      // Never overtake an earlier event of the same entity that failed: it is retried first.
+      if (!previousSent || this.stopped) return false;
+      try {
+        await this.options.transport.publish(row.type, row.event_id, row.envelope);
+        this.failures = 0;
+        this.sent.push(row.seq);
+        this.scheduleFlush();
+        return true;
+      } catch (error) {
+        this.log.warn({ err: error, eventId: row.event_id, type: row.type }, 'publish failed; will retry');
+        this.pause();
+        return false;
+      }
+    });
+    this.chains.set(row.entity_id, chain);
+    void chain.then((ok) => {
+      if (this.chains.get(row.entity_id) === chain) this.chains.delete(row.entity_id);
+      if (!ok) {
+        this.inFlight.delete(row.seq); // fetched again, in order, after the pause
+        this.notifyIdle();
+      }
+    });
+  }
+
+  private pause(): void {
+    this.failures += 1;
+    const delay = Math.min(2_000, 100 * 2 ** Math.min(this.failures, 5));
+    this.pausedUntil = Date.now() + delay;
+    setTimeout(() => this.wake(), delay);
+  }
+
+  /** Marks accepted rows sent in batches; while the database is unreachable, retries every 500 ms. */
+  private scheduleFlush(delayMs = 0): void {
+    if (this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => (delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve)))
+      .then(() => this.flushSent())
+      .then(
+        () => 0,
+        (error: unknown) => {
+          this.log.warn({ err: error }, 'could not mark outbox rows sent; will retry');
+          return 500;
+        },
+      )
+      .then((retryInMs) => {
+        this.flushing = undefined;
+        if (this.sent.length > 0) this.scheduleFlush(retryInMs);
+      });
+  }
+
+  private async flushSent(): Promise<void> {
+    if (this.sent.length === 0) return;
+    const batch = this.sent.splice(0, this.sent.length);
+    try {
+      await this.options.database.pool.query('update outbox set sent_at = now() where seq = any($1::bigint[])', [
+        batch,
+      ]);
+    } catch (error) {
+      this.sent.unshift(...batch);
+      throw error;
+    }
+    for (const seq of batch) this.inFlight.delete(seq);
+    this.wake();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.inFlight.size > 0 || this.running) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async purgeSent(): Promise<void> {
+    if (!this.leader) return;
+    await this.options.database.pool
+      .query(`delete from outbox where sent_at < now() - $1::int * interval '1 millisecond'`, [this.retentionMs])
+      .catch(() => {});
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * What a service is, to the runtime: a name (its consumer group), its migrations, its HTTP routes
+ * and its listeners. The same module runs alone (`runStandalone`, one process per service, as in
+ * containers) or beside the others in the one-process marketplace.
+ */
+import type { Logger } from 'pino';
+import { Type } from 'typebox';
+import type { HttpApp } from './http/server.ts';
+import { buildHttpServer } from './http/server.ts';
+import { ensureDatabase, migrateDatabase, openDatabase, type ServiceDatabase } from './db/database.ts';
+import { OutboxRelay } from './messaging/outbox.ts';
+import { startListeners, type AnyListener } from './messaging/listener.ts';
+import type { Subscription, Transport } from './messaging/transport.ts';
+import { JetStreamTransport } from './messaging/jetstream.ts';
+import { loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
+import { createLogger } from './logger.ts';
+
+export interface ServiceContext {
+  database: ServiceDatabase;
+  logger: Logger;
+}
+
+export interface ServiceModule {
+  /** Also the consumer group shared by every replica of the service. */
+  name: string;
+  /** Folder of the service's committed SQL migrations. */
+  migrations: string;
+  routes?: (app: HttpApp, context: ServiceContext) => Promise<void>;
+  listeners?: readonly AnyListener[];
+}
+
+export interface PreparedService {
+  module: ServiceModule;
+  database: ServiceDatabase;
+  relay: OutboxRelay;
+  /** Stops listeners (after their in-flight events), then the relay (after its in-flight publishes). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Migrates the database and subscribes the listeners. The relay is returned unstarted: in the
+ * one-process mode every service subscribes before any relay publishes, so that no group misses
+ * an event published before it existed.
+ */
+export async function prepareService(
+  module: ServiceModule,
+  deps: { database: ServiceDatabase; transport: Transport; logger: Logger; listenerConcurrency?: number },
+): Promise<PreparedService> {
+  const logger = deps.logger.child({ service: module.name });
+  await migrateDatabase(deps.database, module.migrations);
+  const relay = new OutboxRelay({ database: deps.database, transport: deps.transport, logger });
+  const listeners: Subscription = await startListeners({
+    group: module.name,
+    database: deps.database,
+    transport: deps.transport,
+    listeners: module.listeners ?? [],
+    logger,
+    concurrency: deps.listenerConcurrency,
+  });
+  return {
+    module,
+    database: deps.database,
+    relay,
+    async stop() {
+      await listeners.close();
+      await relay.stop();
+    },
+  };
+}
+
+export async function registerService(app: HttpApp, module: ServiceModule, context: ServiceContext): Promise<void> {
+  if (module.routes) await app.register(async (scope) => module.routes!(scope, context));
+}
+
+const StandaloneConfig = Type.Object({
+  NODE_ENV: NodeEnv,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  DATABASE_URL: Type.String({ minLength: 1 }),
+  NATS_URL: Type.String({ minLength: 1 }),
+  NATS_STREAM: Type.String({ default: 'TICKETING' }),
+  JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  DATA_DIR: Type.String({ default: './.data' }),
+  LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: 8 }),
+});
+
+/**
+ * Runs one service as its own process: its own database (`DATABASE_URL`, created if missing), the
+ * JetStream bus (`NATS_URL`), its HTTP routes on `PORT`. Stops gracefully on SIGTERM/SIGINT.
+ */
+export async function runStandalone(module: ServiceModule, env = process.env): Promise<void> {
+  const config = loadConfig(StandaloneConfig, env);
+  const logger = createLogger(module.name);
+  const jwtKey = resolveJwtKey({ jwtKey: config.JWT_KEY, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR });
+  await ensureDatabase(config.DATABASE_URL);
+  const database = openDatabase(config.DATABASE_URL);
+  const transport = await JetStreamTransport.connect({
+    servers: config.NATS_URL,
+    stream: config.NATS_STREAM,
+    logger,
+  });
+  const service = await prepareService(module, {
+    database,
+    transport,
+    logger,
+    listenerConcurrency: config.LISTENER_CONCURRENCY,
+  });
+  service.relay.start();
+  const app = await buildHttpServer({
+    logger,
+    jwtKey,
+    secureCookies: config.NODE_ENV === 'production',
+    title: `ticketing ${module.name}`,
+    readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },
+  });
+  await registerService(app, module, { database, logger });
+  await app.listen({ port: config.PORT, host: config.HOST });
+
+  onShutdown(logger, async () => {
+    await app.close();
+    await service.stop();
+    await transport.close();
+    await database.close();
+  });
+}
+
+/** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal or 15 s forces the exit. */
+export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}

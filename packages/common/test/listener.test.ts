@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { migrateDatabase } from '../src/db/database.ts';
+import { makeEvent } from '../src/events/contract.ts';
+import { InProcessBus } from '../src/messaging/in-process.ts';
+import {
+  defineListener,
+  PostgresDeadLetters,
+  processEvent,
+  RetryLater,
+  startListeners,
+} from '../src/messaging/listener.ts';
+import { publishEvent } from '../src/messaging/outbox.ts';
+import { createTestDatabase, silentLogger, waitFor } from '../src/testing/index.ts';
+
+type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+
+/** A listener that keeps a count per ticket and refuses versions from the future. */
+const countingListener = defineListener('ticket:updated', async ({ tx, data }) => {
+  const { rows } = await tx.execute<{ version: number }>(sql`select version from counters where id = ${data.id}`);
+  const current = rows[0]?.version ?? -1;
+  if (data.version <= current) return; // the past: already applied
+  if (data.version > current + 1) throw new RetryLater(`version ${data.version} before ${current + 1}`);
+  await tx.execute(sql`
+    insert into counters (id, version, applied) values (${data.id}, ${data.version}, 1)
+    on conflict (id) do update set version = excluded.version, applied = counters.applied + 1`);
+  await publishEvent(tx, 'ticket:created', { ...data, orderId: undefined } as never);
+});
+
+const updated = (id: string, version: number) =>
+  makeEvent('ticket:updated', { id, version, title: 'x', price: 100, userId: randomUUID() });
+
+describe('idempotent, version-aware listeners', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await migrateDatabase(database);
+    await database.pool.query('create table counters (id uuid primary key, version int not null, applied int not null)');
+  });
+  afterAll(() => database.drop());
+
+  const applied = async (id: string) =>
+    (await database.pool.query('select version, applied from counters where id = $1', [id])).rows[0] as
+      | { version: number; applied: number }
+      | undefined;
+  const outboxCount = async () => (await database.pool.query('select count(*)::int as n from outbox')).rows[0].n as number;
+
+  it('applies an event once even when it is delivered twice', async () => {
+    const id = randomUUID();
+    const event = updated(id, 0);
+    const before = await outboxCount();
+    expect(await processEvent(database, 'g', countingListener, event, silentLogger)).toEqual({ kind: 'ack' });
+    expect(await processEvent(database, 'g', countingListener, event, silentLogger)).toEqual({ kind: 'ack' });
+    expect(await applied(id)).toEqual({ version: 0, applied: 1 });
+    expect(await outboxCount()).toBe(before + 1);
+  });
+
+  it('asks for a retry, without effect, for a version from the future', async () => {
+    const id = randomUUID();
+    await processEvent(database, 'g', countingListener, updated(id, 0), silentLogger);
+    const outcome = await processEvent(database, 'g', countingListener, updated(id, 2), silentLogger);
+    expect(outcome.kind).toBe('retry');
+    expect(await applied(id)).toEqual({ version: 0, applied: 1 });
+  });
+
+  it('dead-letters a payload that does not match its schema', async () => {
+    const outcome = await processEvent(
+      database,
+      'g',
+      countingListener,
+      { ...updated(randomUUID(), 0), data: { id: 'not-a-uuid' } },
+      silentLogger,
+    );
+    expect(outcome.kind).toBe('dead-letter');
+    expect(outcome.kind === 'dead-letter' && outcome.reason).toMatch(/invalid ticket:updated payload/);
+  });
+
+  it('over a bus: applies out-of-order versions in order, and keeps poison events as dead letters', async () => {
+    const bus = new InProcessBus();
+    const subscription = await startListeners({
+      group: 'g2',
+      database,
+      transport: bus,
+      listeners: [countingListener],
+      logger: silentLogger,
+      policy: { baseDelayMs: 10, maxDelayMs: 50, maxDeliver: 5 },
+    });
+    const id = randomUUID();
+    const events = [3, 1, 0, 2].map((v) => updated(id, v));
+    const poison = { id: randomUUID(), type: 'ticket:updated', occurredAt: new Date().toISOString(), data: { price: -1 } };
+    await Promise.all([
+      ...events.map((e) => bus.publish(e.type, e.id, e)),
+      bus.publish('ticket:updated', poison.id, poison),
+      bus.publish(events[0]!.type, events[0]!.id, events[0]), // a duplicate
+    ]);
+    expect(await applied(id)).toEqual({ version: 3, applied: 4 });
+    const letters = await waitFor(async () => {
+      const list = await new PostgresDeadLetters(database).list();
+      return list.length > 0 ? list : undefined;
+    });
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ consumer: 'g2', eventId: poison.id, type: 'ticket:updated', deliveryCount: 1 });
+    expect(letters[0]!.reason).toMatch(/price/);
+    await subscription.close();
+    await bus.close();
+  });
+});

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { migrateDatabase } from '../src/db/database.ts';
+import { InProcessBus } from '../src/messaging/in-process.ts';
+import { OutboxRelay, publishEvent } from '../src/messaging/outbox.ts';
+import type { DeliveredMessage, Transport } from '../src/messaging/transport.ts';
+import { createTestDatabase, silentLogger, sleep, waitFor } from '../src/testing/index.ts';
+
+type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+
+/** A bus whose broker can be "down": publishes fail while it is. */
+class FlakyTransport extends InProcessBus {
+  down = false;
+  override publish(subject: string, id: string, body: unknown): Promise<void> {
+    if (this.down) return Promise.reject(new Error('broker unreachable'));
+    return super.publish(subject, id, body);
+  }
+}
+
+const ticket = (id: string, version: number) => ({
+  id,
+  version,
+  title: `t${version}`,
+  price: 1000 + version,
+  userId: randomUUID(),
+});
+
+function record(transport: Transport) {
+  const received: { type: string; id: string; version: number }[] = [];
+  const ready = Promise.all(
+    (['ticket:created', 'ticket:updated'] as const).map((subject) =>
+      transport.subscribe(
+        { group: 'observer', subject, ackWaitMs: 5_000, maxDeliver: 5, concurrency: 1 },
+        async (m: DeliveredMessage) => {
+          const body = m.body as { data: { id: string; version: number } };
+          received.push({ type: m.subject, id: body.data.id, version: body.data.version });
+          await m.ack();
+        },
+      ),
+    ),
+  );
+  return { received, ready };
+}
+
+describe('transactional outbox', () => {
+  let database: TestDatabase;
+  const relays: OutboxRelay[] = [];
+  const start = (transport: Transport, options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) => {
+    const relay = new OutboxRelay({ database, transport, logger: silentLogger, ...options });
+    relays.push(relay);
+    relay.start();
+    return relay;
+  };
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    await migrateDatabase(database);
+  });
+  afterEach(async () => {
+    for (const relay of relays.splice(0)) await relay.stop();
+    await database.drop();
+  });
+
+  it('publishes a committed event promptly, woken by NOTIFY rather than polling', async () => {
+    const bus = new InProcessBus();
+    const { received, ready } = record(bus);
+    await ready;
+    start(bus, { pollIntervalMs: 60_000 });
+    await sleep(100); // leadership acquired
+    const id = randomUUID();
+    const committedAt = Date.now();
+    await database.db.transaction(async (tx) => {
+      await publishEvent(tx, 'ticket:created', ticket(id, 0));
+    });
+    await waitFor(() => received.length === 1, 2_000, 2);
+    expect(Date.now() - committedAt).toBeLessThan(500);
+    expect(received[0]).toEqual({ type: 'ticket:created', id, version: 0 });
+  });
+
+  it('publishes nothing for a transaction that rolls back', async () => {
+    const bus = new InProcessBus();
+    const { received, ready } = record(bus);
+    await ready;
+    start(bus, { pollIntervalMs: 50 });
+    await database.db
+      .transaction(async (tx) => {
+        await publishEvent(tx, 'ticket:created', ticket(randomUUID(), 0));
+        throw new Error('rollback');
+      })
+      .catch(() => {});
+    await sleep(300);
+    expect(received).toEqual([]);
+    expect((await database.pool.query('select count(*)::int as n from outbox')).rows[0].n).toBe(0);
+  });
+
+  it('loses nothing when the process dies between commit and publish: the next relay sends it', async () => {
+    const dead = new FlakyTransport();
+    dead.down = true; // the first process never gets to publish
+    const first = start(dead, { pollIntervalMs: 50 });
+    const ids = Array.from({ length: 10 }, () => randomUUID());
+    for (const id of ids) await publishEvent(database.db, 'ticket:created', ticket(id, 0));
+    await sleep(200);
+    await first.stop(); // "killed"
+    expect(await first.backlog()).toBe(10);
+
+    const bus = new InProcessBus();
+    const { received, ready } = record(bus);
+    await ready;
+    const second = start(bus, { pollIntervalMs: 50 });
+    await second.drain();
+    expect(new Set(received.map((r) => r.id))).toEqual(new Set(ids));
+  });
+
+  it('loses and reorders nothing while the broker is unreachable for a while', async () => {
+    const bus = new FlakyTransport();
+    const { received, ready } = record(bus);
+    await ready;
+    const relay = start(bus, { pollIntervalMs: 50 });
+    const entities = Array.from({ length: 5 }, () => randomUUID());
+    bus.down = true;
+    for (let version = 0; version < 10; version++) {
+      for (const id of entities) {
+        await database.db.transaction(async (tx) => {
+          await publishEvent(tx, version === 0 ? 'ticket:created' : 'ticket:updated', ticket(id, version));
+        });
+      }
+      if (version === 4) await sleep(300); // some attempts fail in the meantime
+    }
+    await sleep(300);
+    expect(received).toEqual([]);
+    bus.down = false;
+    await relay.drain();
+    expect(received).toHaveLength(50);
+    for (const id of entities) {
+      expect(received.filter((r) => r.id === id).map((r) => r.version)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+  });
+
+  it('publishes the events of one entity in commit order even when publishes take varying time', async () => {
+    class SlowBus extends InProcessBus {
+      override async publish(subject: string, id: string, body: unknown) {
+        await sleep(Math.random() * 10);
+        return super.publish(subject, id, body);
+      }
+    }
+    const bus = new SlowBus();
+    const { received, ready } = record(bus);
+    await ready;
+    const relay = start(bus, { pollIntervalMs: 50 });
+    const entities = Array.from({ length: 20 }, () => randomUUID());
+    await Promise.all(
+      entities.map(async (id) => {
+        for (let version = 0; version < 5; version++) {
+          await publishEvent(database.db, version === 0 ? 'ticket:created' : 'ticket:updated', ticket(id, version));
+        }
+      }),
+    );
+    await relay.drain();
+    for (const id of entities) {
+      expect(received.filter((r) => r.id === id).map((r) => r.version)).toEqual([0, 1, 2, 3, 4]);
+    }
+  });
+
+  it('runs one relay per database at a time; a standby takes over when the leader stops', async () => {
+    const bus = new InProcessBus();
+    const { received, ready } = record(bus);
+    await ready;
+    const leader = start(bus, { pollIntervalMs: 50 });
+    await sleep(100);
+    const standby = start(bus, { pollIntervalMs: 50 });
+    await publishEvent(database.db, 'ticket:created', ticket(randomUUID(), 0));
+    await leader.drain();
+    await leader.stop();
+    await publishEvent(database.db, 'ticket:created', ticket(randomUUID(), 0));
+    await waitFor(() => received.length === 2, 5_000);
+    await standby.drain();
+    const sent = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from outbox where sent_at is not null`);
+    expect(sent.rows[0]!.n).toBe(2);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * One PostgreSQL server for the whole test run: the one at TEST_DATABASE_URL (CI, or any real
+ * server), or else an embedded one started here and thrown away after. Test files create their
+ * own databases on it, so they never share state.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../packages/common/src/db/embedded.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgServerUrl: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) {
+    project.provide('pgServerUrl', given);
+    return async () => {};
+  }
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(os.tmpdir(), `ticketing-test-pg-${process.pid}`),
+    port: await freePort(),
+    persistent: false,
+  });
+  project.provide('pgServerUrl', server.url);
+  return () => server.stop();
+}
