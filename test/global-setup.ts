@@ -7,13 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import type {} from '../packages/common/src/testing/index.ts';
 import { startEmbeddedPostgres } from '../packages/common/src/db/embedded.ts';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    pgServerUrl: string;
-  }
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

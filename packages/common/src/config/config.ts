@@ -26,7 +26,7 @@ export function loadConfig<T extends TObject<TProperties>>(
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
-  return value as Static<T>;
+  return value;
 }
 
 export const NodeEnv = Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {

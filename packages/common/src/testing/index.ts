@@ -5,6 +5,13 @@ import { inject } from 'vitest';
 import { pino, type Logger } from 'pino';
 import { databaseUrl, ensureDatabase, openDatabase, type ServiceDatabase } from '../db/database.ts';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Set by test/global-setup.ts. */
+    pgServerUrl: string;
+  }
+}
+
 export const silentLogger: Logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** URL of the test server's `postgres` database (embedded, or TEST_DATABASE_URL). */
@@ -31,7 +38,11 @@ export async function createTestDatabase(prefix = 't'): Promise<ServiceDatabase 
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 20): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 10_000,
+  intervalMs = 20,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -42,10 +53,11 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10_000
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+      throw new Error(`waitFor timed out after ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export * from './service-harness.ts';

@@ -1,0 +1,67 @@
+/**
+ * A service under test: its routes on a Fastify instance (driven with `inject`), its own fresh
+ * database with migrations applied, signed-in users, the events it queued in its outbox, and a
+ * way to deliver an event to one of its listeners exactly as the runtime does.
+ */
+import { randomUUID } from 'node:crypto';
+import { buildHttpServer, type HttpApp } from '../http/server.ts';
+import { createSessionIssuer, type CurrentUser } from '../http/session.ts';
+import { migrateDatabase } from '../db/database.ts';
+import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
+import { processEvent, type Listener } from '../messaging/listener.ts';
+import type { Outcome } from '../messaging/consumer.ts';
+import { registerService, type ServiceModule } from '../service.ts';
+import { createTestDatabase, silentLogger } from './index.ts';
+
+const JWT_KEY = 'test-jwt-key-that-is-long-enough-0123456789';
+
+export interface ServiceHarness {
+  app: HttpApp;
+  database: Awaited<ReturnType<typeof createTestDatabase>>;
+  /** A session cookie for a (new, by default) user. */
+  signIn(user?: Partial<CurrentUser>): Promise<{ user: CurrentUser; cookie: string }>;
+  /** Events queued in the outbox, oldest first, optionally of one type. */
+  outbox<T extends EventType>(type?: T): Promise<EventEnvelope<T>[]>;
+  /** Delivers an event (built from `data`, or a whole envelope) to a listener; returns ack/retry/dead-letter. */
+  deliver<T extends EventType>(listener: Listener<T>, event: EventData<T> | EventEnvelope<T>): Promise<Outcome>;
+  close(): Promise<void>;
+}
+
+export async function createServiceHarness(module: ServiceModule): Promise<ServiceHarness> {
+  const database = await createTestDatabase(module.name);
+  await migrateDatabase(database, module.migrations);
+  const app = await buildHttpServer({
+    logger: silentLogger,
+    jwtKey: JWT_KEY,
+    secureCookies: false,
+    title: module.name,
+    readiness: { database: () => database.ping() },
+  });
+  await registerService(app, module, { database, logger: silentLogger });
+  await app.ready();
+  const sessions = createSessionIssuer({ jwtKey: JWT_KEY, secureCookies: false });
+
+  return {
+    app,
+    database,
+    async signIn(partial = {}) {
+      const user = { id: partial.id ?? randomUUID(), email: partial.email ?? `user-${randomUUID()}@example.test` };
+      return { user, cookie: `session=${await sessions.sign(user)}` };
+    },
+    async outbox<T extends EventType>(type?: T) {
+      const { rows } = await database.pool.query<{ envelope: EventEnvelope<T> }>(
+        'select envelope from outbox where ($1::text is null or type = $1) order by seq',
+        [type ?? null],
+      );
+      return rows.map((r) => r.envelope);
+    },
+    async deliver(listener, event) {
+      const envelope = 'occurredAt' in event && 'data' in event ? event : makeEvent(listener.event, event as never);
+      return processEvent(database, module.name, listener, envelope, silentLogger);
+    },
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The rules of tickets. A ticket is listed by its seller, can be edited by its seller only while
+ * no order holds it, and is held by at most one order at a time: the one whose `order:created`
+ * arrived last, released only by the cancellation of that same order.
+ *
+ * Every change bumps the version and queues `ticket:updated` in the same transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestError,
+  NotAuthorizedError,
+  NotFoundError,
+  publishEvent,
+  UnprocessableEvent,
+  ValidationError,
+  type CurrentUser,
+  type Database,
+  type ErrorItem,
+  type EventData,
+  type Executor,
+} from '@ticketing/common';
+import {
+  findTicket,
+  insertTicket,
+  isCancelledOrder,
+  listAvailableTickets,
+  lockTicket,
+  rememberCancelledOrder,
+  saveTicket,
+  type PageCursor,
+  type Ticket,
+} from '../data-access/tickets-repository.ts';
+
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_PRICE = 1_000_000;
+
+export interface TicketInput {
+  title: string;
+  priceCents: number;
+}
+
+/** Validates a title and a price (currency units, at most 2 decimals) into storable values. */
+export function parseTicketInput(input: { title: string; price: number }): TicketInput {
+  const problems: ErrorItem[] = [];
+  const title = input.title.trim();
+  if (title.length === 0) problems.push({ message: 'title must not be empty', field: 'title' });
+  if (title.length > MAX_TITLE_LENGTH) {
+    problems.push({ message: `title must be at most ${MAX_TITLE_LENGTH} characters`, field: 'title' });
+  }
+  const cents = Math.round(input.price * 100);
+  if (!(input.price > 0)) problems.push({ message: 'price must be greater than 0', field: 'price' });
+  else if (input.price > MAX_PRICE) problems.push({ message: `price must be at most ${MAX_PRICE}`, field: 'price' });
+  else if (Math.abs(input.price * 100 - cents) > 1e-6) {
+    problems.push({ message: 'price must have at most 2 decimals', field: 'price' });
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+  return { title, priceCents: cents };
+}
+
+function updatedEvent(ticket: Ticket): EventData<'ticket:updated'> {
+  return {
+    id: ticket.id,
+    version: ticket.version,
+    title: ticket.title,
+    price: ticket.priceCents,
+    userId: ticket.userId,
+    ...(ticket.orderId ? { orderId: ticket.orderId } : {}),
+  };
+}
+
+export async function createTicket(db: Database, seller: CurrentUser, input: TicketInput): Promise<Ticket> {
+  return db.transaction(async (tx) => {
+    const ticket = await insertTicket(tx, { id: randomUUID(), userId: seller.id, ...input });
+    await publishEvent(tx, 'ticket:created', {
+      id: ticket.id,
+      version: ticket.version,
+      title: ticket.title,
+      price: ticket.priceCents,
+      userId: ticket.userId,
+    });
+    return ticket;
+  });
+}
+
+export async function updateTicket(db: Database, seller: CurrentUser, id: string, input: TicketInput): Promise<Ticket> {
+  return db.transaction(async (tx) => {
+    const ticket = await lockTicket(tx, id);
+    if (!ticket) throw new NotFoundError('Ticket not found');
+    if (ticket.userId !== seller.id) throw new NotAuthorizedError();
+    if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
+    const saved = await saveTicket(tx, { ...ticket, ...input });
+    await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
+    return saved;
+  });
+}
+
+export async function getTicket(db: Executor, id: string): Promise<Ticket> {
+  const ticket = await findTicket(db, id);
+  if (!ticket) throw new NotFoundError('Ticket not found');
+  return ticket;
+}
+
+export async function listTickets(db: Executor, limit: number, cursor?: PageCursor) {
+  const page = await listAvailableTickets(db, limit + 1, cursor);
+  const items = page.slice(0, limit);
+  const last = items.at(-1);
+  return { items, next: page.length > limit && last ? { createdAt: last.createdAt, id: last.id } : undefined };
+}
+
+/** On `order:created`: the order holds the ticket (unless that order is already known cancelled). */
+export async function reserveTicket(tx: Executor, ticketId: string, orderId: string): Promise<void> {
+  const ticket = await lockTicket(tx, ticketId);
+  if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
+  if (ticket.orderId === orderId || (await isCancelledOrder(tx, orderId))) return;
+  const saved = await saveTicket(tx, { ...ticket, orderId });
+  await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
+}
+
+/**
+ * On `order:cancelled`: release the ticket only if this very order holds it. A late cancellation
+ * of an older order never frees a ticket that a newer order holds.
+ */
+export async function releaseTicket(tx: Executor, ticketId: string, orderId: string): Promise<void> {
+  const ticket = await lockTicket(tx, ticketId);
+  if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
+  await rememberCancelledOrder(tx, orderId);
+  if (ticket.orderId !== orderId) return;
+  const saved = await saveTicket(tx, { ...ticket, orderId: null });
+  await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
+}

@@ -1,0 +1,4 @@
+import { runStandalone } from '@ticketing/common';
+import { ticketsService } from './service.ts';
+
+await runStandalone(ticketsService());

@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { createServiceHarness, type ServiceHarness } from '@ticketing/common/testing';
+import { ticketsService } from '../src/service.ts';
+
+export const startTickets = (): Promise<ServiceHarness> => createServiceHarness(ticketsService());
+
+/** Lists a ticket through the API as a (new, by default) seller. */
+export async function aTicket(
+  harness: ServiceHarness,
+  options: { cookie?: string; title?: string; price?: number } = {},
+) {
+  const cookie = options.cookie ?? (await harness.signIn()).cookie;
+  const response = await harness.app.inject({
+    method: 'POST',
+    url: '/api/tickets',
+    headers: { cookie },
+    payload: { title: options.title ?? 'concert', price: options.price ?? 20 },
+  });
+  if (response.statusCode !== 201) throw new Error(`could not create ticket: ${response.body}`);
+  return { ticket: response.json<{ id: string; version: number; title: string; price: number; userId: string }>(), cookie };
+}
+
+export const anOrderCreated = (ticket: { id: string; price: number }, orderId = randomUUID()) => ({
+  id: orderId,
+  version: 0,
+  status: 'created' as const,
+  userId: randomUUID(),
+  expiresAt: new Date(Date.now() + 900_000).toISOString(),
+  ticket: { id: ticket.id, price: Math.round(ticket.price * 100) },
+});

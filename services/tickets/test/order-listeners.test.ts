@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceHarness } from '@ticketing/common/testing';
+import { makeEvent } from '@ticketing/common';
+import { orderCreatedListener } from '../src/entry-points/events/order-created.listener.ts';
+import { orderCancelledListener } from '../src/entry-points/events/order-cancelled.listener.ts';
+import { findTicket } from '../src/data-access/tickets-repository.ts';
+import { aTicket, anOrderCreated, startTickets } from './fixtures.ts';
+
+describe('tickets listeners', () => {
+  let t: ServiceHarness;
+  beforeAll(async () => (t = await startTickets()));
+  afterAll(() => t.close());
+  const stored = async (id: string) => (await findTicket(t.database.db, id))!;
+  const updatesOf = async (id: string) => (await t.outbox('ticket:updated')).filter((e) => e.data.id === id);
+  const cancelled = (orderId: string, ticketId: string) => ({ id: orderId, version: 1, ticket: { id: ticketId } });
+
+  describe('order:created', () => {
+    it('sets the orderId of the ticket, acks, and publishes ticket:updated with the new version', async () => {
+      const { ticket } = await aTicket(t);
+      const order = anOrderCreated(ticket);
+      expect(await t.deliver(orderCreatedListener, order)).toEqual({ kind: 'ack' });
+      expect(await stored(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
+      const updates = await updatesOf(ticket.id);
+      expect(updates.map((e) => e.data)).toEqual([expect.objectContaining({ version: 1, orderId: order.id })]);
+    });
+
+    it('has one effect when the same event is delivered twice', async () => {
+      const { ticket } = await aTicket(t);
+      const event = makeEvent('order:created', anOrderCreated(ticket));
+      await t.deliver(orderCreatedListener, event);
+      await t.deliver(orderCreatedListener, event);
+      expect((await stored(ticket.id)).version).toBe(1);
+      expect(await updatesOf(ticket.id)).toHaveLength(1);
+    });
+
+    it('dead-letters an order for a ticket that does not exist', async () => {
+      const outcome = await t.deliver(orderCreatedListener, anOrderCreated({ id: randomUUID(), price: 1 }));
+      expect(outcome).toEqual({ kind: 'dead-letter', reason: expect.stringMatching(/unknown ticket/) });
+    });
+
+    it('does not reserve for an order whose cancellation arrived first', async () => {
+      const { ticket } = await aTicket(t);
+      const order = anOrderCreated(ticket);
+      await t.deliver(orderCancelledListener, cancelled(order.id, ticket.id));
+      await t.deliver(orderCreatedListener, order);
+      expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 0 });
+    });
+  });
+
+  describe('order:cancelled', () => {
+    it('clears the orderId, acks, and publishes ticket:updated', async () => {
+      const { ticket } = await aTicket(t);
+      const order = anOrderCreated(ticket);
+      await t.deliver(orderCreatedListener, order);
+      expect(await t.deliver(orderCancelledListener, cancelled(order.id, ticket.id))).toEqual({ kind: 'ack' });
+      expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 2 });
+      const updates = await updatesOf(ticket.id);
+      expect(updates.at(-1)!.data).toMatchObject({ version: 2 });
+      expect(updates.at(-1)!.data).not.toHaveProperty('orderId');
+    });
+
+    it("never releases a ticket that a newer order holds (a late cancellation of an older order)", async () => {
+      const { ticket } = await aTicket(t);
+      const older = anOrderCreated(ticket);
+      const newer = anOrderCreated(ticket);
+      await t.deliver(orderCreatedListener, older);
+      await t.deliver(orderCreatedListener, newer); // the older order was cancelled in orders; its event is late
+      await t.deliver(orderCancelledListener, cancelled(older.id, ticket.id));
+      expect(await stored(ticket.id)).toMatchObject({ orderId: newer.id, version: 2 });
+      expect(await updatesOf(ticket.id)).toHaveLength(2);
+    });
+  });
+});

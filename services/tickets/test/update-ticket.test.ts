@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceHarness } from '@ticketing/common/testing';
+import { orderCreatedListener } from '../src/entry-points/events/order-created.listener.ts';
+import { aTicket, anOrderCreated, startTickets } from './fixtures.ts';
+
+describe('PUT /api/tickets/:id', () => {
+  let t: ServiceHarness;
+  beforeAll(async () => (t = await startTickets()));
+  afterAll(() => t.close());
+  const put = (id: string, payload: object, cookie?: string) =>
+    t.app.inject({ method: 'PUT', url: `/api/tickets/${id}`, headers: cookie ? { cookie } : {}, payload });
+
+  it('returns 404 for an unknown ticket', async () => {
+    const { cookie } = await t.signIn();
+    expect((await put(randomUUID(), { title: 'x', price: 1 }, cookie)).statusCode).toBe(404);
+  });
+
+  it('returns 401 when not signed in', async () => {
+    const { ticket } = await aTicket(t);
+    expect((await put(ticket.id, { title: 'x', price: 1 })).statusCode).toBe(401);
+  });
+
+  it('returns 401 to a user who does not own the ticket, and changes nothing', async () => {
+    const { ticket } = await aTicket(t, { title: 'mine' });
+    const { cookie: stranger } = await t.signIn();
+    expect((await put(ticket.id, { title: 'stolen', price: 1 }, stranger)).statusCode).toBe(401);
+    expect((await t.app.inject({ url: `/api/tickets/${ticket.id}` })).json().title).toBe('mine');
+  });
+
+  it('returns 400 for an invalid title or price', async () => {
+    const { ticket, cookie } = await aTicket(t);
+    expect((await put(ticket.id, { title: '', price: 20 }, cookie)).statusCode).toBe(400);
+    expect((await put(ticket.id, { title: 'ok', price: -10 }, cookie)).statusCode).toBe(400);
+  });
+
+  it('updates the ticket, bumps its version and publishes ticket:updated', async () => {
+    const { ticket, cookie } = await aTicket(t);
+    const response = await put(ticket.id, { title: 'new title', price: 100 }, cookie);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ title: 'new title', price: 100, version: 1 });
+    const events = await t.outbox('ticket:updated');
+    expect(events.at(-1)!.data).toMatchObject({ id: ticket.id, version: 1, title: 'new title', price: 10000 });
+  });
+
+  it('refuses to edit a reserved ticket', async () => {
+    const { ticket, cookie } = await aTicket(t);
+    await t.deliver(orderCreatedListener, anOrderCreated(ticket));
+    const response = await put(ticket.id, { title: 'new', price: 5 }, cookie);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ errors: [{ message: 'Cannot edit a reserved ticket' }] });
+  });
+});
