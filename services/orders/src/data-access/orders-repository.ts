@@ -1,0 +1,68 @@
+/** Reads and writes of orders and of the ticket replica; plain objects in and out. */
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Executor, OrderStatus } from '@ticketing/common';
+import { orders, tickets, type OrderRow, type TicketRow } from './schema.ts';
+
+export type Ticket = TicketRow;
+export type Order = OrderRow;
+export type OrderWithTicket = Order & { ticket: Ticket };
+
+export async function findTicket(db: Executor, id: string): Promise<Ticket | undefined> {
+  const [row] = await db.select().from(tickets).where(eq(tickets.id, id));
+  return row;
+}
+
+/** Inserts the first version of a replicated ticket; a duplicate or older event changes nothing. */
+export async function insertTicket(db: Executor, ticket: Ticket): Promise<void> {
+  await db.insert(tickets).values(ticket).onConflictDoNothing();
+}
+
+/** Applies version `ticket.version` only on top of the version before it; false when it did not apply. */
+export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<boolean> {
+  const rows = await db
+    .update(tickets)
+    .set({ title: ticket.title, priceCents: ticket.priceCents, version: ticket.version })
+    .where(and(eq(tickets.id, ticket.id), eq(tickets.version, ticket.version - 1)))
+    .returning({ id: tickets.id });
+  return rows.length === 1;
+}
+
+export async function insertOrder(db: Executor, order: Omit<Order, 'createdAt'>): Promise<Order> {
+  const [row] = await db.insert(orders).values(order).returning();
+  return row!;
+}
+
+export async function findOrder(db: Executor, id: string): Promise<OrderWithTicket | undefined> {
+  const [row] = await db.select().from(orders).innerJoin(tickets, eq(orders.ticketId, tickets.id)).where(eq(orders.id, id));
+  return row && { ...row.orders, ticket: row.tickets };
+}
+
+export async function lockOrder(db: Executor, id: string): Promise<Order | undefined> {
+  const [row] = await db.select().from(orders).where(eq(orders.id, id)).for('update');
+  return row;
+}
+
+export async function listOrdersOf(db: Executor, userId: string): Promise<OrderWithTicket[]> {
+  const rows = await db
+    .select()
+    .from(orders)
+    .innerJoin(tickets, eq(orders.ticketId, tickets.id))
+    .where(eq(orders.userId, userId))
+    .orderBy(desc(orders.createdAt), desc(orders.id));
+  return rows.map((row) => ({ ...row.orders, ticket: row.tickets }));
+}
+
+/** Moves an order from one of `from` to `to`, bumping its version; undefined when it was not in `from`. */
+export async function transitionOrder(
+  db: Executor,
+  id: string,
+  from: readonly OrderStatus[],
+  to: OrderStatus,
+): Promise<Order | undefined> {
+  const [row] = await db
+    .update(orders)
+    .set({ status: to, version: sql`${orders.version} + 1` })
+    .where(and(eq(orders.id, id), inArray(orders.status, [...from])))
+    .returning();
+  return row;
+}

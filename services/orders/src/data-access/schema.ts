@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * The orders service's replica of tickets, fed by ticket:created / ticket:updated. `version` is
+ * the tickets service's version: an update is applied only on top of the version before it.
+ */
+export const tickets = pgTable('tickets', {
+  id: uuid('id').primaryKey(),
+  title: text('title').notNull(),
+  priceCents: integer('price_cents').notNull(),
+  sellerId: uuid('seller_id').notNull(),
+  version: integer('version').notNull(),
+});
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id').notNull(),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => tickets.id),
+    status: text('status', { enum: ['created', 'cancelled', 'awaiting:payment', 'complete'] }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    version: integer('version').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    // "One active order per ticket" is the database's job: of many simultaneous orders for one
+    // ticket exactly one insert succeeds, the others hit this index.
+    uniqueIndex('orders_one_active_per_ticket')
+      .on(t.ticketId)
+      .where(sql`${t.status} in ('created', 'awaiting:payment', 'complete')`),
+    index('orders_by_user_idx').on(t.userId, t.createdAt),
+    check('orders_status_check', sql`${t.status} in ('created', 'cancelled', 'awaiting:payment', 'complete')`),
+  ],
+);
+
+export type TicketRow = typeof tickets.$inferSelect;
+export type OrderRow = typeof orders.$inferSelect;

@@ -1,0 +1,137 @@
+/**
+ * The rules of orders. An order reserves one ticket for a limited window; the database lets only
+ * one order at a time hold a ticket (created, awaiting payment or complete). Cancelling releases
+ * the ticket; a completed order cannot be cancelled; cancelling twice changes nothing.
+ *
+ * Every change bumps the order's version and queues its event in the same transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestError,
+  isUniqueViolation,
+  NotAuthorizedError,
+  NotFoundError,
+  publishEvent,
+  RetryLater,
+  type CurrentUser,
+  type Database,
+  type EventData,
+  type Executor,
+} from '@ticketing/common';
+import {
+  applyTicketVersion,
+  findOrder,
+  findTicket,
+  insertOrder,
+  insertTicket,
+  listOrdersOf,
+  lockOrder,
+  transitionOrder,
+  type OrderWithTicket,
+} from '../data-access/orders-repository.ts';
+
+export interface OrdersSettings {
+  /** How long an unpaid order holds its ticket. */
+  expirationSeconds: number;
+}
+
+export async function createOrder(
+  db: Database,
+  buyer: CurrentUser,
+  ticketId: string,
+  settings: OrdersSettings,
+): Promise<OrderWithTicket> {
+  const ticket = await findTicket(db, ticketId);
+  if (!ticket) throw new NotFoundError('Ticket not found');
+  if (ticket.sellerId === buyer.id) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
+  try {
+    return await db.transaction(async (tx) => {
+      const order = await insertOrder(tx, {
+        id: randomUUID(),
+        userId: buyer.id,
+        ticketId: ticket.id,
+        status: 'created',
+        expiresAt: new Date(Date.now() + settings.expirationSeconds * 1000),
+        version: 0,
+      });
+      await publishEvent(tx, 'order:created', {
+        id: order.id,
+        version: order.version,
+        status: order.status,
+        userId: order.userId,
+        expiresAt: order.expiresAt.toISOString(),
+        ticket: { id: ticket.id, price: ticket.priceCents },
+      });
+      return { ...order, ticket };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'orders_one_active_per_ticket')) {
+      throw new BadRequestError('Ticket is already reserved', 'ticketId');
+    }
+    throw error;
+  }
+}
+
+export async function getOwnOrder(db: Executor, user: CurrentUser, id: string): Promise<OrderWithTicket> {
+  const order = await findOrder(db, id);
+  if (!order) throw new NotFoundError('Order not found');
+  if (order.userId !== user.id) throw new NotAuthorizedError();
+  return order;
+}
+
+export const listOwnOrders = (db: Executor, user: CurrentUser) => listOrdersOf(db, user.id);
+
+/** The buyer cancels: idempotent for a cancelled order, refused for a completed one. */
+export async function cancelOrder(db: Database, user: CurrentUser, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const order = await lockOrder(tx, id);
+    if (!order) throw new NotFoundError('Order not found');
+    if (order.userId !== user.id) throw new NotAuthorizedError();
+    if (order.status === 'cancelled') return;
+    if (order.status === 'complete') throw new BadRequestError('Cannot cancel a completed order');
+    await cancelAndPublish(tx, id);
+  });
+}
+
+/** Cancels an order that is still open; false (and nothing published) when it was not open. */
+async function cancelAndPublish(tx: Executor, id: string): Promise<boolean> {
+  const cancelled = await transitionOrder(tx, id, ['created', 'awaiting:payment'], 'cancelled');
+  if (!cancelled) return false;
+  await publishEvent(tx, 'order:cancelled', {
+    id: cancelled.id,
+    version: cancelled.version,
+    ticket: { id: cancelled.ticketId },
+  });
+  return true;
+}
+
+/** On `ticket:created`: the first version of the replica. */
+export async function replicateNewTicket(tx: Executor, data: EventData<'ticket:created'>): Promise<void> {
+  await insertTicket(tx, {
+    id: data.id,
+    title: data.title,
+    priceCents: data.price,
+    sellerId: data.userId,
+    version: data.version,
+  });
+}
+
+/**
+ * On `ticket:updated`: apply version v only on top of v-1. An older version was applied already
+ * (acknowledge, no effect); a newer one than expected arrived early (retry shortly).
+ */
+export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticket:updated'>): Promise<void> {
+  const applied = await applyTicketVersion(tx, {
+    id: data.id,
+    title: data.title,
+    priceCents: data.price,
+    sellerId: data.userId,
+    version: data.version,
+  });
+  if (applied) return;
+  const current = await findTicket(tx, data.id);
+  if (current && current.version >= data.version) return;
+  throw new RetryLater(
+    `ticket ${data.id} version ${data.version} arrived before version ${current ? current.version + 1 : 0}`,
+  );
+}

@@ -1,0 +1,7 @@
+import { defineListener } from '@ticketing/common';
+import { replicateTicketUpdate } from '../../domain/orders.ts';
+
+/** A ticket changed: apply the new version on top of the previous one, in order. */
+export const ticketUpdatedListener = defineListener('ticket:updated', async ({ tx, data }) => {
+  await replicateTicketUpdate(tx, data);
+});

@@ -1,0 +1,4 @@
+import { runStandalone } from '@ticketing/common';
+import { ordersService } from './service.ts';
+
+await runStandalone(ordersService());

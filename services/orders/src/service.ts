@@ -1,0 +1,36 @@
+/**
+ * The orders service: reservations of tickets. Keeps a versioned replica of tickets from the
+ * tickets service's events; publishes `order:created` and `order:cancelled`.
+ */
+import { fileURLToPath } from 'node:url';
+import { Type } from 'typebox';
+import { loadConfig, type ServiceModule } from '@ticketing/common';
+import type { OrdersSettings } from './domain/orders.ts';
+import { cancelOrderRoute } from './entry-points/http/cancel-order.ts';
+import { createOrderRoute } from './entry-points/http/create-order.ts';
+import { listOrdersRoute } from './entry-points/http/list-orders.ts';
+import { showOrderRoute } from './entry-points/http/show-order.ts';
+import { ticketCreatedListener } from './entry-points/events/ticket-created.listener.ts';
+import { ticketUpdatedListener } from './entry-points/events/ticket-updated.listener.ts';
+
+export const OrdersConfig = Type.Object({
+  ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+});
+
+export function ordersSettingsFromEnv(env = process.env): OrdersSettings {
+  return { expirationSeconds: loadConfig(OrdersConfig, env).ORDER_EXPIRATION_SECONDS };
+}
+
+export function ordersService(settings: OrdersSettings = ordersSettingsFromEnv()): ServiceModule {
+  return {
+    name: 'orders',
+    migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
+    async routes(app, context) {
+      await createOrderRoute(app, context, settings);
+      await listOrdersRoute(app, context);
+      await showOrderRoute(app, context);
+      await cancelOrderRoute(app, context);
+    },
+    listeners: [ticketCreatedListener, ticketUpdatedListener],
+  };
+}

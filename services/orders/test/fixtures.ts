@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { createServiceHarness, type ServiceHarness } from '@ticketing/common/testing';
+import { ordersService } from '../src/service.ts';
+import { ticketCreatedListener } from '../src/entry-points/events/ticket-created.listener.ts';
+
+export const startOrders = (expirationSeconds = 900): Promise<ServiceHarness> =>
+  createServiceHarness(ordersService({ expirationSeconds }));
+
+/** A ticket as the tickets service announced it (price in cents), replicated into orders. */
+export async function aTicket(harness: ServiceHarness, overrides: { price?: number; sellerId?: string } = {}) {
+  const ticket = {
+    id: randomUUID(),
+    version: 0,
+    title: 'concert',
+    price: overrides.price ?? 2000,
+    userId: overrides.sellerId ?? randomUUID(),
+  };
+  const outcome = await harness.deliver(ticketCreatedListener, ticket);
+  if (outcome.kind !== 'ack') throw new Error(`ticket not replicated: ${JSON.stringify(outcome)}`);
+  return ticket;
+}
+
+export async function anOrder(harness: ServiceHarness, ticketId: string, cookie?: string) {
+  const session = cookie ?? (await harness.signIn()).cookie;
+  const response = await harness.app.inject({
+    method: 'POST',
+    url: '/api/orders',
+    headers: { cookie: session },
+    payload: { ticketId },
+  });
+  if (response.statusCode !== 201) throw new Error(`order failed: ${response.body}`);
+  return { order: response.json<{ id: string; version: number; status: string; expiresAt: string }>(), cookie: session };
+}
