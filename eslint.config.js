@@ -3,7 +3,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.data/**', 'apps/web/**', '**/drizzle/**', 'coverage/**'] },
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', '.data/**', 'apps/web/**', '**/drizzle/**', 'coverage/**'],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -68,7 +68,11 @@ export async function prepareService(
   };
 }
 
-export async function registerService(app: HttpApp, module: ServiceModule, context: ServiceContext): Promise<void> {
+export async function registerService(
+  app: HttpApp,
+  module: ServiceModule,
+  context: ServiceContext,
+): Promise<void> {
   if (module.routes) await app.register(async (scope) => module.routes!(scope, context));
 }
 
@@ -91,7 +95,11 @@ const StandaloneConfig = Type.Object({
 export async function runStandalone(module: ServiceModule, env = process.env): Promise<void> {
   const config = loadConfig(StandaloneConfig, env);
   const logger = createLogger(module.name);
-  const jwtKey = resolveJwtKey({ jwtKey: config.JWT_KEY, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR });
+  const jwtKey = resolveJwtKey({
+    jwtKey: config.JWT_KEY,
+    nodeEnv: config.NODE_ENV,
+    dataDir: config.DATA_DIR,
+  });
   await ensureDatabase(config.DATABASE_URL);
   const database = openDatabase(config.DATABASE_URL);
   const transport = await JetStreamTransport.connect({
@@ -137,7 +145,10 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
     }, 15_000);
     force.unref();
     stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'error during shutdown');
         process.exit(1);

@@ -6,7 +6,14 @@ describeTransportContract('in-process', async () => {
   return {
     transport: bus,
     // One process, one bus: "another connection" is the same bus.
-    connectAgain: async () => ({ ...bus, kind: bus.kind, publish: bus.publish.bind(bus), subscribe: bus.subscribe.bind(bus), isHealthy: () => true, close: async () => {} }),
+    connectAgain: async () => ({
+      ...bus,
+      kind: bus.kind,
+      publish: bus.publish.bind(bus),
+      subscribe: bus.subscribe.bind(bus),
+      isHealthy: () => true,
+      close: async () => {},
+    }),
     cleanup: () => bus.close(),
   };
 });

@@ -18,7 +18,9 @@ type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
 /** A listener that keeps a count per ticket and refuses versions from the future. */
 const countingListener = defineListener('ticket:updated', async ({ tx, data }) => {
-  const { rows } = await tx.execute<{ version: number }>(sql`select version from counters where id = ${data.id}`);
+  const { rows } = await tx.execute<{ version: number }>(
+    sql`select version from counters where id = ${data.id}`,
+  );
   const current = rows[0]?.version ?? -1;
   if (data.version <= current) return; // the past: already applied
   if (data.version > current + 1) throw new RetryLater(`version ${data.version} before ${current + 1}`);
@@ -36,15 +38,17 @@ describe('idempotent, version-aware listeners', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     await migrateDatabase(database);
-    await database.pool.query('create table counters (id uuid primary key, version int not null, applied int not null)');
+    await database.pool.query(
+      'create table counters (id uuid primary key, version int not null, applied int not null)',
+    );
   });
   afterAll(() => database.drop());
 
   const applied = async (id: string) =>
     (await database.pool.query('select version, applied from counters where id = $1', [id])).rows[0] as
-      | { version: number; applied: number }
-      | undefined;
-  const outboxCount = async () => (await database.pool.query('select count(*)::int as n from outbox')).rows[0].n as number;
+      { version: number; applied: number } | undefined;
+  const outboxCount = async () =>
+    (await database.pool.query('select count(*)::int as n from outbox')).rows[0].n as number;
 
   it('applies an event once even when it is delivered twice', async () => {
     const id = randomUUID();
@@ -88,7 +92,12 @@ describe('idempotent, version-aware listeners', () => {
     });
     const id = randomUUID();
     const events = [3, 1, 0, 2].map((v) => updated(id, v));
-    const poison = { id: randomUUID(), type: 'ticket:updated', occurredAt: new Date().toISOString(), data: { price: -1 } };
+    const poison = {
+      id: randomUUID(),
+      type: 'ticket:updated',
+      occurredAt: new Date().toISOString(),
+      data: { price: -1 },
+    };
     await Promise.all([
       ...events.map((e) => bus.publish(e.type, e.id, e)),
       bus.publish('ticket:updated', poison.id, poison),
@@ -100,7 +109,12 @@ describe('idempotent, version-aware listeners', () => {
       return list.length > 0 ? list : undefined;
     });
     expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ consumer: 'g2', eventId: poison.id, type: 'ticket:updated', deliveryCount: 1 });
+    expect(letters[0]).toMatchObject({
+      consumer: 'g2',
+      eventId: poison.id,
+      type: 'ticket:updated',
+      deliveryCount: 1,
+    });
     expect(letters[0]!.reason).toMatch(/price/);
     await subscription.close();
     await bus.close();

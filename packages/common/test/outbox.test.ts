@@ -46,7 +46,10 @@ function record(transport: Transport) {
 describe('transactional outbox', () => {
   let database: TestDatabase;
   const relays: OutboxRelay[] = [];
-  const start = (transport: Transport, options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) => {
+  const start = (
+    transport: Transport,
+    options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {},
+  ) => {
     const relay = new OutboxRelay({ database, transport, logger: silentLogger, ...options });
     relays.push(relay);
     relay.start();
@@ -133,7 +136,9 @@ describe('transactional outbox', () => {
     await relay.drain();
     expect(received).toHaveLength(50);
     for (const id of entities) {
-      expect(received.filter((r) => r.id === id).map((r) => r.version)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(received.filter((r) => r.id === id).map((r) => r.version)).toEqual([
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+      ]);
     }
   });
 
@@ -152,7 +157,11 @@ describe('transactional outbox', () => {
     await Promise.all(
       entities.map(async (id) => {
         for (let version = 0; version < 5; version++) {
-          await publishEvent(database.db, version === 0 ? 'ticket:created' : 'ticket:updated', ticket(id, version));
+          await publishEvent(
+            database.db,
+            version === 0 ? 'ticket:created' : 'ticket:updated',
+            ticket(id, version),
+          );
         }
       }),
     );
@@ -175,7 +184,9 @@ describe('transactional outbox', () => {
     await publishEvent(database.db, 'ticket:created', ticket(randomUUID(), 0));
     await waitFor(() => received.length === 2, 5_000);
     await standby.drain();
-    const sent = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from outbox where sent_at is not null`);
+    const sent = await database.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from outbox where sent_at is not null`,
+    );
     expect(sent.rows[0]!.n).toBe(2);
   });
 });

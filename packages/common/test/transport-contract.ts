@@ -4,7 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeliveredMessage, SubscribeOptions, Subscription, Transport } from '../src/messaging/transport.ts';
+import type {
+  DeliveredMessage,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+} from '../src/messaging/transport.ts';
 import { consume, MemoryDeadLetters, retry, ack } from '../src/messaging/consumer.ts';
 import { silentLogger, sleep, waitFor } from '../src/testing/index.ts';
 
@@ -49,7 +54,11 @@ export function describeTransportContract(name: string, makeFixture: () => Promi
       fixture = await makeFixture();
       return fixture.transport;
     };
-    const subscribe = async (transport: Transport, options: SubscribeOptions, handler: (m: DeliveredMessage) => Promise<void>) => {
+    const subscribe = async (
+      transport: Transport,
+      options: SubscribeOptions,
+      handler: (m: DeliveredMessage) => Promise<void>,
+    ) => {
       const subscription = await transport.subscribe(options, handler);
       subscriptions.push(subscription);
       return subscription;
@@ -213,7 +222,10 @@ export function describeTransportContract(name: string, makeFixture: () => Promi
       const c = collector();
       await subscribe(transport, defaults(), c.handler);
       const id = randomUUID();
-      await Promise.all([transport.publish('ticket:created', id, { id }), transport.publish('ticket:created', id, { id })]);
+      await Promise.all([
+        transport.publish('ticket:created', id, { id }),
+        transport.publish('ticket:created', id, { id }),
+      ]);
       await transport.publish('ticket:created', id, { id });
       await publishMany(transport, 1).done; // a later event, to know the earlier ones went through
       await waitFor(() => c.seen.length >= 2);

@@ -11,7 +11,8 @@ describe('DELETE /api/orders/:id', () => {
     o.app.inject({ method: 'DELETE', url: `/api/orders/${id}`, headers: cookie ? { cookie } : {} });
   const statusOf = async (id: string) =>
     (await o.database.pool.query('select status, version from orders where id = $1', [id])).rows[0];
-  const cancellations = async (id: string) => (await o.outbox('order:cancelled')).filter((e) => e.data.id === id);
+  const cancellations = async (id: string) =>
+    (await o.outbox('order:cancelled')).filter((e) => e.data.id === id);
 
   it('marks an order as cancelled and publishes order:cancelled with the new version', async () => {
     const ticket = await aTicket(o);
@@ -36,7 +37,9 @@ describe('DELETE /api/orders/:id', () => {
   it('refuses to cancel a completed order', async () => {
     const ticket = await aTicket(o);
     const { order, cookie } = await anOrder(o, ticket.id);
-    await o.database.pool.query(`update orders set status = 'complete', version = 1 where id = $1`, [order.id]);
+    await o.database.pool.query(`update orders set status = 'complete', version = 1 where id = $1`, [
+      order.id,
+    ]);
     const response = await cancel(order.id, cookie);
     expect(response.statusCode).toBe(400);
     expect(response.json().errors[0].message).toBe('Cannot cancel a completed order');

@@ -18,11 +18,14 @@ describe('POST /api/orders', () => {
     expect((await post({ ticketId: randomUUID() }, {})).statusCode).toBe(401);
   });
 
-  it.each([[{}], [{ ticketId: 'abc' }], [{ ticketId: 42 }]])('rejects %j with 400 naming ticketId', async (payload) => {
-    const response = await post(payload);
-    expect(response.statusCode).toBe(400);
-    expect(response.json().errors[0].field).toBe('ticketId');
-  });
+  it.each([[{}], [{ ticketId: 'abc' }], [{ ticketId: 42 }]])(
+    'rejects %j with 400 naming ticketId',
+    async (payload) => {
+      const response = await post(payload);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().errors[0].field).toBe('ticketId');
+    },
+  );
 
   it('returns 404 when the ticket does not exist', async () => {
     const response = await post({ ticketId: randomUUID() });
@@ -79,18 +82,27 @@ describe('POST /api/orders', () => {
   it('lets a ticket be ordered again once its order is cancelled', async () => {
     const ticket = await aTicket(o);
     const first = await anOrder(o, ticket.id);
-    await o.app.inject({ method: 'DELETE', url: `/api/orders/${first.order.id}`, headers: { cookie: first.cookie } });
+    await o.app.inject({
+      method: 'DELETE',
+      url: `/api/orders/${first.order.id}`,
+      headers: { cookie: first.cookie },
+    });
     expect((await post({ ticketId: ticket.id })).statusCode).toBe(201);
   });
 
   it('creates exactly one order out of 100 simultaneous requests for one ticket, the rest 400', async () => {
     const ticket = await aTicket(o);
     const buyers = await Promise.all(Array.from({ length: 100 }, () => o.signIn()));
-    const responses = await Promise.all(buyers.map((b) => post({ ticketId: ticket.id }, { cookie: b.cookie })));
+    const responses = await Promise.all(
+      buyers.map((b) => post({ ticketId: ticket.id }, { cookie: b.cookie })),
+    );
     const codes = responses.map((r) => r.statusCode);
     expect(codes.filter((c) => c === 201)).toHaveLength(1);
     expect(codes.filter((c) => c === 400)).toHaveLength(99);
-    const { rows } = await o.database.pool.query('select count(*)::int as n from orders where ticket_id = $1', [ticket.id]);
+    const { rows } = await o.database.pool.query(
+      'select count(*)::int as n from orders where ticket_id = $1',
+      [ticket.id],
+    );
     expect(rows[0].n).toBe(1);
     expect((await o.outbox('order:created')).filter((e) => e.data.ticket.id === ticket.id)).toHaveLength(1);
   });

@@ -7,7 +7,10 @@ export const startOrders = (expirationSeconds = 900): Promise<ServiceHarness> =>
   createServiceHarness(ordersService({ expirationSeconds }));
 
 /** A ticket as the tickets service announced it (price in cents), replicated into orders. */
-export async function aTicket(harness: ServiceHarness, overrides: { price?: number; sellerId?: string } = {}) {
+export async function aTicket(
+  harness: ServiceHarness,
+  overrides: { price?: number; sellerId?: string } = {},
+) {
   const ticket = {
     id: randomUUID(),
     version: 0,
@@ -29,5 +32,8 @@ export async function anOrder(harness: ServiceHarness, ticketId: string, cookie?
     payload: { ticketId },
   });
   if (response.statusCode !== 201) throw new Error(`order failed: ${response.body}`);
-  return { order: response.json<{ id: string; version: number; status: string; expiresAt: string }>(), cookie: session };
+  return {
+    order: response.json<{ id: string; version: number; status: string; expiresAt: string }>(),
+    cookie: session,
+  };
 }

@@ -39,12 +39,16 @@ describe('GET /api/orders and /api/orders/:id', () => {
     const ticket = await aTicket(o);
     const { order } = await anOrder(o, ticket.id);
     const { cookie: stranger } = await o.signIn();
-    expect((await o.app.inject({ url: `/api/orders/${order.id}`, headers: { cookie: stranger } })).statusCode).toBe(401);
+    expect(
+      (await o.app.inject({ url: `/api/orders/${order.id}`, headers: { cookie: stranger } })).statusCode,
+    ).toBe(401);
   });
 
   it('returns 404 for an unknown order and 400 for a malformed id', async () => {
     const { cookie } = await o.signIn();
-    expect((await o.app.inject({ url: `/api/orders/${randomUUID()}`, headers: { cookie } })).statusCode).toBe(404);
+    expect((await o.app.inject({ url: `/api/orders/${randomUUID()}`, headers: { cookie } })).statusCode).toBe(
+      404,
+    );
     expect((await o.app.inject({ url: '/api/orders/123', headers: { cookie } })).statusCode).toBe(400);
   });
 });

@@ -24,7 +24,13 @@ describe('orders listeners: the ticket replica', () => {
     it('creates and saves a ticket with the same id and version, and acks', async () => {
       const data = { id: randomUUID(), version: 0, title: 'concert', price: 1000, userId: randomUUID() };
       expect(await o.deliver(ticketCreatedListener, data)).toEqual({ kind: 'ack' });
-      expect(await replica(data.id)).toEqual({ id: data.id, title: 'concert', priceCents: 1000, sellerId: data.userId, version: 0 });
+      expect(await replica(data.id)).toEqual({
+        id: data.id,
+        title: 'concert',
+        priceCents: 1000,
+        sellerId: data.userId,
+        version: 0,
+      });
     });
   });
 
@@ -69,7 +75,10 @@ describe('orders listeners: the ticket replica', () => {
     });
 
     it('retries an update for a ticket it has not heard of yet', async () => {
-      const outcome = await o.deliver(ticketUpdatedListener, update({ id: randomUUID(), userId: randomUUID() }, 1, 5));
+      const outcome = await o.deliver(
+        ticketUpdatedListener,
+        update({ id: randomUUID(), userId: randomUUID() }, 1, 5),
+      );
       expect(outcome.kind).toBe('retry');
     });
   });

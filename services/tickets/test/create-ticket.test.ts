@@ -57,7 +57,9 @@ describe('POST /api/tickets', () => {
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ title: 'concert', price: 35.5, userId: user.id, version: 0 });
     expect(response.json()).not.toHaveProperty('orderId');
-    const { rows } = await t.database.pool.query('select price_cents from tickets where id = $1', [response.json().id]);
+    const { rows } = await t.database.pool.query('select price_cents from tickets where id = $1', [
+      response.json().id,
+    ]);
     expect(rows[0].price_cents).toBe(3550);
   });
 

@@ -17,7 +17,10 @@ export async function aTicket(
     payload: { title: options.title ?? 'concert', price: options.price ?? 20 },
   });
   if (response.statusCode !== 201) throw new Error(`could not create ticket: ${response.body}`);
-  return { ticket: response.json<{ id: string; version: number; title: string; price: number; userId: string }>(), cookie };
+  return {
+    ticket: response.json<{ id: string; version: number; title: string; price: number; userId: string }>(),
+    cookie,
+  };
 }
 
 export const anOrderCreated = (ticket: { id: string; price: number }, orderId = randomUUID()) => ({

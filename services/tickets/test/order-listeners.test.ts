@@ -13,7 +13,11 @@ describe('tickets listeners', () => {
   afterAll(() => t.close());
   const stored = async (id: string) => (await findTicket(t.database.db, id))!;
   const updatesOf = async (id: string) => (await t.outbox('ticket:updated')).filter((e) => e.data.id === id);
-  const cancelled = (orderId: string, ticketId: string) => ({ id: orderId, version: 1, ticket: { id: ticketId } });
+  const cancelled = (orderId: string, ticketId: string) => ({
+    id: orderId,
+    version: 1,
+    ticket: { id: ticketId },
+  });
 
   describe('order:created', () => {
     it('sets the orderId of the ticket, acks, and publishes ticket:updated with the new version', async () => {
@@ -22,7 +26,9 @@ describe('tickets listeners', () => {
       expect(await t.deliver(orderCreatedListener, order)).toEqual({ kind: 'ack' });
       expect(await stored(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
       const updates = await updatesOf(ticket.id);
-      expect(updates.map((e) => e.data)).toEqual([expect.objectContaining({ version: 1, orderId: order.id })]);
+      expect(updates.map((e) => e.data)).toEqual([
+        expect.objectContaining({ version: 1, orderId: order.id }),
+      ]);
     });
 
     it('has one effect when the same event is delivered twice', async () => {
@@ -53,14 +59,16 @@ describe('tickets listeners', () => {
       const { ticket } = await aTicket(t);
       const order = anOrderCreated(ticket);
       await t.deliver(orderCreatedListener, order);
-      expect(await t.deliver(orderCancelledListener, cancelled(order.id, ticket.id))).toEqual({ kind: 'ack' });
+      expect(await t.deliver(orderCancelledListener, cancelled(order.id, ticket.id))).toEqual({
+        kind: 'ack',
+      });
       expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 2 });
       const updates = await updatesOf(ticket.id);
       expect(updates.at(-1)!.data).toMatchObject({ version: 2 });
       expect(updates.at(-1)!.data).not.toHaveProperty('orderId');
     });
 
-    it("never releases a ticket that a newer order holds (a late cancellation of an older order)", async () => {
+    it('never releases a ticket that a newer order holds (a late cancellation of an older order)', async () => {
       const { ticket } = await aTicket(t);
       const older = anOrderCreated(ticket);
       const newer = anOrderCreated(ticket);

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceHarness } from '@ticketing/common/testing';
-import { findTicket, insertTicket, saveTicket, StaleTicketError } from '../src/data-access/tickets-repository.ts';
+import {
+  findTicket,
+  insertTicket,
+  saveTicket,
+  StaleTicketError,
+} from '../src/data-access/tickets-repository.ts';
 import { startTickets } from './fixtures.ts';
 
 describe('ticket optimistic concurrency control', () => {
@@ -11,7 +16,12 @@ describe('ticket optimistic concurrency control', () => {
   const db = () => t.database.db;
 
   it('refuses to save a ticket that changed since it was read', async () => {
-    const ticket = await insertTicket(db(), { id: randomUUID(), title: 'concert', priceCents: 500, userId: randomUUID() });
+    const ticket = await insertTicket(db(), {
+      id: randomUUID(),
+      title: 'concert',
+      priceCents: 500,
+      userId: randomUUID(),
+    });
     const first = (await findTicket(db(), ticket.id))!;
     const second = (await findTicket(db(), ticket.id))!;
     await saveTicket(db(), { ...first, priceCents: 1000 });
@@ -20,7 +30,12 @@ describe('ticket optimistic concurrency control', () => {
   });
 
   it('increments the version by one on every save', async () => {
-    let ticket = await insertTicket(db(), { id: randomUUID(), title: 'concert', priceCents: 500, userId: randomUUID() });
+    let ticket = await insertTicket(db(), {
+      id: randomUUID(),
+      title: 'concert',
+      priceCents: 500,
+      userId: randomUUID(),
+    });
     expect(ticket.version).toBe(0);
     ticket = await saveTicket(db(), ticket);
     expect(ticket.version).toBe(1);

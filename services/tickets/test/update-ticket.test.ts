@@ -40,7 +40,12 @@ describe('PUT /api/tickets/:id', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ title: 'new title', price: 100, version: 1 });
     const events = await t.outbox('ticket:updated');
-    expect(events.at(-1)!.data).toMatchObject({ id: ticket.id, version: 1, title: 'new title', price: 10000 });
+    expect(events.at(-1)!.data).toMatchObject({
+      id: ticket.id,
+      version: 1,
+      title: 'new title',
+      price: 10000,
+    });
   });
 
   it('refuses to edit a reserved ticket', async () => {

@@ -17,11 +17,14 @@ export function loadConfig<T extends TObject<TProperties>>(
 ): Static<T> {
   const validator = Compile(schema);
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.properties)) if (env[key] !== undefined && env[key] !== '') raw[key] = env[key];
+  for (const key of Object.keys(schema.properties))
+    if (env[key] !== undefined && env[key] !== '') raw[key] = env[key];
   const value = validator.Convert(validator.Default(raw));
   if (!validator.Check(value)) {
     const problems = validator.Errors(value).map((e) => {
-      const name = e.instancePath.replace(/^\//, '') || String((e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ') ?? '');
+      const name =
+        e.instancePath.replace(/^\//, '') ||
+        String((e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ') ?? '');
       return `${name}: ${e.message}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -29,9 +32,12 @@ export function loadConfig<T extends TObject<TProperties>>(
   return value;
 }
 
-export const NodeEnv = Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
-  default: 'development',
-});
+export const NodeEnv = Type.Union(
+  [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
+  {
+    default: 'development',
+  },
+);
 
 /**
  * The JWT signing key. In production it must come from the environment. In development a random

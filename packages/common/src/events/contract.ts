@@ -113,8 +113,7 @@ export function isEventType(value: string): value is EventType {
 }
 
 export type ParseResult<T extends EventType> =
-  | { ok: true; event: EventEnvelope<T> }
-  | { ok: false; reason: string };
+  { ok: true; event: EventEnvelope<T> } | { ok: false; reason: string };
 
 /**
  * Validates an untrusted message body as an envelope of the expected type. A body that fails is a
@@ -129,7 +128,10 @@ export function parseEvent<T extends EventType>(body: unknown, expected: T): Par
   }
   const validator = dataValidators.get(expected)!;
   if (!validator.Check(body.data)) {
-    return { ok: false, reason: `invalid ${expected} payload: ${describeErrors(validator.Errors(body.data))}` };
+    return {
+      ok: false,
+      reason: `invalid ${expected} payload: ${describeErrors(validator.Errors(body.data))}`,
+    };
   }
   return { ok: true, event: body as EventEnvelope<T> };
 }
@@ -142,6 +144,10 @@ function describeErrors(errors: { instancePath: string; message: string }[]): st
 }
 
 /** Builds an envelope with a fresh id; validation happens at the consumer, the trust boundary. */
-export function makeEvent<T extends EventType>(type: T, data: EventData<T>, now = new Date()): EventEnvelope<T> {
+export function makeEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  now = new Date(),
+): EventEnvelope<T> {
   return { id: crypto.randomUUID(), type, occurredAt: now.toISOString(), data };
 }

@@ -39,7 +39,13 @@ export interface HttpServerOptions extends SessionOptions {
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function makeAjv(options: AjvOptions): Ajv {
-  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...options });
+  const ajv = new Ajv({
+    allErrors: true,
+    removeAdditional: false,
+    useDefaults: true,
+    strict: false,
+    ...options,
+  });
   addFormats(ajv);
   return ajv;
 }
@@ -47,9 +53,18 @@ function makeAjv(options: AjvOptions): Ajv {
 /** One log line per request, when it completes (Fastify's default is two). */
 class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
-  override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  override requestCompleted(
+    _error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   }
@@ -74,7 +89,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
-      return reply.status(400).send({ errors: error.validation.map((e) => validationItem(e as ErrorObject)) });
+      return reply
+        .status(400)
+        .send({ errors: error.validation.map((e) => validationItem(e as ErrorObject)) });
     }
     if (error instanceof HttpError) {
       return reply.status(error.statusCode).send({ errors: error.items });
@@ -101,7 +118,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     const checks = Object.fromEntries(
       await Promise.all(
-        Object.entries(options.readiness).map(async ([name, check]) => [name, await check().catch(() => false)]),
+        Object.entries(options.readiness).map(async ([name, check]) => [
+          name,
+          await check().catch(() => false),
+        ]),
       ),
     ) as Record<string, boolean>;
     const ready = Object.values(checks).every(Boolean);

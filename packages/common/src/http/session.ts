@@ -25,6 +25,7 @@ declare module 'fastify' {
 
 export const SESSION_COOKIE = 'session';
 const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SessionOptions {
   jwtKey: string;
@@ -55,14 +56,19 @@ export function createSessionIssuer({ jwtKey, secureCookies }: SessionOptions): 
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
-        if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return null;
+        // Every service stores user ids in uuid columns: anything else is not a session of ours.
+        if (typeof payload.sub !== 'string' || !UUID.test(payload.sub) || typeof payload.email !== 'string')
+          return null;
         return { id: payload.sub, email: payload.email };
       } catch {
         return null; // expired, tampered or signed with another key: simply not signed in
       }
     },
     async start(reply, user) {
-      reply.setCookie(SESSION_COOKIE, await issuer.sign(user), { ...cookieOptions, maxAge: SESSION_TTL_SECONDS });
+      reply.setCookie(SESSION_COOKIE, await issuer.sign(user), {
+        ...cookieOptions,
+        maxAge: SESSION_TTL_SECONDS,
+      });
     },
     end(reply) {
       reply.clearCookie(SESSION_COOKIE, cookieOptions);

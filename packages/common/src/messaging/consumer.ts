@@ -8,9 +8,7 @@ import type { Logger } from 'pino';
 import type { DeliveredMessage, SubscribeOptions, Subscription, Transport } from './transport.ts';
 
 export type Outcome =
-  | { kind: 'ack' }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'dead-letter'; reason: string };
+  { kind: 'ack' } | { kind: 'retry'; reason: string } | { kind: 'dead-letter'; reason: string };
 
 export const ack: Outcome = { kind: 'ack' };
 export const retry = (reason: string): Outcome => ({ kind: 'retry', reason });
@@ -117,7 +115,10 @@ export async function consume(
     } else if (outcome.kind === 'dead-letter') {
       await sendToDeadLetters(message, outcome.reason);
     } else if (message.deliveryCount >= policy.maxDeliver) {
-      await sendToDeadLetters(message, `gave up after ${message.deliveryCount} deliveries: ${outcome.reason}`);
+      await sendToDeadLetters(
+        message,
+        `gave up after ${message.deliveryCount} deliveries: ${outcome.reason}`,
+      );
     } else {
       const delay = backoffDelay(policy, message.deliveryCount);
       log.debug({ eventId: message.id, reason: outcome.reason, delay }, 'event will be retried');

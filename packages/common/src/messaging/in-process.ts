@@ -10,7 +10,13 @@
  * Retention is by interest: a message is kept until each group that existed when it was published
  * settles it. A message published to a subject that has no group yet waits for the first one.
  */
-import type { DeliveredMessage, MessageHandler, SubscribeOptions, Subscription, Transport } from './transport.ts';
+import type {
+  DeliveredMessage,
+  MessageHandler,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+} from './transport.ts';
 
 interface Published {
   id: string;
@@ -214,7 +220,12 @@ export class InProcessBus implements Transport {
     } else {
       group.configure(options);
     }
-    const worker: Worker = { handler, concurrency: Math.max(1, options.concurrency), active: 0, closed: false };
+    const worker: Worker = {
+      handler,
+      concurrency: Math.max(1, options.concurrency),
+      active: 0,
+      closed: false,
+    };
     group.workers.push(worker);
     group.dispatch();
     const owner = group;

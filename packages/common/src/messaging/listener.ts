@@ -79,7 +79,12 @@ export async function processEvent<T extends EventType>(
         .onConflictDoNothing()
         .returning({ eventId: inbox.eventId });
       if (fresh.length === 0) return; // applied before: acknowledge without effect
-      await listener.handle({ tx, event, data: event.data, log: log.child({ eventId: event.id, type: event.type }) });
+      await listener.handle({
+        tx,
+        event,
+        data: event.data,
+        log: log.child({ eventId: event.id, type: event.type }),
+      });
     });
     return ack;
   } catch (error) {
@@ -135,7 +140,13 @@ export async function startListeners(options: StartListenersOptions): Promise<Su
           logger: options.logger,
         },
         (message) =>
-          processEvent(options.database, options.group, listener as Listener<EventType>, message.body, options.logger),
+          processEvent(
+            options.database,
+            options.group,
+            listener as Listener<EventType>,
+            message.body,
+            options.logger,
+          ),
       ),
     ),
   );
@@ -148,5 +159,7 @@ export async function startListeners(options: StartListenersOptions): Promise<Su
 
 /** Deletes inbox rows older than the broker could still redeliver (days, not minutes). */
 export async function purgeInbox(database: ServiceDatabase, olderThanDays = 7): Promise<void> {
-  await database.db.execute(sql`delete from inbox where processed_at < now() - make_interval(days => ${olderThanDays})`);
+  await database.db.execute(
+    sql`delete from inbox where processed_at < now() - make_interval(days => ${olderThanDays})`,
+  );
 }

@@ -44,7 +44,8 @@ export async function publishEvent<T extends EventType>(
 function entityOf(data: object): string {
   const record = data as { id?: unknown; orderId?: unknown };
   const id = record.id ?? record.orderId;
-  if (typeof id !== 'string') throw new Error('publishEvent needs an entityId for events without id or orderId');
+  if (typeof id !== 'string')
+    throw new Error('publishEvent needs an entityId for events without id or orderId');
   return id;
 }
 
@@ -253,7 +254,9 @@ export class OutboxRelay {
   /** Marks accepted rows sent in batches; while the database is unreachable, retries every 500 ms. */
   private scheduleFlush(delayMs = 0): void {
     if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => (delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve)))
+    this.flushing = new Promise<void>((resolve) =>
+      delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve),
+    )
       .then(() => this.flushSent())
       .then(
         () => 0,
@@ -272,9 +275,10 @@ export class OutboxRelay {
     if (this.sent.length === 0) return;
     const batch = this.sent.splice(0, this.sent.length);
     try {
-      await this.options.database.pool.query('update outbox set sent_at = now() where seq = any($1::bigint[])', [
-        batch,
-      ]);
+      await this.options.database.pool.query(
+        'update outbox set sent_at = now() where seq = any($1::bigint[])',
+        [batch],
+      );
     } catch (error) {
       this.sent.unshift(...batch);
       throw error;
@@ -292,7 +296,9 @@ export class OutboxRelay {
   private async purgeSent(): Promise<void> {
     if (!this.leader) return;
     await this.options.database.pool
-      .query(`delete from outbox where sent_at < now() - $1::int * interval '1 millisecond'`, [this.retentionMs])
+      .query(`delete from outbox where sent_at < now() - $1::int * interval '1 millisecond'`, [
+        this.retentionMs,
+      ])
       .catch(() => {});
   }
 }

@@ -23,7 +23,10 @@ export interface ServiceHarness {
   /** Events queued in the outbox, oldest first, optionally of one type. */
   outbox<T extends EventType>(type?: T): Promise<EventEnvelope<T>[]>;
   /** Delivers an event (built from `data`, or a whole envelope) to a listener; returns ack/retry/dead-letter. */
-  deliver<T extends EventType>(listener: Listener<T>, event: EventData<T> | EventEnvelope<T>): Promise<Outcome>;
+  deliver<T extends EventType>(
+    listener: Listener<T>,
+    event: EventData<T> | EventEnvelope<T>,
+  ): Promise<Outcome>;
   close(): Promise<void>;
 }
 
@@ -45,7 +48,10 @@ export async function createServiceHarness(module: ServiceModule): Promise<Servi
     app,
     database,
     async signIn(partial = {}) {
-      const user = { id: partial.id ?? randomUUID(), email: partial.email ?? `user-${randomUUID()}@example.test` };
+      const user = {
+        id: partial.id ?? randomUUID(),
+        email: partial.email ?? `user-${randomUUID()}@example.test`,
+      };
       return { user, cookie: `session=${await sessions.sign(user)}` };
     },
     async outbox<T extends EventType>(type?: T) {
@@ -56,7 +62,8 @@ export async function createServiceHarness(module: ServiceModule): Promise<Servi
       return rows.map((r) => r.envelope);
     },
     async deliver(listener, event) {
-      const envelope = 'occurredAt' in event && 'data' in event ? event : makeEvent(listener.event, event as never);
+      const envelope =
+        'occurredAt' in event && 'data' in event ? event : makeEvent(listener.event, event as never);
       return processEvent(database, module.name, listener, envelope, silentLogger);
     },
     async close() {

@@ -33,7 +33,11 @@ export async function insertOrder(db: Executor, order: Omit<Order, 'createdAt'>)
 }
 
 export async function findOrder(db: Executor, id: string): Promise<OrderWithTicket | undefined> {
-  const [row] = await db.select().from(orders).innerJoin(tickets, eq(orders.ticketId, tickets.id)).where(eq(orders.id, id));
+  const [row] = await db
+    .select()
+    .from(orders)
+    .innerJoin(tickets, eq(orders.ticketId, tickets.id))
+    .where(eq(orders.id, id));
   return row && { ...row.orders, ticket: row.tickets };
 }
 

@@ -33,7 +33,10 @@ export const orders = pgTable(
       .on(t.ticketId)
       .where(sql`${t.status} in ('created', 'awaiting:payment', 'complete')`),
     index('orders_by_user_idx').on(t.userId, t.createdAt),
-    check('orders_status_check', sql`${t.status} in ('created', 'cancelled', 'awaiting:payment', 'complete')`),
+    check(
+      'orders_status_check',
+      sql`${t.status} in ('created', 'cancelled', 'awaiting:payment', 'complete')`,
+    ),
   ],
 );
 

@@ -16,7 +16,9 @@ export const tickets = pgTable(
   },
   (t) => [
     // The home page: available tickets, newest first, paged by (created_at, id).
-    index('tickets_available_idx').on(t.createdAt.desc(), t.id.desc()).where(sql`${t.orderId} is null`),
+    index('tickets_available_idx')
+      .on(t.createdAt.desc(), t.id.desc())
+      .where(sql`${t.orderId} is null`),
   ],
 );
 

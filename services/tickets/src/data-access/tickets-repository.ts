@@ -38,7 +38,12 @@ export async function lockTicket(db: Executor, id: string): Promise<Ticket | und
 export async function saveTicket(db: Executor, ticket: Ticket): Promise<Ticket> {
   const [row] = await db
     .update(tickets)
-    .set({ title: ticket.title, priceCents: ticket.priceCents, orderId: ticket.orderId, version: ticket.version + 1 })
+    .set({
+      title: ticket.title,
+      priceCents: ticket.priceCents,
+      orderId: ticket.orderId,
+      version: ticket.version + 1,
+    })
     .where(and(eq(tickets.id, ticket.id), eq(tickets.version, ticket.version)))
     .returning();
   if (!row) throw new StaleTicketError(ticket.id, ticket.version);
@@ -51,7 +56,11 @@ export interface PageCursor {
 }
 
 /** Tickets nobody holds, newest first, after `cursor` (keyset pagination: stable under inserts). */
-export async function listAvailableTickets(db: Executor, limit: number, cursor?: PageCursor): Promise<Ticket[]> {
+export async function listAvailableTickets(
+  db: Executor,
+  limit: number,
+  cursor?: PageCursor,
+): Promise<Ticket[]> {
   const after = cursor
     ? or(
         lt(tickets.createdAt, cursor.createdAt),

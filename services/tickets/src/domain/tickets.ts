@@ -49,7 +49,8 @@ export function parseTicketInput(input: { title: string; price: number }): Ticke
   }
   const cents = Math.round(input.price * 100);
   if (!(input.price > 0)) problems.push({ message: 'price must be greater than 0', field: 'price' });
-  else if (input.price > MAX_PRICE) problems.push({ message: `price must be at most ${MAX_PRICE}`, field: 'price' });
+  else if (input.price > MAX_PRICE)
+    problems.push({ message: `price must be at most ${MAX_PRICE}`, field: 'price' });
   else if (Math.abs(input.price * 100 - cents) > 1e-6) {
     problems.push({ message: 'price must have at most 2 decimals', field: 'price' });
   }
@@ -82,7 +83,12 @@ export async function createTicket(db: Database, seller: CurrentUser, input: Tic
   });
 }
 
-export async function updateTicket(db: Database, seller: CurrentUser, id: string, input: TicketInput): Promise<Ticket> {
+export async function updateTicket(
+  db: Database,
+  seller: CurrentUser,
+  id: string,
+  input: TicketInput,
+): Promise<Ticket> {
   return db.transaction(async (tx) => {
     const ticket = await lockTicket(tx, id);
     if (!ticket) throw new NotFoundError('Ticket not found');
@@ -104,7 +110,10 @@ export async function listTickets(db: Executor, limit: number, cursor?: PageCurs
   const page = await listAvailableTickets(db, limit + 1, cursor);
   const items = page.slice(0, limit);
   const last = items.at(-1);
-  return { items, next: page.length > limit && last ? { createdAt: last.createdAt, id: last.id } : undefined };
+  return {
+    items,
+    next: page.length > limit && last ? { createdAt: last.createdAt, id: last.id } : undefined,
+  };
 }
 
 /** On `order:created`: the order holds the ticket (unless that order is already known cancelled). */

@@ -17,12 +17,18 @@ const Page = Type.Object({
 });
 
 /** The cursor is opaque to clients: the (createdAt, id) of the last ticket of the page. */
-const encodeCursor = (cursor: PageCursor) => Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
+const encodeCursor = (cursor: PageCursor) =>
+  Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
 
 function decodeCursor(text: string): PageCursor {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString()) as unknown[];
-    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) {
+    if (
+      typeof createdAt === 'string' &&
+      !Number.isNaN(Date.parse(createdAt)) &&
+      typeof id === 'string' &&
+      /^[0-9a-f-]{36}$/i.test(id)
+    ) {
       return { createdAt, id };
     }
   } catch {

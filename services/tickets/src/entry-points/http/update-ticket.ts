@@ -17,7 +17,12 @@ export async function updateTicketRoute(app: HttpApp, { database }: ServiceConte
     },
     async (request) => {
       const seller = requireUser(request);
-      const ticket = await updateTicket(database.db, seller, request.params.id, parseTicketInput(request.body));
+      const ticket = await updateTicket(
+        database.db,
+        seller,
+        request.params.id,
+        parseTicketInput(request.body),
+      );
       return ticketJson(ticket);
     },
   );

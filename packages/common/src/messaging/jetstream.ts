@@ -1,0 +1,421 @@
+/**
+ * The production bus: NATS JetStream. Events are stored in one stream (`<prefix>.>`), so a
+ * publish resolves only once the broker holds the message, and a service that was down catches up
+ * from where its consumer stopped.
+ *
+ * A consumer group is a durable pull consumer per (group, event type): every replica of a service
+ * pulls from the same durable, which is the JetStream form of a NATS queue group, and every group
+ * sees every event. (NATS 2.9 allows one filter subject per consumer, hence one durable per event
+ * type rather than one per service.) The event id is sent as `Nats-Msg-Id`, so a re-publish inside
+ * the stream's duplicate window (an outbox relay retrying after a lost PubAck) is dropped by the
+ * server.
+ */
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  PubHeaders,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import {
+  durableName,
+  subjectFor,
+  type DeliveredMessage,
+  type MessageHandler,
+  type SubscribeOptions,
+  type Subscription,
+  type Transport,
+} from './transport.ts';
+
+export interface JetStreamTransportOptions {
+  servers: string;
+  /** Stream name; its subjects are `${subjectPrefix}.>`. */
+  stream: string;
+  /** Default: the stream name in lower case. */
+  subjectPrefix?: string;
+  logger: Logger;
+  /** How long the server remembers a message id for de-duplication. Default 120 s. */
+  duplicateWindowMs?: number;
+}
+
+/**
+ * Unacknowledged deliveries the server lets one durable have outstanding, over all its replicas.
+ * Deliveries naked with a delay count too, so this is well above any sum of concurrencies.
+ */
+const MAX_ACK_PENDING = 10_000;
+const PUBLISH_TIMEOUT_MS = 5_000;
+const DRAIN_TIMEOUT_MS = 5_000;
+/** How long one pull request waits for messages before the next one replaces it. */
+const FETCH_EXPIRES_MS = 30_000;
+
+function isApiError(error: unknown, code: number): boolean {
+  return error instanceof JetStreamApiError && error.code === code;
+}
+
+/** Event bodies are JSON; anything else is handed over as text, for the consumer to dead-letter. */
+function decodeBody(msg: JsMsg): unknown {
+  const text = msg.string();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export class JetStreamTransport implements Transport {
+  readonly kind = 'jetstream' as const;
+  private readonly subscriptions = new Set<PullSubscription>();
+  private connected = true;
+  private readonly connectionWaiters = new Set<() => void>();
+  private closing?: Promise<void>;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly stream: string,
+    readonly prefix: string,
+    private readonly duplicateWindowMs: number,
+    readonly logger: Logger,
+  ) {
+    void this.watchConnection();
+  }
+
+  static async connect(options: JetStreamTransportOptions): Promise<JetStreamTransport> {
+    const nc = await connect({
+      servers: options.servers,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    try {
+      const transport = new JetStreamTransport(
+        nc,
+        jetstream(nc),
+        await jetstreamManager(nc),
+        options.stream,
+        options.subjectPrefix ?? options.stream.toLowerCase(),
+        options.duplicateWindowMs ?? 120_000,
+        options.logger.child({ component: 'jetstream', stream: options.stream }),
+      );
+      await transport.ensureStream();
+      return transport;
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  /** Creates the stream, or adds our subjects and duplicate window to an existing one. */
+  async ensureStream(): Promise<void> {
+    const subject = `${this.prefix}.>`;
+    const duplicateWindow = nanos(this.duplicateWindowMs);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { config } = await this.jsm.streams.info(this.stream);
+        const subjects = config.subjects ?? [];
+        if (!subjects.includes(subject) || config.duplicate_window !== duplicateWindow) {
+          await this.jsm.streams.update(this.stream, {
+            ...config,
+            subjects: subjects.includes(subject) ? subjects : [...subjects, subject],
+            duplicate_window: duplicateWindow,
+          });
+        }
+        return;
+      } catch (error) {
+        if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
+      }
+      try {
+        await this.jsm.streams.add({
+          name: this.stream,
+          subjects: [subject],
+          storage: StorageType.File,
+          retention: RetentionPolicy.Limits,
+          duplicate_window: duplicateWindow,
+        });
+        this.logger.info({ subject }, 'created stream');
+        return;
+      } catch (error) {
+        // Another process created it between our info and add: look again.
+        if (attempt >= 2) throw error;
+      }
+    }
+  }
+
+  /** Creates the durable, or updates the settings a redeploy may change. */
+  async ensureConsumer(name: string, options: SubscribeOptions): Promise<void> {
+    const wanted: Partial<ConsumerConfig> = {
+      ack_wait: nanos(options.ackWaitMs),
+      max_deliver: options.maxDeliver,
+      max_ack_pending: MAX_ACK_PENDING,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { config } = await this.jsm.consumers.info(this.stream, name);
+        if (
+          config.ack_wait !== wanted.ack_wait ||
+          config.max_deliver !== wanted.max_deliver ||
+          config.max_ack_pending !== wanted.max_ack_pending
+        ) {
+          await this.jsm.consumers.update(this.stream, name, wanted);
+        }
+        return;
+      } catch (error) {
+        if (isApiError(error, JetStreamApiCodes.StreamNotFound)) await this.ensureStream();
+        else if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
+      }
+      try {
+        await this.jsm.consumers.add(this.stream, {
+          ...wanted,
+          durable_name: name,
+          filter_subject: subjectFor(this.prefix, options.subject),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+        });
+        return;
+      } catch (error) {
+        if (attempt >= 2) throw error;
+      }
+    }
+  }
+
+  async publish(subject: string, id: string, body: unknown): Promise<void> {
+    await this.js.publish(subjectFor(this.prefix, subject), JSON.stringify(body) ?? 'null', {
+      msgID: id,
+      timeout: PUBLISH_TIMEOUT_MS,
+    });
+  }
+
+  async subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
+    if (this.closing) throw new Error('JetStream transport is closed');
+    const name = durableName(options.group, options.subject);
+    await this.ensureConsumer(name, options);
+    const subscription = new PullSubscription(this, name, options, handler);
+    this.subscriptions.add(subscription);
+    return {
+      close: async () => {
+        await subscription.close();
+        this.subscriptions.delete(subscription);
+      },
+    };
+  }
+
+  isHealthy(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  /** Resolves once connected (at once if connected now), or when the connection is closed. */
+  whenConnected(): Promise<void> {
+    if (this.isHealthy() || this.nc.isClosed()) return Promise.resolve();
+    return new Promise((resolve) => this.connectionWaiters.add(resolve));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /**
+   * Deletes the stream (tests use it for cleanup). Closes this transport's subscriptions first:
+   * a running subscription recreates a durable, and the stream, that disappear under it.
+   */
+  async destroy(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.subscriptions.clear();
+    try {
+      await this.jsm.streams.delete(this.stream);
+    } catch (error) {
+      if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.subscriptions.clear();
+    if (this.nc.isClosed()) return;
+    // Drain flushes the acks still buffered; it cannot finish while the server is unreachable.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.nc.drain(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
+      ]);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not drain the NATS connection');
+    } finally {
+      clearTimeout(timer);
+      if (!this.nc.isClosed()) await this.nc.close();
+    }
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      switch (status.type) {
+        case 'disconnect':
+        case 'reconnecting':
+          if (this.connected) this.logger.warn('disconnected from NATS; reconnecting');
+          this.connected = false;
+          break;
+        case 'reconnect':
+          this.connected = true;
+          this.logger.info({ server: status.server }, 'reconnected to NATS');
+          this.releaseConnectionWaiters();
+          break;
+        default:
+      }
+    }
+    this.connected = false; // the status iterator ends when the connection closes
+    this.releaseConnectionWaiters();
+  }
+
+  private releaseConnectionWaiters(): void {
+    for (const resolve of this.connectionWaiters) resolve();
+    this.connectionWaiters.clear();
+  }
+}
+
+/**
+ * One subscriber on a durable. It pulls with `fetch()` for exactly as many messages as it has free
+ * handler slots, so the client never holds a delivery that no handler is working on, and nothing
+ * but the handlers' acks is outstanding when it closes. (`consume()` keeps re-pulling from inside
+ * its iterator; on close, the pulls it had queued still go out after the unsubscribe, and NATS 2.9
+ * delivers to them anyway: those messages sat unacknowledged until the ack wait expired.)
+ * A fetch waits through reconnects; one that fails (missed heartbeats, a deleted durable) is
+ * started again after a pause, recreating the durable if it is gone.
+ */
+class PullSubscription {
+  private readonly log: Logger;
+  private readonly concurrency: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private batch?: ConsumerMessages;
+  private stopping = false;
+  private signalStop!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.signalStop = resolve));
+  private readonly running: Promise<void>;
+  private closing?: Promise<void>;
+
+  constructor(
+    private readonly transport: JetStreamTransport,
+    private readonly name: string,
+    private readonly options: SubscribeOptions,
+    private readonly handler: MessageHandler,
+  ) {
+    this.log = transport.logger.child({ consumer: name });
+    this.concurrency = Math.max(1, options.concurrency);
+    this.running = this.run();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
+    this.stopping = true;
+    this.signalStop();
+    // Unsubscribes the open fetch; the loop naks what it had already received, so it comes back
+    // at once instead of after the ack wait.
+    this.batch?.stop();
+    await this.running;
+    await Promise.all(this.inFlight);
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        if (failures > 0) await this.transport.ensureConsumer(this.name, this.options);
+        const consumer = await this.transport.js.consumers.get(this.transport.stream, this.name);
+        while (!this.stopping) {
+          await this.freeSlot();
+          if (this.stopping) break;
+          const batch = await consumer.fetch({
+            max_messages: this.concurrency - this.inFlight.size,
+            expires: FETCH_EXPIRES_MS,
+          });
+          // The pull request is sent when iteration starts: never start it once stopping.
+          if (this.stopping) {
+            batch.stop();
+            break;
+          }
+          this.batch = batch;
+          for await (const msg of batch) {
+            failures = 0;
+            if (!this.stopping) await this.freeSlot(); // only after a reconnect can a fetch over-deliver
+            if (this.stopping) msg.nak();
+            else this.dispatch(msg);
+          }
+          this.batch = undefined;
+        }
+      } catch (error) {
+        this.batch = undefined;
+        if (!this.stopping) this.log.warn({ err: error }, 'JetStream fetch failed');
+      }
+      if (this.stopping || this.transport.nc.isClosed()) return;
+      failures += 1;
+      await this.pause(Math.min(5_000, 250 * 2 ** Math.min(failures - 1, 5)));
+      if (!this.transport.isHealthy()) {
+        // A request sent while disconnected is buffered and times out: wait for the link, then
+        // a little more, as a restarted server answers before its JetStream is ready.
+        await Promise.race([this.transport.whenConnected(), this.stopped]);
+        failures = 1;
+        await this.pause(250);
+      }
+    }
+  }
+
+  private async pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.stopped]);
+    clearTimeout(timer);
+  }
+
+  private async freeSlot(): Promise<void> {
+    while (!this.stopping && this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+  }
+
+  private dispatch(msg: JsMsg): void {
+    const task: Promise<void> = this.handle(msg).finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    let answered = false;
+    const answer = (fn: () => Promise<unknown> | void) => async () => {
+      if (answered) return;
+      answered = true;
+      await fn();
+    };
+    const message: DeliveredMessage = {
+      id: msg.headers?.get(PubHeaders.MsgIdHdr) || `${msg.info.stream}:${msg.seq}`,
+      subject: this.options.subject,
+      body: decodeBody(msg),
+      deliveryCount: msg.info.deliveryCount,
+      // Waits for the server's confirmation: a handler that returned has had its ack stored.
+      ack: answer(() => msg.ackAck()),
+      nak: (delayMs?: number) => answer(() => msg.nak(delayMs))(),
+      term: answer(() => msg.term()),
+    };
+    try {
+      await this.handler(message);
+    } catch (error) {
+      this.log.warn({ err: error, eventId: message.id }, 'handler failed');
+      try {
+        if (!answered) await message.nak();
+      } catch (nakError) {
+        // The connection is gone: the delivery comes back after the ack wait.
+        this.log.warn({ err: nakError, eventId: message.id }, 'could not nak');
+      }
+    }
+  }
+}

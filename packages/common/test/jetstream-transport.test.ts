@@ -1,0 +1,45 @@
+/**
+ * The transport contract against a real JetStream server (NATS_URL). Each test gets its own
+ * stream and subject prefix, deleted afterwards, so runs never see each other's events.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'vitest';
+import { JetStreamTransport } from '../src/messaging/jetstream.ts';
+import { silentLogger } from '../src/testing/index.ts';
+import { describeTransportContract } from './transport-contract.ts';
+
+const natsUrl = process.env.NATS_URL;
+
+if (!natsUrl) {
+  const message = 'JetStream contract suite skipped: set NATS_URL (e.g. nats://127.0.0.1:4222) to run it';
+  console.warn(message);
+  describe.skip('transport contract: jetstream', () => {
+    it.skip(message, () => {});
+  });
+} else {
+  describeTransportContract('jetstream', async () => {
+    const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
+    const options = {
+      servers: natsUrl,
+      stream: `CT_${suffix}`,
+      subjectPrefix: `ct_${suffix}`,
+      logger: silentLogger,
+    };
+    const transport = await JetStreamTransport.connect(options);
+    const others: JetStreamTransport[] = [];
+    return {
+      transport,
+      connectAgain: async () => {
+        const other = await JetStreamTransport.connect(options);
+        others.push(other);
+        return other;
+      },
+      cleanup: async () => {
+        // The other connections first: a subscriber still running would recreate the stream.
+        for (const other of others) await other.close();
+        await transport.destroy();
+        await transport.close();
+      },
+    };
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Accounts: signing up and signing in. Emails are compared case-insensitively by normalising them
+ * (trim, lower-case) before they are stored or looked up; the database's unique constraint, not a
+ * prior lookup, decides who gets an email, so concurrent signups cannot both win.
+ */
+import { randomUUID } from 'node:crypto';
+import { BadRequestError, isUniqueViolation, type CurrentUser, type Executor } from '@ticketing/common';
+import { USERS_EMAIL_UNIQUE } from '../data-access/schema.ts';
+import { findUserByEmail, insertUser } from '../data-access/users-repository.ts';
+import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 128;
+export const MAX_EMAIL_LENGTH = 254;
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
+
+export async function signUp(db: Executor, { email, password }: Credentials): Promise<CurrentUser> {
+  const passwordHash = await hashPassword(password);
+  try {
+    const user = await insertUser(db, { id: randomUUID(), email: normaliseEmail(email), passwordHash });
+    return { id: user.id, email: user.email };
+  } catch (error) {
+    if (isUniqueViolation(error, USERS_EMAIL_UNIQUE)) throw new BadRequestError('Email in use', 'email');
+    throw error;
+  }
+}
+
+/**
+ * The user with these credentials. Unknown email and wrong password fail alike, in the same time
+ * (the KDF runs against a dummy hash when there is no user), so neither the body nor the timing
+ * tells an attacker which emails have accounts.
+ */
+export async function signIn(db: Executor, { email, password }: Credentials): Promise<CurrentUser> {
+  const user = await findUserByEmail(db, normaliseEmail(email));
+  const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+  if (!user || !matches) throw new BadRequestError('Invalid credentials');
+  return { id: user.id, email: user.email };
+}

@@ -1,0 +1,33 @@
+import { Type } from 'typebox';
+import type { HttpApp, ServiceContext } from '@ticketing/common';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, signIn } from '../../domain/users.ts';
+import { UserJson, userJson } from './user-json.ts';
+
+const SignInBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: MAX_EMAIL_LENGTH, description: 'Case-insensitive.' }),
+    password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
+  },
+  { additionalProperties: false },
+);
+
+export async function signInRoute(app: HttpApp, { database }: ServiceContext): Promise<void> {
+  app.post(
+    '/api/users/signin',
+    {
+      schema: {
+        summary: 'Sign in with email and password',
+        description:
+          'Sets the session cookie. 400 "Invalid credentials" for an unknown email or a wrong password alike.',
+        tags: ['users'],
+        body: SignInBody,
+        response: { 200: UserJson },
+      },
+    },
+    async (request, reply) => {
+      const user = await signIn(database.db, request.body);
+      await app.session.start(reply, user);
+      return userJson(user);
+    },
+  );
+}

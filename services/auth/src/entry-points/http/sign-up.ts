@@ -1,0 +1,32 @@
+import { Type } from 'typebox';
+import type { HttpApp, ServiceContext } from '@ticketing/common';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, signUp } from '../../domain/users.ts';
+import { UserJson, userJson } from './user-json.ts';
+
+const SignUpBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: MAX_EMAIL_LENGTH, description: 'Case-insensitive.' }),
+    password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
+  },
+  { additionalProperties: false },
+);
+
+export async function signUpRoute(app: HttpApp, { database }: ServiceContext): Promise<void> {
+  app.post(
+    '/api/users/signup',
+    {
+      schema: {
+        summary: 'Create an account and sign in to it',
+        description: 'Sets the session cookie. 400 "Email in use" when the email already has an account.',
+        tags: ['users'],
+        body: SignUpBody,
+        response: { 201: UserJson },
+      },
+    },
+    async (request, reply) => {
+      const user = await signUp(database.db, request.body);
+      await app.session.start(reply, user);
+      return reply.status(201).send(userJson(user));
+    },
+  );
+}

@@ -1,0 +1,4 @@
+import { runStandalone } from '@ticketing/common';
+import { authService } from './service.ts';
+
+await runStandalone(authService());
