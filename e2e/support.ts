@@ -1,0 +1,179 @@
+/**
+ * End-to-end support: the marketplace running for real (one process on the in-process bus, or
+ * one process per service on JetStream), driven over HTTP by users with cookie jars.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { databaseUrl, ensureDatabase, JetStreamTransport } from '@ticketing/common';
+import { silentLogger, testServerUrl, waitFor } from '@ticketing/common/testing';
+import { startMarketplace, type Marketplace } from '@ticketing/marketplace';
+
+export const JWT_KEY = 'e2e-jwt-key-0123456789-0123456789-0123456789';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where each API prefix is served: one URL for the one-process mode, one per service otherwise. */
+export type Router = (path: string) => string;
+
+export interface System {
+  route: Router;
+  /** Runs SQL against one service's database. */
+  query<T extends pg.QueryResultRow>(service: string, sql: string, params?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+export class User {
+  private cookie = '';
+  email = `user-${randomUUID()}@example.test`;
+  constructor(private readonly route: Router) {}
+
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const response = await fetch(this.route(path) + path, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), cookie: this.cookie },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async signUp(): Promise<this> {
+    const { status } = await this.request('POST', '/api/users/signup', { email: this.email, password: 'correct horse' });
+    if (status !== 201) throw new Error(`signup failed: ${status}`);
+    return this;
+  }
+}
+
+async function createDatabases(prefix: string, services: string[]): Promise<Record<string, string>> {
+  const urls: Record<string, string> = {};
+  for (const service of services) {
+    urls[service] = databaseUrl(testServerUrl(), `${prefix}_${service}`);
+    await ensureDatabase(urls[service]);
+  }
+  return urls;
+}
+
+function querier(urls: Record<string, string>) {
+  const pools = new Map<string, pg.Pool>();
+  return {
+    async query<T extends pg.QueryResultRow>(service: string, sql: string, params: unknown[] = []) {
+      let pool = pools.get(service);
+      if (!pool) pools.set(service, (pool = new pg.Pool({ connectionString: urls[service], max: 2 })));
+      return (await pool.query<T>(sql, params)).rows;
+    },
+    async close() {
+      for (const pool of pools.values()) await pool.end();
+    },
+  };
+}
+
+async function dropDatabases(urls: Record<string, string>): Promise<void> {
+  const admin = new pg.Client({ connectionString: testServerUrl() });
+  await admin.connect();
+  for (const url of Object.values(urls)) {
+    await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
+  }
+  await admin.end();
+}
+
+const SERVICES = ['auth', 'tickets', 'orders'];
+
+/** The one-process marketplace on the test Postgres server and the in-process bus. */
+export async function startOneProcess(options: { orderExpirationSeconds?: number } = {}): Promise<System & { marketplace: Marketplace }> {
+  const prefix = `e2e_${randomUUID().slice(0, 8)}`;
+  const marketplace = await startMarketplace({
+    logger: silentLogger,
+    jwtKey: JWT_KEY,
+    secureCookies: false,
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: testServerUrl(),
+    dataDir: '.data/e2e',
+    embeddedPostgresPort: 0,
+    databasePrefix: prefix,
+    natsStream: 'UNUSED',
+    orderExpirationSeconds: options.orderExpirationSeconds ?? 900,
+  });
+  const urls = Object.fromEntries(SERVICES.map((s) => [s, marketplace.services[s]!.database.url]));
+  const db = querier(urls);
+  return {
+    marketplace,
+    route: () => marketplace.url,
+    query: db.query,
+    async stop() {
+      await db.close();
+      await marketplace.stop();
+      await dropDatabases(urls);
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Each service as its own process (its `main`), on JetStream at `natsUrl` and the test Postgres. */
+export async function startProcesses(natsUrl: string, options: { orderExpirationSeconds?: number } = {}): Promise<System> {
+  const prefix = `e2e_${randomUUID().slice(0, 8)}`;
+  const stream = prefix.toUpperCase();
+  const urls = await createDatabases(prefix, SERVICES);
+  const ports: Record<string, number> = {};
+  const children: ChildProcess[] = [];
+  for (const service of SERVICES) {
+    ports[service] = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        PORT: String(ports[service]),
+        HOST: '127.0.0.1',
+        DATABASE_URL: urls[service],
+        NATS_URL: natsUrl,
+        NATS_STREAM: stream,
+        JWT_KEY,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+        ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds ?? 900),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.push(child);
+  }
+  const base = (service: string) => `http://127.0.0.1:${ports[service]}`;
+  await Promise.all(
+    SERVICES.map((service) =>
+      waitFor(async () => (await fetch(`${base(service)}/readyz`)).ok, 60_000, 100),
+    ),
+  );
+  const db = querier(urls);
+  return {
+    route: (path) => base(path.split('/')[2] === 'users' ? 'auth' : path.split('/')[2]!),
+    query: db.query,
+    async stop() {
+      await db.close();
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+      const transport = await JetStreamTransport.connect({ servers: natsUrl, stream, logger: silentLogger });
+      await transport.destroy();
+      await transport.close();
+      await dropDatabases(urls);
+    },
+  };
+}
