@@ -60,12 +60,12 @@ async function createDatabases(prefix: string, services: string[]): Promise<Reco
 function querier(urls: Record<string, string>) {
   const pools = new Map<string, pg.Pool>();
   return {
-    async query<T extends pg.QueryResultRow>(service: string, sql: string, params: unknown[] = []) {
+    query: async <T extends pg.QueryResultRow>(service: string, sql: string, params: unknown[] = []) => {
       let pool = pools.get(service);
       if (!pool) pools.set(service, (pool = new pg.Pool({ connectionString: urls[service], max: 2 })));
       return (await pool.query<T>(sql, params)).rows;
     },
-    async close() {
+    close: async () => {
       for (const pool of pools.values()) await pool.end();
     },
   };

@@ -92,7 +92,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
     services[module.name] = await prepareService(module, { database, transport, logger });
   }
   // Every service has subscribed: now events may flow.
-  for (const service of Object.values(services)) service.relay.start();
+  for (const service of Object.values(services)) service.start();
 
   const app = await buildHttpServer({
     logger,

@@ -20,6 +20,11 @@ export interface ServiceContext {
   logger: Logger;
 }
 
+/** Work a service does on its own schedule (timers, reconciliation), stopped before its listeners. */
+export interface BackgroundTask {
+  stop(): Promise<void>;
+}
+
 export interface ServiceModule {
   /** Also the consumer group shared by every replica of the service. */
   name: string;
@@ -27,13 +32,19 @@ export interface ServiceModule {
   migrations: string;
   routes?: (app: HttpApp, context: ServiceContext) => Promise<void>;
   listeners?: readonly AnyListener[];
+  background?: (context: ServiceContext) => BackgroundTask;
 }
 
 export interface PreparedService {
   module: ServiceModule;
   database: ServiceDatabase;
   relay: OutboxRelay;
-  /** Stops listeners (after their in-flight events), then the relay (after its in-flight publishes). */
+  /** Starts the outbox relay and the background tasks. */
+  start(): void;
+  /**
+   * Stops background tasks, then listeners (after their in-flight events), then the relay (after
+   * its in-flight publishes, which it records as sent).
+   */
   stop(): Promise<void>;
 }
 
@@ -57,11 +68,17 @@ export async function prepareService(
     logger,
     concurrency: deps.listenerConcurrency,
   });
+  let background: BackgroundTask | undefined;
   return {
     module,
     database: deps.database,
     relay,
+    start() {
+      relay.start();
+      background = module.background?.({ database: deps.database, logger });
+    },
     async stop() {
+      await background?.stop();
       await listeners.close();
       await relay.stop();
     },
@@ -113,7 +130,7 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
     logger,
     listenerConcurrency: config.LISTENER_CONCURRENCY,
   });
-  service.relay.start();
+  service.start();
   const app = await buildHttpServer({
     logger,
     jwtKey,

@@ -66,6 +66,13 @@ export const OrderCancelled = Type.Object({
   ticket: Type.Object({ id: Id }),
 });
 
+/** An order was paid: replicas of orders move it to `complete` at this version. */
+export const OrderCompleted = Type.Object({
+  id: Id,
+  version: Version,
+  ticket: Type.Object({ id: Id }),
+});
+
 export const ExpirationComplete = Type.Object({ orderId: Id });
 
 export const PaymentCreated = Type.Object({
@@ -80,6 +87,7 @@ export const EventSchemas = {
   'ticket:updated': TicketUpdated,
   'order:created': OrderCreated,
   'order:cancelled': OrderCancelled,
+  'order:completed': OrderCompleted,
   'expiration:complete': ExpirationComplete,
   'payment:created': PaymentCreated,
 } as const satisfies Record<string, TSchema>;
