@@ -11,11 +11,18 @@ async function runScenario(system: System, count: number) {
   const seller = await new User(system.route).signUp();
   const ids = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const created = await seller.request<{ id: string }>('POST', '/api/tickets', { title: `show ${i}`, price: 5 });
+      const created = await seller.request<{ id: string }>('POST', '/api/tickets', {
+        title: `show ${i}`,
+        price: 5,
+      });
       expect(created.status).toBe(201);
       const id = created.body.id;
-      expect((await seller.request('PUT', `/api/tickets/${id}`, { title: `show ${i}`, price: 10 })).status).toBe(200);
-      expect((await seller.request('PUT', `/api/tickets/${id}`, { title: `show ${i}`, price: 15 })).status).toBe(200);
+      expect(
+        (await seller.request('PUT', `/api/tickets/${id}`, { title: `show ${i}`, price: 10 })).status,
+      ).toBe(200);
+      expect(
+        (await seller.request('PUT', `/api/tickets/${id}`, { title: `show ${i}`, price: 15 })).status,
+      ).toBe(200);
       return id;
     }),
   );
@@ -34,7 +41,9 @@ async function runScenario(system: System, count: number) {
       'select id, price_cents, version from tickets where id = any($1)',
       [ids],
     );
-    return replica.length === count && replica.every((t) => t.price_cents === 1500 && t.version === 2) ? replica : undefined;
+    return replica.length === count && replica.every((t) => t.price_cents === 1500 && t.version === 2)
+      ? replica
+      : undefined;
   }, 30_000);
   expect(converged).toHaveLength(count);
 }
@@ -59,4 +68,5 @@ describe.runIf(natsUrl)('replication under concurrency, one process per service,
     await runScenario(system, 100);
   });
 });
-if (!natsUrl) console.warn('JetStream end-to-end tests skipped: set NATS_URL (e.g. nats://127.0.0.1:4222) to run them');
+if (!natsUrl)
+  console.warn('JetStream end-to-end tests skipped: set NATS_URL (e.g. nats://127.0.0.1:4222) to run them');

@@ -19,15 +19,27 @@ describe('order lifecycle across services', () => {
     return body.tickets.some((t) => t.id === id);
   };
   const ticketsRow = async (id: string) =>
-    (await system.query<{ order_id: string | null; version: number }>('tickets', 'select order_id, version from tickets where id = $1', [id]))[0]!;
+    (
+      await system.query<{ order_id: string | null; version: number }>(
+        'tickets',
+        'select order_id, version from tickets where id = $1',
+        [id],
+      )
+    )[0]!;
   const replicaVersion = async (id: string) =>
-    (await system.query<{ version: number }>('orders', 'select version from tickets where id = $1', [id]))[0]?.version;
+    (await system.query<{ version: number }>('orders', 'select version from tickets where id = $1', [id]))[0]
+      ?.version;
 
   it('locks a ticket while an order holds it, and releases it when the order is cancelled', async () => {
-    const { body: ticket } = await seller.request<{ id: string }>('POST', '/api/tickets', { title: 'gala', price: 42 });
+    const { body: ticket } = await seller.request<{ id: string }>('POST', '/api/tickets', {
+      title: 'gala',
+      price: 42,
+    });
     await waitFor(async () => (await replicaVersion(ticket.id)) === 0);
 
-    const { status, body: order } = await buyer.request<{ id: string }>('POST', '/api/orders', { ticketId: ticket.id });
+    const { status, body: order } = await buyer.request<{ id: string }>('POST', '/api/orders', {
+      ticketId: ticket.id,
+    });
     expect(status).toBe(201);
     await waitFor(async () => (await ticketsRow(ticket.id)).order_id === order.id);
     expect(await listed(ticket.id)).toBe(false);
@@ -54,6 +66,8 @@ describe('order lifecycle across services', () => {
       [
         '/api/orders',
         '/api/orders/{id}',
+        '/api/payments',
+        '/api/payments/config',
         '/api/tickets',
         '/api/tickets/{id}',
         '/api/users/currentuser',
@@ -70,6 +84,9 @@ describe('order lifecycle across services', () => {
     expect((await fetch(`${system.route('/')}/healthz`)).status).toBe(200);
     const ready = await fetch(`${system.route('/')}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { bus: true, 'orders-database': true } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { bus: true, 'orders-database': true },
+    });
   });
 });

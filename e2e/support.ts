@@ -29,7 +29,11 @@ export class User {
   email = `user-${randomUUID()}@example.test`;
   constructor(private readonly route: Router) {}
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(this.route(path) + path, {
       method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), cookie: this.cookie },
@@ -42,7 +46,10 @@ export class User {
   }
 
   async signUp(): Promise<this> {
-    const { status } = await this.request('POST', '/api/users/signup', { email: this.email, password: 'correct horse' });
+    const { status } = await this.request('POST', '/api/users/signup', {
+      email: this.email,
+      password: 'correct horse',
+    });
     if (status !== 201) throw new Error(`signup failed: ${status}`);
     return this;
   }
@@ -80,10 +87,12 @@ async function dropDatabases(urls: Record<string, string>): Promise<void> {
   await admin.end();
 }
 
-const SERVICES = ['auth', 'tickets', 'orders'];
+const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments'];
 
 /** The one-process marketplace on the test Postgres server and the in-process bus. */
-export async function startOneProcess(options: { orderExpirationSeconds?: number } = {}): Promise<System & { marketplace: Marketplace }> {
+export async function startOneProcess(
+  options: { orderExpirationSeconds?: number } = {},
+): Promise<System & { marketplace: Marketplace }> {
   const prefix = `e2e_${randomUUID().slice(0, 8)}`;
   const marketplace = await startMarketplace({
     logger: silentLogger,
@@ -112,7 +121,7 @@ export async function startOneProcess(options: { orderExpirationSeconds?: number
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as net.AddressInfo;
@@ -122,7 +131,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Each service as its own process (its `main`), on JetStream at `natsUrl` and the test Postgres. */
-export async function startProcesses(natsUrl: string, options: { orderExpirationSeconds?: number } = {}): Promise<System> {
+export async function startProcesses(
+  natsUrl: string,
+  options: { orderExpirationSeconds?: number } = {},
+): Promise<System> {
   const prefix = `e2e_${randomUUID().slice(0, 8)}`;
   const stream = prefix.toUpperCase();
   const urls = await createDatabases(prefix, SERVICES);
@@ -150,9 +162,7 @@ export async function startProcesses(natsUrl: string, options: { orderExpiration
   }
   const base = (service: string) => `http://127.0.0.1:${ports[service]}`;
   await Promise.all(
-    SERVICES.map((service) =>
-      waitFor(async () => (await fetch(`${base(service)}/readyz`)).ok, 60_000, 100),
-    ),
+    SERVICES.map((service) => waitFor(async () => (await fetch(`${base(service)}/readyz`)).ok, 60_000, 100)),
   );
   const db = querier(urls);
   return {

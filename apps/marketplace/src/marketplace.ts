@@ -25,6 +25,8 @@ import {
 import { authService } from '@ticketing/auth';
 import { ticketsService } from '@ticketing/tickets';
 import { ordersService } from '@ticketing/orders';
+import { expirationService } from '@ticketing/expiration';
+import { paymentsService, paymentsSettingsFromEnv, type PaymentsSettings } from '@ticketing/payments';
 
 export interface MarketplaceOptions {
   logger: Logger;
@@ -42,6 +44,8 @@ export interface MarketplaceOptions {
   natsUrl?: string;
   natsStream: string;
   orderExpirationSeconds: number;
+  /** Payment provider and currency; default: from the environment (Stripe if STRIPE_SECRET_KEY). */
+  payments?: PaymentsSettings;
 }
 
 export interface Marketplace {
@@ -53,12 +57,14 @@ export interface Marketplace {
 }
 
 export function marketplaceServices(
-  options: Pick<MarketplaceOptions, 'orderExpirationSeconds'>,
+  options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'payments' | 'logger'>,
 ): ServiceModule[] {
   return [
     authService(),
     ticketsService(),
     ordersService({ expirationSeconds: options.orderExpirationSeconds }),
+    expirationService(),
+    paymentsService(options.payments ?? paymentsSettingsFromEnv(options.logger)),
   ];
 }
 

@@ -4,6 +4,7 @@ export * from './http/server.ts';
 export * from './http/session.ts';
 export * from './db/database.ts';
 export * from './db/embedded.ts';
+export * from './db/notifications.ts';
 export * as reliabilityTables from './db/schema.ts';
 export * from './messaging/transport.ts';
 export * from './messaging/in-process.ts';

@@ -1,6 +1,7 @@
 /**
  * The orders service: reservations of tickets. Keeps a versioned replica of tickets from the
- * tickets service's events; publishes `order:created` and `order:cancelled`.
+ * tickets service's events; publishes `order:created`, `order:cancelled` and `order:completed`;
+ * cancels orders on expiry and completes them on payment.
  */
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
@@ -12,6 +13,8 @@ import { listOrdersRoute } from './entry-points/http/list-orders.ts';
 import { showOrderRoute } from './entry-points/http/show-order.ts';
 import { ticketCreatedListener } from './entry-points/events/ticket-created.listener.ts';
 import { ticketUpdatedListener } from './entry-points/events/ticket-updated.listener.ts';
+import { expirationCompleteListener } from './entry-points/events/expiration-complete.listener.ts';
+import { paymentCreatedListener } from './entry-points/events/payment-created.listener.ts';
 
 export const OrdersConfig = Type.Object({
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
@@ -31,6 +34,11 @@ export function ordersService(settings: OrdersSettings = ordersSettingsFromEnv()
       await showOrderRoute(app, context);
       await cancelOrderRoute(app, context);
     },
-    listeners: [ticketCreatedListener, ticketUpdatedListener],
+    listeners: [
+      ticketCreatedListener,
+      ticketUpdatedListener,
+      expirationCompleteListener,
+      paymentCreatedListener,
+    ],
   };
 }

@@ -57,7 +57,7 @@ const MAX_ACK_PENDING = 10_000;
 const PUBLISH_TIMEOUT_MS = 5_000;
 const DRAIN_TIMEOUT_MS = 5_000;
 /** How long one pull request waits for messages before the next one replaces it. */
-const FETCH_EXPIRES_MS = 3_000;
+const FETCH_EXPIRES_MS = 30_000;
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
@@ -349,8 +349,6 @@ class PullSubscription {
             break;
           }
           this.batch = batch;
-          console.log('DBG fetch started', Date.now(), this.concurrency - this.inFlight.size);
-          void (async () => { for await (const n of batch.status()) console.log('DBG status', Date.now(), JSON.stringify(n)); })();
           for await (const msg of batch) {
             failures = 0;
             if (!this.stopping) await this.freeSlot(); // only after a reconnect can a fetch over-deliver
@@ -358,7 +356,6 @@ class PullSubscription {
             else this.dispatch(msg);
           }
           this.batch = undefined;
-          console.log('DBG fetch ended', Date.now());
         }
       } catch (error) {
         this.batch = undefined;

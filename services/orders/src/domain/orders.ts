@@ -13,6 +13,7 @@ import {
   NotFoundError,
   publishEvent,
   RetryLater,
+  UnprocessableEvent,
   type CurrentUser,
   type Database,
   type EventData,
@@ -103,6 +104,40 @@ async function cancelAndPublish(tx: Executor, id: string): Promise<boolean> {
     ticket: { id: cancelled.ticketId },
   });
   return true;
+}
+
+/**
+ * On `expiration:complete`: the window closed. An open order is cancelled (its ticket released);
+ * a cancelled or completed one is left as it is, and nothing is published.
+ */
+export async function expireOrder(tx: Executor, orderId: string): Promise<void> {
+  const order = await lockOrder(tx, orderId);
+  if (!order) throw new UnprocessableEvent(`unknown order ${orderId}`);
+  await cancelAndPublish(tx, orderId);
+}
+
+/**
+ * On `payment:created`: the order is paid; it completes and its ticket stays sold. A payment that
+ * arrives for an order already cancelled changes nothing here: the payments service refunds it
+ * when it learns of the cancellation.
+ */
+export async function completeOrder(
+  tx: Executor,
+  orderId: string,
+  log: { warn(o: object, m: string): void },
+): Promise<void> {
+  const order = await lockOrder(tx, orderId);
+  if (!order) throw new UnprocessableEvent(`unknown order ${orderId}`);
+  const completed = await transitionOrder(tx, orderId, ['created', 'awaiting:payment'], 'complete');
+  if (completed) {
+    await publishEvent(tx, 'order:completed', {
+      id: completed.id,
+      version: completed.version,
+      ticket: { id: completed.ticketId },
+    });
+  } else if (order.status === 'cancelled') {
+    log.warn({ orderId }, 'payment received for a cancelled order; the payments service refunds it');
+  }
 }
 
 /** On `ticket:created`: the first version of the replica. */

@@ -1,0 +1,55 @@
+/**
+ * LISTEN on a Postgres channel from a dedicated connection that reconnects when the server goes
+ * away. Notifications are hints to look now; whoever listens also polls, so a notification lost
+ * during a reconnect only delays work, never loses it.
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+export interface NotificationListener {
+  close(): Promise<void>;
+}
+
+export function listenForNotifications(
+  url: string,
+  channel: string,
+  onNotify: () => void,
+  logger: Logger,
+): NotificationListener {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const connect = async () => {
+    if (closed) return;
+    const next = new pg.Client({ connectionString: url });
+    next.on('error', () => {}); // surfaced through 'end'
+    next.on('notification', onNotify);
+    next.on('end', () => {
+      if (client === next && !closed) {
+        client = undefined;
+        retry = setTimeout(() => void connect(), 1_000);
+      }
+    });
+    try {
+      await next.connect();
+      await next.query(`listen ${channel}`);
+      client = next;
+      onNotify(); // whatever was notified while we were away
+    } catch (error) {
+      logger.warn({ err: error, channel }, 'cannot listen for notifications; retrying');
+      await next.end().catch(() => {});
+      retry = setTimeout(() => void connect(), 1_000);
+    }
+  };
+  void connect();
+
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}

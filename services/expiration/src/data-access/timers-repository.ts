@@ -1,0 +1,41 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Executor } from '@ticketing/common';
+import { expirationTimers } from './schema.ts';
+
+export const TIMER_CHANNEL = 'expiration_timers';
+
+/** Schedules a timer (once per order) and wakes the scheduler when the transaction commits. */
+export async function scheduleTimer(db: Executor, orderId: string, expiresAt: Date): Promise<void> {
+  await db.insert(expirationTimers).values({ orderId, expiresAt }).onConflictDoNothing();
+  await db.execute(sql`select pg_notify(${TIMER_CHANNEL}, '')`);
+}
+
+export async function cancelTimer(db: Executor, orderId: string): Promise<void> {
+  await db.delete(expirationTimers).where(eq(expirationTimers.orderId, orderId));
+}
+
+/**
+ * Claims up to `limit` due timers and deletes them, in the caller's transaction. SKIP LOCKED lets
+ * several replicas claim at once without ever claiming the same timer; the caller publishes in
+ * the same transaction, so a timer fires exactly once or, on a crash, not yet.
+ */
+export async function claimDueTimers(db: Executor, limit: number): Promise<string[]> {
+  const { rows } = await db.execute<{ order_id: string }>(sql`
+    delete from expiration_timers
+     where order_id in (
+       select order_id from expiration_timers
+        where expires_at <= now()
+        order by expires_at
+        limit ${limit}
+        for update skip locked)
+    returning order_id`);
+  return rows.map((r) => r.order_id);
+}
+
+/** Milliseconds until the next timer is due (negative if overdue), or undefined when none. */
+export async function msUntilNextTimer(db: Executor): Promise<number | undefined> {
+  const { rows } = await db.execute<{ ms: number | null }>(
+    sql`select (extract(epoch from (min(expires_at) - now())) * 1000)::float8 as ms from expiration_timers`,
+  );
+  return rows[0]?.ms ?? undefined;
+}

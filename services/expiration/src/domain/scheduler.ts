@@ -1,0 +1,86 @@
+/**
+ * The expiration scheduler: durable timers in a Postgres table, fired within a few milliseconds
+ * of their due time and at least once a second.
+ *
+ * Why a table and not a job library: the timer is written in the same transaction as the inbox
+ * row of the `order:created` that asked for it, and fired in the same transaction as the outbox row
+ * of the `expiration:complete` it causes, so scheduling and firing are exactly-once with no second
+ * source of truth. `FOR UPDATE SKIP LOCKED` lets any number of replicas share the table; a timer
+ * already due at start (the service was down) fires at once.
+ */
+import { listenForNotifications, publishEvent, type Logger, type ServiceDatabase } from '@ticketing/common';
+import { claimDueTimers, msUntilNextTimer, TIMER_CHANNEL } from '../data-access/timers-repository.ts';
+
+export interface SchedulerOptions {
+  /** Longest sleep between checks; bounds the lateness of a timer whose wake-up was missed. */
+  maxSleepMs?: number;
+  batchSize?: number;
+}
+
+export class ExpirationScheduler {
+  private stopped = false;
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly notifications;
+  private readonly maxSleepMs: number;
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly database: ServiceDatabase,
+    private readonly logger: Logger,
+    options: SchedulerOptions = {},
+  ) {
+    this.maxSleepMs = options.maxSleepMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 100;
+    this.notifications = listenForNotifications(database.url, TIMER_CHANNEL, () => this.wake(), logger);
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+    await this.notifications.close();
+  }
+
+  /** Fires every due timer; returns how many fired. */
+  async fireDue(): Promise<number> {
+    let fired = 0;
+    for (;;) {
+      const orderIds = await this.database.db.transaction(async (tx) => {
+        const due = await claimDueTimers(tx, this.batchSize);
+        for (const orderId of due) await publishEvent(tx, 'expiration:complete', { orderId });
+        return due;
+      });
+      fired += orderIds.length;
+      if (orderIds.length > 0) this.logger.info({ orders: orderIds.length }, 'orders expired');
+      if (orderIds.length < this.batchSize) return fired;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let sleepMs = this.maxSleepMs;
+      try {
+        await this.fireDue();
+        const next = await msUntilNextTimer(this.database.db);
+        if (next !== undefined) sleepMs = Math.min(this.maxSleepMs, Math.max(0, Math.ceil(next)));
+      } catch (error) {
+        this.logger.warn({ err: error }, 'expiration scheduler cannot reach its database; retrying');
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sleepMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+}

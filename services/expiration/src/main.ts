@@ -1,0 +1,4 @@
+import { runStandalone } from '@ticketing/common';
+import { expirationService } from './service.ts';
+
+await runStandalone(expirationService());

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createServiceHarness,
+  silentLogger,
+  sleep,
+  waitFor,
+  type ServiceHarness,
+} from '@ticketing/common/testing';
+import { expirationService } from '../src/service.ts';
+import { ExpirationScheduler } from '../src/domain/scheduler.ts';
+import { orderCreatedListener } from '../src/entry-points/events/order-created.listener.ts';
+import { orderCancelledListener } from '../src/entry-points/events/order-settled.listener.ts';
+
+const anOrderCreated = (expiresInMs: number, id = randomUUID()) => ({
+  id,
+  version: 0,
+  status: 'created' as const,
+  userId: randomUUID(),
+  expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+  ticket: { id: randomUUID(), price: 1000 },
+});
+
+describe('expiration', () => {
+  let e: ServiceHarness;
+  beforeAll(async () => (e = await createServiceHarness(expirationService())));
+  afterAll(() => e.close());
+
+  const timers = async (orderId: string) =>
+    (await e.database.pool.query('select * from expiration_timers where order_id = $1', [orderId])).rows;
+  const expirations = async (orderId: string) =>
+    (await e.outbox('expiration:complete')).filter((x) => x.data.orderId === orderId);
+
+  it('schedules one timer per order, however often order:created is delivered', async () => {
+    const order = anOrderCreated(60_000);
+    expect(await e.deliver(orderCreatedListener, order)).toEqual({ kind: 'ack' });
+    expect(await e.deliver(orderCreatedListener, order)).toEqual({ kind: 'ack' }); // a second event, same order
+    const rows = await timers(order.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].expires_at.toISOString()).toBe(order.expiresAt);
+  });
+
+  it('drops the timer of an order cancelled before its window closed', async () => {
+    const order = anOrderCreated(60_000);
+    await e.deliver(orderCreatedListener, order);
+    await e.deliver(orderCancelledListener, { id: order.id, version: 1, ticket: order.ticket });
+    expect(await timers(order.id)).toHaveLength(0);
+  });
+
+  it('publishes expiration:complete within a second of expiresAt, through the outbox', async () => {
+    const scheduler = new ExpirationScheduler(e.database, silentLogger);
+    try {
+      const order = anOrderCreated(400);
+      await e.deliver(orderCreatedListener, order);
+      await waitFor(async () => (await expirations(order.id)).length === 1, 5_000, 5);
+      const lateness = Date.now() - Date.parse(order.expiresAt);
+      expect(lateness).toBeGreaterThanOrEqual(0);
+      expect(lateness).toBeLessThan(1_000);
+      expect(await timers(order.id)).toHaveLength(0);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('fires at once a timer that fell due while the service was down, and keeps timers across a restart', async () => {
+    const overdue = anOrderCreated(-5_000);
+    const later = anOrderCreated(700);
+    await e.deliver(orderCreatedListener, overdue);
+    await e.deliver(orderCreatedListener, later);
+    const first = new ExpirationScheduler(e.database, silentLogger);
+    await waitFor(async () => (await expirations(overdue.id)).length === 1, 2_000, 5);
+    await first.stop(); // "restart" before the second timer is due
+    expect(await expirations(later.id)).toHaveLength(0);
+    const second = new ExpirationScheduler(e.database, silentLogger);
+    try {
+      await waitFor(async () => (await expirations(later.id)).length === 1, 5_000, 5);
+      expect(Date.now() - Date.parse(later.expiresAt)).toBeLessThan(1_000);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('never fires one timer twice when several replicas run', async () => {
+    const orders = Array.from({ length: 60 }, () => anOrderCreated(300));
+    for (const order of orders) await e.deliver(orderCreatedListener, order);
+    const replicas = [1, 2, 3].map(() => new ExpirationScheduler(e.database, silentLogger, { batchSize: 7 }));
+    try {
+      await waitFor(async () => {
+        const fired = await e.outbox('expiration:complete');
+        return orders.every((o) => fired.some((f) => f.data.orderId === o.id));
+      }, 10_000);
+      await sleep(300);
+      for (const order of orders) expect(await expirations(order.id)).toHaveLength(1);
+    } finally {
+      await Promise.all(replicas.map((r) => r.stop()));
+    }
+  });
+});

@@ -1,0 +1,9 @@
+import { defineListener, type Listener } from '@ticketing/common';
+import { cancelOrderReplica } from '../../domain/payments.ts';
+import type { PaymentProvider } from '../../providers/payment-provider.ts';
+
+/** The order is cancelled: it can no longer be paid, and money taken for it goes back. */
+export const orderCancelledListener = (provider: PaymentProvider): Listener<'order:cancelled'> =>
+  defineListener('order:cancelled', async ({ tx, data, log }) => {
+    await cancelOrderReplica(tx, provider, data, log);
+  });

@@ -1,0 +1,39 @@
+import { Type } from 'typebox';
+import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import { payForOrder, type PaymentsDeps } from '../../domain/payments.ts';
+
+const Body = Type.Object(
+  {
+    orderId: Type.String({ format: 'uuid' }),
+    token: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'Test provider: tok_visa (succeeds) or tok_chargeDeclined. Stripe: a payment method id (pm_...).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export async function createPaymentRoute(
+  app: HttpApp,
+  _context: ServiceContext,
+  deps: Omit<PaymentsDeps, 'logger'>,
+): Promise<void> {
+  app.post(
+    '/api/payments',
+    {
+      schema: {
+        summary: 'Pay for one of your open orders',
+        tags: ['payments'],
+        security: [{ session: [] }],
+        body: Body,
+        response: { 201: Type.Object({ id: Type.String({ format: 'uuid' }) }) },
+      },
+    },
+    async (request, reply) => {
+      const payment = await payForOrder({ ...deps, logger: request.log }, requireUser(request), request.body);
+      return reply.status(201).send(payment);
+    },
+  );
+}

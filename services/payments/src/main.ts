@@ -1,0 +1,4 @@
+import { runStandalone } from '@ticketing/common';
+import { paymentsService } from './service.ts';
+
+await runStandalone(paymentsService());

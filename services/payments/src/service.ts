@@ -1,0 +1,32 @@
+/**
+ * The payments service: charges open orders through a payment provider (Stripe, or a simulated
+ * test provider by default), keeps a versioned replica of orders, publishes `payment:created`.
+ */
+import { fileURLToPath } from 'node:url';
+import { createLogger, type ServiceModule } from '@ticketing/common';
+import { createPaymentRoute } from './entry-points/http/create-payment.ts';
+import { paymentConfigRoute } from './entry-points/http/payment-config.ts';
+import { orderCreatedListener } from './entry-points/events/order-created.listener.ts';
+import { orderCancelledListener } from './entry-points/events/order-cancelled.listener.ts';
+import { orderCompletedListener } from './entry-points/events/order-completed.listener.ts';
+import { startReconciler } from './domain/reconciler.ts';
+import { paymentsSettingsFromEnv, type PaymentsSettings } from './providers/index.ts';
+
+export function paymentsService(
+  settings: PaymentsSettings = paymentsSettingsFromEnv(createLogger('payments')),
+): ServiceModule {
+  const { provider, currency } = settings;
+  return {
+    name: 'payments',
+    migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
+    async routes(app, context) {
+      await createPaymentRoute(app, context, { db: context.database.db, provider, currency });
+      await paymentConfigRoute(app, provider, settings.stripePublishableKey);
+    },
+    listeners: [orderCreatedListener, orderCancelledListener(provider), orderCompletedListener],
+    background: ({ database, logger }) => startReconciler({ db: database.db, provider, currency, logger }),
+  };
+}
+
+export { paymentsSettingsFromEnv, type PaymentsSettings } from './providers/index.ts';
+export { TestPaymentProvider, StripePaymentProvider, TEST_CARDS } from './providers/index.ts';

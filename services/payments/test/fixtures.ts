@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { createServiceHarness, type ServiceHarness } from '@ticketing/common/testing';
+import { paymentsService } from '../src/service.ts';
+import { TestPaymentProvider } from '../src/providers/test-provider.ts';
+import type { PaymentProvider } from '../src/providers/payment-provider.ts';
+import { orderCreatedListener } from '../src/entry-points/events/order-created.listener.ts';
+
+export async function startPayments(provider: PaymentProvider = new TestPaymentProvider()) {
+  const harness = await createServiceHarness(paymentsService({ provider, currency: 'usd' }));
+  return { harness, provider };
+}
+
+/** An order as the orders service announced it, replicated into payments, owned by `userId`. */
+export async function anOrder(
+  harness: ServiceHarness,
+  options: { id?: string; userId?: string; priceCents?: number; expiresInMs?: number } = {},
+) {
+  const order = {
+    id: options.id ?? randomUUID(),
+    version: 0,
+    status: 'created' as const,
+    userId: options.userId ?? randomUUID(),
+    expiresAt: new Date(Date.now() + (options.expiresInMs ?? 900_000)).toISOString(),
+    ticket: { id: randomUUID(), price: options.priceCents ?? 2000 },
+  };
+  const outcome = await harness.deliver(orderCreatedListener, order);
+  if (outcome.kind !== 'ack') throw new Error(`order not replicated: ${JSON.stringify(outcome)}`);
+  return order;
+}
+
+/** A signed-in buyer with an open order of their own. */
+export async function aBuyerWithAnOrder(
+  harness: ServiceHarness,
+  options: { priceCents?: number; expiresInMs?: number } = {},
+) {
+  const { user, cookie } = await harness.signIn();
+  const order = await anOrder(harness, { ...options, userId: user.id });
+  const pay = (token: string, as = cookie) =>
+    harness.app.inject({
+      method: 'POST',
+      url: '/api/payments',
+      headers: { cookie: as },
+      payload: { orderId: order.id, token },
+    });
+  return { user, cookie, order, pay };
+}
