@@ -3,7 +3,8 @@
  * database; it is created if missing and migrated at start, under an advisory lock so that
  * replicas starting together do not race.
  */
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -73,8 +74,14 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-/** The reliability tables (outbox, inbox, dead letters) shipped with this package. */
-export const COMMON_MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/**
+ * The reliability tables (outbox, inbox, dead letters) shipped with this package. Resolved through
+ * the package, not relative to this file, so it also holds when a service is bundled.
+ */
+export const COMMON_MIGRATIONS = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@ticketing/common/package.json')),
+  'drizzle',
+);
 
 /**
  * Applies the common migrations, then the service's own, each set tracked in its own table.

@@ -1,0 +1,170 @@
+/**
+ * The consistency checker: compares every replica with its source of truth and checks the
+ * invariants that span services. Prints each difference; exits non-zero when there is one.
+ *
+ * - tickets (source) vs the orders service's replica of tickets: same ids, titles, prices, versions;
+ * - orders (source) vs the payments service's replica of orders: same ids, statuses, versions, prices;
+ * - each ticket's `orderId` vs the active order holding it in orders, both ways;
+ * - money: no order with two successful payments; every complete order paid exactly once; no
+ *   successful payment for an order that is not complete;
+ * - nothing left behind: no unsent outbox rows, no dead letters (reported separately).
+ *
+ * Run it once the system is quiet (no requests in flight, relays drained).
+ */
+import pg from 'pg';
+import { fileURLToPath } from 'node:url';
+
+export interface CheckTargets {
+  tickets: string;
+  orders: string;
+  payments: string;
+  /** Other service databases whose outboxes and dead letters are checked too. */
+  others?: string[];
+}
+
+export interface CheckReport {
+  differences: string[];
+  deadLetters: { database: string; consumer: string; type: string; reason: string }[];
+  counts: Record<string, number>;
+}
+
+async function rows<T extends pg.QueryResultRow>(client: pg.Client, sql: string): Promise<T[]> {
+  return (await client.query<T>(sql)).rows;
+}
+
+export async function checkConsistency(targets: CheckTargets): Promise<CheckReport> {
+  const connect = async (url: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return client;
+  };
+  const [tickets, orders, payments] = await Promise.all([connect(targets.tickets), connect(targets.orders), connect(targets.payments)]);
+  const others = await Promise.all((targets.others ?? []).map(connect));
+  const differences: string[] = [];
+  try {
+    type Ticket = { id: string; title: string; price_cents: number; version: number; order_id: string | null };
+    const source = await rows<Ticket>(tickets, 'select id, title, price_cents, version, order_id from tickets');
+    const replica = new Map(
+      (await rows<Ticket>(orders, 'select id, title, price_cents, version from tickets')).map((t) => [t.id, t]),
+    );
+    for (const t of source) {
+      const copy = replica.get(t.id);
+      if (!copy) differences.push(`ticket ${t.id}: missing from the orders service's replica`);
+      else if (copy.version !== t.version || copy.price_cents !== t.price_cents || copy.title !== t.title) {
+        differences.push(
+          `ticket ${t.id}: tickets has v${t.version} ${t.price_cents}c "${t.title}", orders has v${copy.version} ${copy.price_cents}c "${copy.title}"`,
+        );
+      }
+      replica.delete(t.id);
+    }
+    for (const id of replica.keys()) differences.push(`ticket ${id}: in the orders replica but not in tickets`);
+
+    type Order = { id: string; status: string; version: number; ticket_id: string; price_cents: number };
+    const orderRows = await rows<Order>(
+      orders,
+      'select o.id, o.status, o.version, o.ticket_id, t.price_cents from orders o join tickets t on t.id = o.ticket_id',
+    );
+    const paymentsReplica = new Map(
+      (await rows<Order>(payments, 'select id, status, version, price_cents from orders')).map((o) => [o.id, o]),
+    );
+    for (const o of orderRows) {
+      const copy = paymentsReplica.get(o.id);
+      if (!copy) differences.push(`order ${o.id}: missing from the payments service's replica`);
+      else if (copy.status !== o.status || copy.version !== o.version || copy.price_cents !== o.price_cents) {
+        differences.push(
+          `order ${o.id}: orders has ${o.status} v${o.version} ${o.price_cents}c, payments has ${copy.status} v${copy.version} ${copy.price_cents}c`,
+        );
+      }
+      paymentsReplica.delete(o.id);
+    }
+    for (const id of paymentsReplica.keys()) differences.push(`order ${id}: in the payments replica but not in orders`);
+
+    const active = new Map(
+      orderRows.filter((o) => ['created', 'awaiting:payment', 'complete'].includes(o.status)).map((o) => [o.ticket_id, o]),
+    );
+    for (const t of source) {
+      const holder = active.get(t.id);
+      if (t.order_id && !holder) differences.push(`ticket ${t.id}: locked by order ${t.order_id}, which is not active`);
+      else if (holder && t.order_id !== holder.id) {
+        differences.push(`ticket ${t.id}: held by active order ${holder.id} but its orderId is ${t.order_id ?? 'empty'}`);
+      }
+    }
+
+    type Paid = { order_id: string; n: number };
+    const paid = new Map(
+      (await rows<Paid>(payments, `select order_id, count(*)::int as n from payments where status = 'succeeded' group by order_id`)).map(
+        (p) => [p.order_id, p.n],
+      ),
+    );
+    for (const o of orderRows) {
+      const n = paid.get(o.id) ?? 0;
+      if (n > 1) differences.push(`order ${o.id}: charged ${n} times`);
+      if (o.status === 'complete' && n !== 1) differences.push(`order ${o.id}: complete but ${n} successful payments`);
+      if (o.status !== 'complete' && n > 0) differences.push(`order ${o.id}: ${o.status} but has a successful payment`);
+    }
+
+    const deadLetters: CheckReport['deadLetters'] = [];
+    const all = [
+      ['tickets', tickets],
+      ['orders', orders],
+      ['payments', payments],
+      ...others.map((c, i) => [`other-${i + 1}`, c] as const),
+    ] as const;
+    for (const [name, client] of all) {
+      const [unsent] = await rows<{ n: number }>(client, 'select count(*)::int as n from outbox where sent_at is null');
+      const n = unsent?.n ?? 0;
+      if (n > 0) differences.push(`${name}: ${n} outbox rows not yet sent`);
+      for (const d of await rows<{ consumer: string; type: string; reason: string }>(
+        client,
+        'select consumer, type, reason from dead_letters order by id',
+      )) {
+        deadLetters.push({ database: name, ...d });
+      }
+    }
+    return {
+      differences,
+      deadLetters,
+      counts: {
+        tickets: source.length,
+        orders: orderRows.length,
+        complete: orderRows.filter((o) => o.status === 'complete').length,
+        cancelled: orderRows.filter((o) => o.status === 'cancelled').length,
+        payments: [...paid.values()].reduce((a, b) => a + b, 0),
+      },
+    };
+  } finally {
+    await Promise.all([tickets, orders, payments, ...others].map((c) => c.end()));
+  }
+}
+
+/** Polls until the checker finds no difference (the system converged) or the time is up. */
+export async function waitForConsistency(targets: CheckTargets, timeoutMs = 30_000): Promise<CheckReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await checkConsistency(targets);
+    if (report.differences.length === 0 || Date.now() > deadline) return report;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+// CLI: DATABASE_URL (server) + DATABASE_PREFIX, as the cluster and the marketplace name databases.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const prefix = process.env.DATABASE_PREFIX ?? 'ticketing_cluster';
+  const url = (service: string) => {
+    const u = new URL(server);
+    u.pathname = `/${prefix}_${service}`;
+    return u.toString();
+  };
+  const report = await checkConsistency({
+    tickets: url('tickets'),
+    orders: url('orders'),
+    payments: url('payments'),
+    others: [url('auth'), url('expiration')],
+  });
+  console.log(`checked ${JSON.stringify(report.counts)}`);
+  for (const d of report.deadLetters) console.log(`dead letter in ${d.database} (${d.consumer}, ${d.type}): ${d.reason}`);
+  for (const d of report.differences) console.log(`DIFFERENCE ${d}`);
+  console.log(report.differences.length === 0 ? 'consistent' : `${report.differences.length} differences`);
+  process.exitCode = report.differences.length === 0 ? 0 : 1;
+}

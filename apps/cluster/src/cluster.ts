@@ -1,0 +1,262 @@
+/**
+ * Scale-out mode: each service as its own processes (their standalone `main`s), N replicas per
+ * service, on real PostgreSQL and NATS JetStream, behind one HTTP entry that balances requests
+ * across the healthy replicas of the service a path belongs to.
+ *
+ * Replicas of a service share its database and its durable JetStream consumers, so each event is
+ * handled by one replica. The supervisor is also the fault-injection handle used by the fault
+ * tests and the benchmarks: kill, restart and stop replicas by name.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import replyFrom from '@fastify/reply-from';
+import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+export const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Which service serves a path; expiration has no public routes. */
+const ROUTES: [prefix: string, service: ServiceName][] = [
+  ['/api/users', 'auth'],
+  ['/api/tickets', 'tickets'],
+  ['/api/orders', 'orders'],
+  ['/api/payments', 'payments'],
+];
+
+export interface ClusterOptions {
+  logger: Logger;
+  port: number;
+  host?: string;
+  replicas: number;
+  /** A Postgres server URL; each service gets `<prefix>_<service>` on it. */
+  databaseUrl: string;
+  databasePrefix: string;
+  natsUrl: string;
+  natsStream: string;
+  jwtKey: string;
+  orderExpirationSeconds: number;
+  /** Extra environment for every replica (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
+  /** Where replicas' output goes: inherited (prefixed lines) or discarded. */
+  output?: 'prefixed' | 'ignore';
+}
+
+export class Replica {
+  process: ChildProcess | undefined;
+  healthy = false;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly service: ServiceName,
+    readonly index: number,
+    readonly port: number,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly output: 'prefixed' | 'ignore',
+  ) {}
+
+  get name(): string {
+    return `${this.service}-${this.index}`;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  start(): void {
+    // The bundle (npm run build:services) starts much faster than tsx transpiling the sources.
+    const bundle = `services/${this.service}/dist/main.js`;
+    const args = existsSync(path.join(ROOT, bundle)) ? [bundle] : ['--import', 'tsx', `services/${this.service}/src/main.ts`];
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      stdio: ['ignore', this.output === 'prefixed' ? 'pipe' : 'ignore', this.output === 'prefixed' ? 'pipe' : 'ignore'],
+    });
+    if (this.output === 'prefixed') {
+      for (const stream of [child.stdout, child.stderr]) {
+        stream?.on('data', (chunk: Buffer) => {
+          for (const line of chunk.toString().split('\n')) if (line) process.stdout.write(`[${this.name}] ${line}\n`);
+        });
+      }
+    }
+    this.process = child;
+    this.healthy = false;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    void this.exited.then(() => {
+      if (this.process === child) this.healthy = false;
+    });
+  }
+
+  /** Sends `signal` and waits for the process to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.healthy = false;
+    child.kill(signal);
+    await this.exited;
+  }
+
+  async readyz(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export interface Cluster {
+  url: string;
+  replicas: Record<ServiceName, Replica[]>;
+  databaseUrls: Record<ServiceName, string>;
+  /** Waits until every running replica answers /readyz. */
+  waitUntilReady(timeoutMs?: number): Promise<void>;
+  restart(replica: Replica): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const log = options.logger;
+  const databaseUrls = {} as Record<ServiceName, string>;
+  for (const service of SERVICES) {
+    databaseUrls[service] = databaseUrl(options.databaseUrl, `${options.databasePrefix}_${service}`);
+    await ensureDatabase(databaseUrls[service]);
+  }
+
+  const replicas = {} as Record<ServiceName, Replica[]>;
+  for (const service of SERVICES) {
+    replicas[service] = [];
+    for (let i = 1; i <= options.replicas; i++) {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...options.env,
+        DATABASE_URL: databaseUrls[service],
+        NATS_URL: options.natsUrl,
+        NATS_STREAM: options.natsStream,
+        JWT_KEY: options.jwtKey,
+        ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds),
+      };
+      replicas[service].push(new Replica(service, i, await freePort(), env, options.output ?? 'prefixed'));
+    }
+  }
+  // The first replica of each service migrates its database; start those first so the others
+  // do not all queue on the migration lock at once.
+  for (const service of SERVICES) replicas[service][0]!.start();
+  for (const service of SERVICES) for (const replica of replicas[service].slice(1)) replica.start();
+
+  // Health: poll /readyz of every replica; a replica leaves the rotation the moment it exits.
+  const all = () => SERVICES.flatMap((s) => replicas[s]);
+  let polling = true;
+  const poll = async () => {
+    while (polling) {
+      await Promise.all(
+        all().map(async (replica) => {
+          const alive = replica.process?.exitCode === null && replica.process.signalCode === null;
+          replica.healthy = alive && (await replica.readyz());
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  const polled = poll();
+
+  const gateway = await startGateway(replicas, options, log);
+  const url = `http://127.0.0.1:${(gateway.server.address() as net.AddressInfo).port}`;
+
+  const cluster: Cluster = {
+    url,
+    replicas,
+    databaseUrls,
+    async waitUntilReady(timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const running = all().filter((r) => r.process?.exitCode === null && r.process.signalCode === null);
+        const states = await Promise.all(running.map((r) => r.readyz()));
+        if (running.length > 0 && states.every(Boolean)) return;
+        if (Date.now() > deadline) {
+          const waiting = running.filter((_, i) => !states[i]).map((r) => r.name);
+          throw new Error(`cluster not ready after ${timeoutMs} ms: ${waiting.join(', ')}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    async restart(replica) {
+      await replica.kill('SIGTERM');
+      replica.start();
+    },
+    async stop() {
+      await gateway.close();
+      polling = false;
+      await polled;
+      await Promise.all(all().map((replica) => replica.kill('SIGTERM')));
+    },
+  };
+  return cluster;
+}
+
+/** One HTTP entry: round robin over the healthy replicas of the service a path belongs to. */
+async function startGateway(
+  replicas: Record<ServiceName, Replica[]>,
+  options: ClusterOptions,
+  log: Logger,
+): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log.child({ component: 'gateway' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
+  const next: Partial<Record<ServiceName, number>> = {};
+
+  const pick = (service: ServiceName): Replica | undefined => {
+    const pool = replicas[service];
+    for (let i = 0; i < pool.length; i++) {
+      const index = ((next[service] ?? 0) + i) % pool.length;
+      if (pool[index]!.healthy) {
+        next[service] = index + 1;
+        return pool[index];
+      }
+    }
+    return undefined;
+  };
+
+  app.all('/*', async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const service = ROUTES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1];
+    if (!service) {
+      if (path === '/healthz') return reply.send({ status: 'ok' });
+      return reply.status(404).send({ errors: [{ message: 'Not found' }] });
+    }
+    const replica = pick(service);
+    if (!replica) return reply.status(503).send({ errors: [{ message: `The ${service} service is unavailable` }] });
+    return reply.from(`${replica.url}${request.url}`, {
+      onError: (failed, { error }) => {
+        replica.healthy = false; // out of the rotation until /readyz says otherwise
+        log.warn({ err: error, replica: replica.name }, 'upstream failed');
+        void failed.status(502).send({ errors: [{ message: `The ${service} service did not answer` }] });
+      },
+    });
+  });
+  // Bodies are streamed through untouched (reply-from pipes a stream body); the service parses
+  // and validates them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  return app;
+}

@@ -1,0 +1,39 @@
+/** `npm run start:cluster`: the scale-out mode, configured from the environment (see README). */
+import { Type } from 'typebox';
+import { createLogger, loadConfig, NodeEnv, onShutdown, resolveJwtKey } from '@ticketing/common';
+import { startCluster } from './cluster.ts';
+
+const Config = Type.Object({
+  NODE_ENV: NodeEnv,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  REPLICAS: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
+  DATABASE_PREFIX: Type.String({ pattern: '^[a-z][a-z0-9_]*$', default: 'ticketing_cluster' }),
+  NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+  NATS_STREAM: Type.String({ default: 'TICKETING_CLUSTER' }),
+  JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  DATA_DIR: Type.String({ default: './.data' }),
+  ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+});
+
+const config = loadConfig(Config);
+const logger = createLogger('cluster');
+const cluster = await startCluster({
+  logger,
+  port: config.PORT,
+  host: config.HOST,
+  replicas: config.REPLICAS,
+  databaseUrl: config.DATABASE_URL,
+  databasePrefix: config.DATABASE_PREFIX,
+  natsUrl: config.NATS_URL,
+  natsStream: config.NATS_STREAM,
+  jwtKey: resolveJwtKey({ jwtKey: config.JWT_KEY, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR }),
+  orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+});
+await cluster.waitUntilReady();
+logger.info(
+  { replicas: config.REPLICAS, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//'), nats: config.NATS_URL },
+  `ticketing cluster ready at ${cluster.url} (${config.REPLICAS} replicas per service)`,
+);
+onShutdown(logger, () => cluster.stop());
