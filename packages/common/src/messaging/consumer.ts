@@ -5,10 +5,14 @@
  * recorded where an operator can list them, logged, and then terminated so the rest keeps flowing.
  */
 import type { Logger } from 'pino';
+import { isConnectionError } from '../db/database.ts';
 import type { DeliveredMessage, SubscribeOptions, Subscription, Transport } from './transport.ts';
 
 export type Outcome =
-  { kind: 'ack' } | { kind: 'retry'; reason: string } | { kind: 'dead-letter'; reason: string };
+  | { kind: 'ack' }
+  /** `transient`: the infrastructure failed (database unreachable), not the event; it does not count. */
+  | { kind: 'retry'; reason: string; transient?: boolean }
+  | { kind: 'dead-letter'; reason: string };
 
 export const ack: Outcome = { kind: 'ack' };
 export const retry = (reason: string): Outcome => ({ kind: 'retry', reason });
@@ -57,9 +61,14 @@ export interface ConsumeOptions {
 }
 
 /**
- * Subscribes `handle` with the outcome policy. The broker's own delivery bound is set one above
- * the policy's, so a message whose last delivery timed out (a crashed or hung handler) still comes
- * back once more, to be dead-lettered with a reason instead of vanishing.
+ * Subscribes `handle` with the outcome policy.
+ *
+ * The broker redelivers without limit: only this policy gives up, and only by recording a dead
+ * letter, so no event ever vanishes. Deliveries that failed because the infrastructure was down
+ * (the database unreachable during an outage) are not held against the event: an outage of any
+ * length delays events, it does not dead-letter them. A message that keeps coming back without
+ * an answer (its handler crashes the process or exceeds the ack wait) is dead-lettered once it has
+ * been delivered more than `maxDeliver` times.
  */
 export async function consume(
   transport: Transport,
@@ -72,7 +81,7 @@ export async function consume(
     group: options.group,
     subject: options.subject,
     ackWaitMs: policy.ackWaitMs,
-    maxDeliver: policy.maxDeliver + 1,
+    maxDeliver: -1,
     concurrency: options.concurrency ?? 8,
   };
 
@@ -96,8 +105,14 @@ export async function consume(
     await message.term();
   };
 
+  // Per message id, deliveries lost to an outage in this process (bounded; forgotten when settled).
+  const outageDeliveries = new Map<string, number>();
+  const settle = (id: string) => outageDeliveries.delete(id);
+
   return transport.subscribe(subscribeOptions, async (message) => {
-    if (message.deliveryCount > policy.maxDeliver) {
+    const attempts = message.deliveryCount - (outageDeliveries.get(message.id) ?? 0);
+    if (attempts > policy.maxDeliver) {
+      settle(message.id);
       await sendToDeadLetters(
         message,
         `not acknowledged after ${policy.maxDeliver} deliveries (handler crashed or exceeded the ack wait)`,
@@ -108,19 +123,25 @@ export async function consume(
     try {
       outcome = await handle(message);
     } catch (error) {
-      outcome = retry(error instanceof Error ? error.message : String(error));
+      const reason = error instanceof Error ? error.message : String(error);
+      outcome = { kind: 'retry', reason, transient: isConnectionError(error) };
     }
     if (outcome.kind === 'ack') {
+      settle(message.id);
       await message.ack();
     } else if (outcome.kind === 'dead-letter') {
+      settle(message.id);
       await sendToDeadLetters(message, outcome.reason);
-    } else if (message.deliveryCount >= policy.maxDeliver) {
-      await sendToDeadLetters(
-        message,
-        `gave up after ${message.deliveryCount} deliveries: ${outcome.reason}`,
-      );
+    } else if (outcome.transient) {
+      if (outageDeliveries.size > 10_000) outageDeliveries.clear();
+      outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
+      log.warn({ eventId: message.id, reason: outcome.reason }, 'infrastructure unavailable; event will be retried');
+      await message.nak(policy.maxDelayMs);
+    } else if (attempts >= policy.maxDeliver) {
+      settle(message.id);
+      await sendToDeadLetters(message, `gave up after ${attempts} deliveries: ${outcome.reason}`);
     } else {
-      const delay = backoffDelay(policy, message.deliveryCount);
+      const delay = backoffDelay(policy, attempts);
       log.debug({ eventId: message.id, reason: outcome.reason, delay }, 'event will be retried');
       await message.nak(delay);
     }

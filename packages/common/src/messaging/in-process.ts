@@ -123,7 +123,7 @@ class Group {
   private redeliver(entry: Entry, delayMs: number): void {
     clearTimeout(entry.timer);
     entry.attempt += 1; // invalidates the previous delivery's timer and answers
-    if (entry.deliveries >= this.options.maxDeliver) {
+    if (this.options.maxDeliver > 0 && entry.deliveries >= this.options.maxDeliver) {
       this.settle(entry); // exhausted: the broker gives up; consumers dead-letter before this
       return;
     }

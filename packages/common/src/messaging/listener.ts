@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { sql } from 'drizzle-orm';
 import { parseEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
-import type { ServiceDatabase, Transaction } from '../db/database.ts';
+import { isConnectionError, type ServiceDatabase, type Transaction } from '../db/database.ts';
 import { deadLetters, inbox } from '../db/schema.ts';
 import {
   ack,
@@ -90,7 +90,8 @@ export async function processEvent<T extends EventType>(
   } catch (error) {
     if (error instanceof RetryLater) return retry(error.message);
     if (error instanceof UnprocessableEvent) return deadLetter(error.message);
-    throw error; // transient: the consumer retries with backoff
+    if (isConnectionError(error)) return { kind: 'retry', reason: String(error), transient: true };
+    throw error; // a failing handler: the consumer retries with backoff, then dead-letters
   }
 }
 

@@ -31,7 +31,7 @@ export interface SubscribeOptions {
   subject: string;
   /** Redeliver a delivery that is neither acked nor naked within this time. */
   ackWaitMs: number;
-  /** The broker stops delivering a message after this many deliveries. */
+  /** The broker stops delivering a message after this many deliveries; -1 for never. */
   maxDeliver: number;
   /** Deliveries handled at once by this subscriber. 1 keeps strict order. */
   concurrency: number;
