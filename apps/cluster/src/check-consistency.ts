@@ -62,7 +62,7 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
     type Order = { id: string; status: string; version: number; ticket_id: string; price_cents: number };
     const orderRows = await rows<Order>(
       orders,
-      'select o.id, o.status, o.version, o.ticket_id, t.price_cents from orders o join tickets t on t.id = o.ticket_id',
+      'select id, status, version, ticket_id, price_cents from orders',
     );
     const paymentsReplica = new Map(
       (await rows<Order>(payments, 'select id, status, version, price_cents from orders')).map((o) => [o.id, o]),

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import replyFrom from '@fastify/reply-from';
 import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
 
@@ -50,6 +50,8 @@ export interface ClusterOptions {
 export class Replica {
   process: ChildProcess | undefined;
   healthy = false;
+  /** Consecutive failed /readyz checks; one slow answer under load does not eject a replica. */
+  failedChecks = 0;
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -103,7 +105,7 @@ export class Replica {
 
   async readyz(): Promise<boolean> {
     try {
-      const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
       return response.ok;
     } catch {
       return false;
@@ -169,7 +171,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       await Promise.all(
         all().map(async (replica) => {
           const alive = replica.process?.exitCode === null && replica.process.signalCode === null;
-          replica.healthy = alive && (await replica.readyz());
+          if (!alive) {
+            replica.healthy = false;
+            return;
+          }
+          if (await replica.readyz()) {
+            replica.failedChecks = 0;
+            replica.healthy = true;
+          } else if (++replica.failedChecks >= 3) {
+            replica.healthy = false;
+          }
         }),
       );
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -178,7 +189,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const polled = poll();
 
   const gateway = await startGateway(replicas, options, log);
-  const url = `http://127.0.0.1:${(gateway.server.address() as net.AddressInfo).port}`;
+  const url = `http://127.0.0.1:${gateway.port}`;
 
   const cluster: Cluster = {
     url,
@@ -216,9 +227,9 @@ async function startGateway(
   replicas: Record<ServiceName, Replica[]>,
   options: ClusterOptions,
   log: Logger,
-): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({
-    loggerInstance: log.child({ component: 'gateway' }) as FastifyBaseLogger,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'gateway' }),
     logController: new LogController({ disableRequestLogging: true }),
   });
   await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
@@ -258,5 +269,5 @@ async function startGateway(
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
-  return app;
+  return { port: (app.server.address() as net.AddressInfo).port, close: () => app.close() };
 }

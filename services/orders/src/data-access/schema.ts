@@ -22,6 +22,8 @@ export const orders = pgTable(
       .notNull()
       .references(() => tickets.id),
     status: text('status', { enum: ['created', 'cancelled', 'awaiting:payment', 'complete'] }).notNull(),
+    /** The price the order was placed at: a fact of the order, whatever the ticket costs later. */
+    priceCents: integer('price_cents').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
     version: integer('version').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),

@@ -52,6 +52,7 @@ export async function createOrder(
         userId: buyer.id,
         ticketId: ticket.id,
         status: 'created',
+        priceCents: ticket.priceCents,
         expiresAt: new Date(Date.now() + settings.expirationSeconds * 1000),
         version: 0,
       });
@@ -61,7 +62,7 @@ export async function createOrder(
         status: order.status,
         userId: order.userId,
         expiresAt: order.expiresAt.toISOString(),
-        ticket: { id: ticket.id, price: ticket.priceCents },
+        ticket: { id: ticket.id, price: order.priceCents },
       });
       return { ...order, ticket };
     });

@@ -1,4 +1,4 @@
-/** The order as clients see it: with its ticket, the price in currency units. */
+/** The order as clients see it: with its ticket, at the price the order was placed at (currency units). */
 import { Type, type Static } from 'typebox';
 import { OrderStatusSchema } from '@ticketing/common';
 import type { OrderWithTicket } from '../../data-access/orders-repository.ts';
@@ -25,6 +25,6 @@ export function orderJson(order: OrderWithTicket): Static<typeof OrderJson> {
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
     version: order.version,
-    ticket: { id: order.ticket.id, title: order.ticket.title, price: order.ticket.priceCents / 100 },
+    ticket: { id: order.ticket.id, title: order.ticket.title, price: order.priceCents / 100 },
   };
 }
