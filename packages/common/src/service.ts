@@ -93,13 +93,15 @@ export async function registerService(
   if (module.routes) await app.register(async (scope) => module.routes!(scope, context));
 }
 
-const StandaloneConfig = Type.Object({
+export const StandaloneConfig = Type.Object({
   NODE_ENV: NodeEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ default: '0.0.0.0' }),
   DATABASE_URL: Type.String({ minLength: 1 }),
   NATS_URL: Type.String({ minLength: 1 }),
   NATS_STREAM: Type.String({ default: 'TICKETING' }),
+  /** Copies of the stream on a NATS cluster; unset keeps what the stream has (1 when created). */
+  NATS_STREAM_REPLICAS: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data' }),
   LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: 8 }),
@@ -122,6 +124,7 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
   const transport = await JetStreamTransport.connect({
     servers: config.NATS_URL,
     stream: config.NATS_STREAM,
+    replicas: config.NATS_STREAM_REPLICAS,
     logger,
   });
   const service = await prepareService(module, {

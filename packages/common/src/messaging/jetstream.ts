@@ -47,6 +47,8 @@ export interface JetStreamTransportOptions {
   logger: Logger;
   /** How long the server remembers a message id for de-duplication. Default 120 s. */
   duplicateWindowMs?: number;
+  /** Copies of the stream kept by a NATS cluster (1 on a single server, 3 on a 3-node cluster). */
+  replicas?: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export class JetStreamTransport implements Transport {
     readonly prefix: string,
     private readonly duplicateWindowMs: number,
     readonly logger: Logger,
+    private readonly replicas?: number,
   ) {
     void this.watchConnection();
   }
@@ -107,6 +110,7 @@ export class JetStreamTransport implements Transport {
         options.subjectPrefix ?? options.stream.toLowerCase(),
         options.duplicateWindowMs ?? 120_000,
         options.logger.child({ component: 'jetstream', stream: options.stream }),
+        options.replicas,
       );
       await transport.ensureStream();
       return transport;
@@ -124,11 +128,17 @@ export class JetStreamTransport implements Transport {
       try {
         const { config } = await this.jsm.streams.info(this.stream);
         const subjects = config.subjects ?? [];
-        if (!subjects.includes(subject) || config.duplicate_window !== duplicateWindow) {
+        const replicas = this.replicas ?? config.num_replicas;
+        if (
+          !subjects.includes(subject) ||
+          config.duplicate_window !== duplicateWindow ||
+          config.num_replicas !== replicas
+        ) {
           await this.jsm.streams.update(this.stream, {
             ...config,
             subjects: subjects.includes(subject) ? subjects : [...subjects, subject],
             duplicate_window: duplicateWindow,
+            num_replicas: replicas,
           });
         }
         return;
@@ -142,6 +152,7 @@ export class JetStreamTransport implements Transport {
           storage: StorageType.File,
           retention: RetentionPolicy.Limits,
           duplicate_window: duplicateWindow,
+          num_replicas: this.replicas ?? 1,
         });
         this.logger.info({ subject }, 'created stream');
         return;
