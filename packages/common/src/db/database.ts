@@ -35,8 +35,12 @@ export interface ServiceDatabase {
 
 export function openDatabase(url: string, options: { max?: number } = {}): ServiceDatabase {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5_000 });
-  // An idle client that loses its server (restart, network cut) emits here; the pool replaces it.
+  // A client that loses its server (restart, network cut) emits 'error'. The pool listens on idle
+  // clients only; a client checked out (inside a transaction, between two statements) would crash
+  // the process with an unhandled 'error'. Its pending or next query rejects anyway, and the pool
+  // discards it on release, so the event itself needs no handling.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return {
     pool,
     db: drizzle(pool),
@@ -77,6 +81,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
+  client.on('error', () => {}); // a dropped connection rejects the pending query; no crash
   await client.connect();
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
