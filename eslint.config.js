@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '.data/**', 'apps/web/**', '**/drizzle/**', 'coverage/**'],
+    ignores: ['**/node_modules/**', '**/dist/**', '.data/**', '**/drizzle/**', 'coverage/**', 'artifacts/**'],
   },
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // Tests read untyped JSON bodies all the time; type-safety of `any` there buys nothing.
-    files: ['**/test/**/*.ts', 'e2e/**/*.ts'],
+    files: ['**/test/**/*.{ts,tsx}', 'e2e/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

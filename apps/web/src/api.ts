@@ -1,0 +1,150 @@
+/**
+ * The typed client of the marketplace API. Same origin (the marketplace serves this app, and Vite
+ * proxies `/api` in development), so the httpOnly session cookie travels by itself. Every failure
+ * becomes an `ApiError` carrying the API's `{ message, field? }` items, so forms can put each
+ * message beside its input.
+ */
+
+export interface User {
+  id: string;
+  email: string;
+}
+
+export interface Ticket {
+  id: string;
+  title: string;
+  /** In currency units (35.5), never cents. */
+  price: number;
+  userId: string;
+  version: number;
+  /** Set while an order holds the ticket (reserved, or sold). */
+  orderId?: string;
+  createdAt: string;
+}
+
+export interface TicketPage {
+  tickets: Ticket[];
+  nextCursor: string | null;
+}
+
+export type OrderStatus = 'created' | 'cancelled' | 'awaiting:payment' | 'complete';
+
+export interface Order {
+  id: string;
+  status: OrderStatus;
+  userId: string;
+  /** ISO date-time; an unpaid order is cancelled by the system then. */
+  expiresAt: string;
+  version: number;
+  ticket: { id: string; title: string; price: number };
+}
+
+export type PaymentConfig =
+  | { provider: 'test'; testCards: { success: string; declined: string } }
+  | { provider: 'stripe'; stripePublishableKey?: string };
+
+export interface ErrorItem {
+  message: string;
+  field?: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly items: ErrorItem[],
+  ) {
+    super(items.map((item) => item.message).join('; ') || `Request failed (${status})`);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * The API's validation messages are written for developers ("password must NOT have fewer than 8
+ * characters"); people get the same facts in plain words. Rule messages ("Email in use") pass as
+ * they are.
+ */
+export function friendlyMessage({ message, field }: ErrorItem): string {
+  let text = message;
+  if (field && text.startsWith(`${field} `)) {
+    const name = field.charAt(0).toUpperCase() + field.slice(1);
+    text = `${name} ${text.slice(field.length + 1)}`;
+  }
+  text = text
+    .replace(/must NOT have fewer than (\d+) characters/, 'must be at least $1 characters')
+    .replace(/must NOT have more than (\d+) characters/, 'must be at most $1 characters')
+    .replace(/must match format "email"/, 'must be a valid email address');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const NETWORK_ERROR = 'Could not reach the marketplace. Check your connection and try again.';
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, [{ message: NETWORK_ERROR }]);
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const errors = (json as { errors?: unknown } | undefined)?.errors;
+    throw new ApiError(
+      response.status,
+      Array.isArray(errors) && errors.length > 0
+        ? (errors as ErrorItem[])
+        : [
+            {
+              message:
+                response.status >= 500
+                  ? 'Something went wrong on our side. Please try again.'
+                  : `Request failed (${response.status})`,
+            },
+          ],
+    );
+  }
+  return json as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  currentUser: () =>
+    request<{ currentUser: User | null }>('GET', '/api/users/currentuser').then((r) => r.currentUser),
+  signUp: (credentials: { email: string; password: string }) =>
+    request<User>('POST', '/api/users/signup', credentials),
+  signIn: (credentials: { email: string; password: string }) =>
+    request<User>('POST', '/api/users/signin', credentials),
+  signOut: () => request<Record<string, never>>('POST', '/api/users/signout'),
+
+  listTickets: (options: { limit?: number; cursor?: string | null } = {}) => {
+    const query = new URLSearchParams({ limit: String(options.limit ?? 20) });
+    if (options.cursor) query.set('cursor', options.cursor);
+    return request<TicketPage>('GET', `/api/tickets?${query.toString()}`);
+  },
+  getTicket: (id: string) => request<Ticket>('GET', `/api/tickets/${enc(id)}`),
+  createTicket: (input: { title: string; price: number }) => request<Ticket>('POST', '/api/tickets', input),
+  updateTicket: (id: string, input: { title: string; price: number }) =>
+    request<Ticket>('PUT', `/api/tickets/${enc(id)}`, input),
+
+  createOrder: (ticketId: string) => request<Order>('POST', '/api/orders', { ticketId }),
+  listOrders: () => request<Order[]>('GET', '/api/orders'),
+  getOrder: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
+  cancelOrder: (id: string) => request<undefined>('DELETE', `/api/orders/${enc(id)}`),
+
+  paymentConfig: () => request<PaymentConfig>('GET', '/api/payments/config'),
+  pay: (input: { orderId: string; token: string }) => request<{ id: string }>('POST', '/api/payments', input),
+};

@@ -1,0 +1,35 @@
+/** An order's status in words a buyer uses, with a colour that matches. */
+import type { Order } from '../api.ts';
+
+/** Open: still waiting for a payment (its window may have closed a moment ago). */
+export const isOpen = (order: Pick<Order, 'status'>) =>
+  order.status === 'created' || order.status === 'awaiting:payment';
+
+/**
+ * `expired`: the page saw the window close. The system cancels an unpaid order a moment after
+ * its window closes; "Expired" says why, where a bare "Cancelled" would not.
+ */
+export function orderStatusLabel(order: Pick<Order, 'status' | 'expiresAt'>, expired = false): string {
+  if (order.status === 'complete') return 'Paid';
+  if (expired || (isOpen(order) && Date.parse(order.expiresAt) <= Date.now())) return 'Expired';
+  if (order.status === 'cancelled') return 'Cancelled';
+  return 'Awaiting payment';
+}
+
+const tone: Record<string, string> = {
+  Paid: 'success',
+  Cancelled: 'neutral',
+  Expired: 'neutral',
+  'Awaiting payment': 'warning',
+};
+
+export function OrderStatusBadge({
+  order,
+  expired,
+}: {
+  order: Pick<Order, 'status' | 'expiresAt'>;
+  expired?: boolean;
+}) {
+  const label = orderStatusLabel(order, expired);
+  return <span className={`badge badge-${tone[label] ?? 'neutral'}`}>{label}</span>;
+}

@@ -1,0 +1,30 @@
+/** Sorting an API failure into messages beside inputs and messages above the form. */
+import { ApiError, friendlyMessage } from './api.ts';
+
+export interface FormErrorState {
+  fields: Record<string, string[]>;
+  general: string[];
+}
+
+export const noErrors: FormErrorState = { fields: {}, general: [] };
+
+/** Items naming one of `fields` go beside that input; all others (and non-API failures) above. */
+export function sortErrors(error: unknown, fields: readonly string[]): FormErrorState {
+  if (!(error instanceof ApiError))
+    return { fields: {}, general: ['Something went wrong. Please try again.'] };
+  const state: FormErrorState = { fields: {}, general: [] };
+  for (const item of error.items) {
+    const message = friendlyMessage(item);
+    if (item.field && fields.includes(item.field)) (state.fields[item.field] ??= []).push(message);
+    else state.general.push(message);
+  }
+  return state;
+}
+
+export const hasErrors = (state: FormErrorState) =>
+  state.general.length > 0 || Object.values(state.fields).some((messages) => messages.length > 0);
+
+/** Puts the keyboard on the first input that has an error, after React has rendered it. */
+export function focusFirstInvalid(form: HTMLFormElement | null): void {
+  requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+}

@@ -1,0 +1,115 @@
+import { useEffect, useState } from 'react';
+import { Link } from 'react-router';
+import { api, ApiError, type Ticket } from '../api.ts';
+import { formatMoney } from '../format.ts';
+import { useTitle } from '../hooks.ts';
+import { useSession } from '../session.tsx';
+
+const PAGE_SIZE = 20;
+const listedOn = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
+
+export function HomePage() {
+  useTitle('Tickets for sale');
+  const { user } = useSession();
+  const [tickets, setTickets] = useState<Ticket[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState<'first' | 'more' | false>('first');
+  const [error, setError] = useState<string>();
+
+  async function loadPage(cursor: string | null) {
+    setLoading(cursor ? 'more' : 'first');
+    setError(undefined);
+    try {
+      const page = await api.listTickets({ limit: PAGE_SIZE, cursor });
+      // Keyed by id: a page fetched twice (a double click) never shows a ticket twice.
+      setTickets((shown) => {
+        const known = new Set(shown.map((ticket) => ticket.id));
+        return [
+          ...(cursor ? shown : []),
+          ...page.tickets.filter((ticket) => !cursor || !known.has(ticket.id)),
+        ];
+      });
+      setNextCursor(page.nextCursor);
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure.message : 'Could not load the tickets.');
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  useEffect(() => {
+    void loadPage(null);
+  }, []);
+
+  return (
+    <section aria-labelledby="home-title">
+      <div className="page-head">
+        <div>
+          <h1 id="home-title">Tickets for sale</h1>
+          <p className="lead">
+            Resale tickets from people who can’t make it. Reserve one, then pay before the reservation runs
+            out.
+          </p>
+        </div>
+        {user && tickets.length > 0 && (
+          <Link to="/tickets/new" className="button button-secondary">
+            List a ticket
+          </Link>
+        )}
+      </div>
+
+      {error && (
+        <div className="alert alert-error" role="alert">
+          <p>{error}</p>
+          <button
+            type="button"
+            className="button button-secondary button-small"
+            onClick={() => void loadPage(null)}
+          >
+            Try again
+          </button>
+        </div>
+      )}
+
+      {loading === 'first' ? (
+        <p className="muted loading">Loading tickets…</p>
+      ) : tickets.length === 0 && !error ? (
+        <div className="empty card">
+          <h2>No tickets for sale right now</h2>
+          <p className="muted">Check back soon, or be the first to list one.</p>
+          <Link to={user ? '/tickets/new' : '/auth/signup'} className="button button-primary">
+            {user ? 'List a ticket' : 'Create an account'}
+          </Link>
+        </div>
+      ) : (
+        <ul className="ticket-grid" aria-label="Tickets">
+          {tickets.map((ticket) => (
+            <li key={ticket.id}>
+              <Link to={`/tickets/${ticket.id}`} className="ticket-card">
+                <span className="ticket-card-title">{ticket.title}</span>
+                <span className="ticket-card-price">{formatMoney(ticket.price)}</span>
+                <span className="ticket-card-meta">
+                  {user?.id === ticket.userId ? <span className="tag">Your listing</span> : null}
+                  <span>Listed {listedOn.format(new Date(ticket.createdAt))}</span>
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      {nextCursor && loading !== 'first' && (
+        <div className="load-more">
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => void loadPage(nextCursor)}
+            disabled={loading === 'more'}
+          >
+            {loading === 'more' ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * One ticket. A buyer sees a "Purchase" button (signed out: it leads to sign in and back); the
+ * seller sees the edit form instead, disabled while an order holds the ticket.
+ */
+import { useState } from 'react';
+import { Link, useLocation, useNavigate, useParams } from 'react-router';
+import { api, ApiError, friendlyMessage, type Order } from '../api.ts';
+import { FormErrors } from '../components/Field.tsx';
+import { TicketForm } from '../components/TicketForm.tsx';
+import { formatMoney } from '../format.ts';
+import { useLoad, useTitle } from '../hooks.ts';
+import { useSession, useSignInRedirect } from '../session.tsx';
+import { NotFound } from './NotFoundPage.tsx';
+
+/**
+ * Orders are created against the orders service's replica of tickets, which hears of a new ticket
+ * through an event a moment after it is listed: a 404 right after listing is retried briefly.
+ */
+async function orderTicket(ticketId: string): Promise<Order> {
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    try {
+      return await api.createOrder(ticketId);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+const listedOn = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', year: 'numeric' });
+
+export function TicketPage() {
+  const { id = '' } = useParams();
+  const { user } = useSession();
+  const navigate = useNavigate();
+  const toSignIn = useSignInRedirect();
+  // Set by the sell page: the seller arrives here right after listing.
+  const justListed = (useLocation().state as { listed?: boolean } | null)?.listed === true;
+  const ticket = useLoad(() => api.getTicket(id), id);
+  const [purchasing, setPurchasing] = useState(false);
+  const [purchaseErrors, setPurchaseErrors] = useState<string[]>([]);
+  const [saved, setSaved] = useState(false);
+  useTitle(ticket.data?.title ?? (ticket.error ? 'Ticket not found' : 'Ticket'));
+
+  if (ticket.error?.status === 404 || (ticket.error?.status === 400 && !ticket.data)) {
+    return <NotFound what="ticket" />;
+  }
+  if (ticket.error && !ticket.data) {
+    return (
+      <div className="alert alert-error" role="alert">
+        <p>{ticket.error.message}</p>
+        <button type="button" className="button button-secondary button-small" onClick={ticket.reload}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (!ticket.data || user === undefined) return <p className="muted loading">Loading…</p>;
+
+  const current = ticket.data;
+  const own = user?.id === current.userId;
+  const reserved = Boolean(current.orderId);
+
+  async function purchase() {
+    if (!user) return toSignIn();
+    setPurchasing(true);
+    setPurchaseErrors([]);
+    try {
+      const order = await orderTicket(current.id);
+      await navigate(`/orders/${order.id}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return toSignIn();
+      setPurchaseErrors(
+        error instanceof ApiError
+          ? error.items.map(friendlyMessage)
+          : ['Something went wrong. Please try again.'],
+      );
+      setPurchasing(false);
+    }
+  }
+
+  return (
+    <div className={`ticket-layout${own ? ' split' : ''}`}>
+      <p className="breadcrumb">
+        <Link to="/">← All tickets</Link>
+      </p>
+      <section className="card ticket-detail" aria-labelledby="ticket-title">
+        <p className="eyebrow">{own ? 'Your listing' : 'Ticket'}</p>
+        <h1 id="ticket-title">{current.title}</h1>
+        <p className="price-large">{formatMoney(current.price)}</p>
+        <p className="ticket-meta">
+          {reserved ? (
+            <span className="badge badge-warning">{own ? 'Reserved or sold' : 'Reserved'}</span>
+          ) : (
+            <span className="badge badge-success">On sale</span>
+          )}
+          <span className="muted">Listed {listedOn.format(new Date(current.createdAt))}</span>
+        </p>
+        {own && justListed && !reserved && (
+          <p className="alert alert-success" role="status">
+            Your ticket is listed. It now shows on the home page for buyers.
+          </p>
+        )}
+        {!own && (
+          <div className="stack purchase">
+            <FormErrors messages={purchaseErrors} />
+            {reserved ? (
+              <p className="muted">
+                Another buyer has reserved this ticket. If their reservation runs out unpaid, it goes back on
+                sale.
+              </p>
+            ) : (
+              <p className="muted">
+                Purchasing reserves the ticket for you; you pay on the next page.
+                {user ? null : ' You’ll sign in first.'}
+              </p>
+            )}
+            <button
+              type="button"
+              className="button button-primary button-block"
+              onClick={() => void purchase()}
+              disabled={purchasing || reserved}
+            >
+              {purchasing ? 'Reserving…' : 'Purchase'}
+            </button>
+          </div>
+        )}
+      </section>
+
+      {own && (
+        <section className="card" aria-labelledby="edit-title">
+          <h2 id="edit-title">Edit</h2>
+          <TicketForm
+            key={current.version}
+            submitLabel="Save changes"
+            busyLabel="Saving…"
+            initial={current}
+            disabled={reserved}
+            notice={
+              reserved ? (
+                <p className="alert alert-info">
+                  A buyer has reserved or bought this ticket, so it can’t be edited. If a reservation runs out
+                  unpaid, the ticket goes back on sale and you can edit it again.
+                </p>
+              ) : saved ? (
+                <p className="alert alert-success" role="status">
+                  Changes saved.
+                </p>
+              ) : null
+            }
+            onSubmit={async (input) => {
+              setSaved(false);
+              ticket.setData(await api.updateTicket(current.id, input));
+              setSaved(true);
+            }}
+          />
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * Who is signed in, for every page. Read once from `/api/users/currentuser` at start (the cookie is
+ * httpOnly, so the API is the only one who can tell), then kept in step by sign up, sign in and
+ * sign out.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Navigate, useLocation, useNavigate } from 'react-router';
+import { api, type User } from './api.ts';
+
+interface Session {
+  /** `undefined` while the first answer is on its way. */
+  user: User | null | undefined;
+  setUser: (user: User | null) => void;
+  signOut: () => Promise<void>;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    api.currentUser().then(
+      (current) => live && setUser(current),
+      () => live && setUser(null), // the API is down: browse signed out; actions will say why they fail
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  const signOut = useCallback(async () => {
+    await api.signOut();
+    setUser(null);
+  }, []);
+  const value = useMemo(() => ({ user, setUser, signOut }), [user, signOut]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside <SessionProvider>');
+  return session;
+}
+
+/** Where to come back to after signing in; only paths of this site (no `//evil.example`). */
+export function safeNext(next: string | null | undefined): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+}
+
+export const signInPath = (next: string) =>
+  next === '/' ? '/auth/signin' : `/auth/signin?next=${encodeURIComponent(next)}`;
+
+/** Sends a signed-out person to sign in, with the way back to where they were. */
+export function useSignInRedirect(): () => void {
+  const navigate = useNavigate();
+  const location = useLocation();
+  return useCallback(
+    () => void navigate(signInPath(location.pathname + location.search)),
+    [navigate, location],
+  );
+}
+
+/** Renders its page for a signed-in user; sends anyone else to sign in and back. */
+export function RequireUser({ children }: { children: ReactNode }) {
+  const { user } = useSession();
+  const location = useLocation();
+  if (user === undefined) return <p className="muted loading">Loading…</p>;
+  if (user === null) return <Navigate to={signInPath(location.pathname + location.search)} replace />;
+  return children;
+}

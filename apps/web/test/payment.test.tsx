@@ -1,0 +1,151 @@
+// @vitest-environment jsdom
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import type { Order, PaymentConfig } from '../src/api.ts';
+import { PaymentForm } from '../src/components/PaymentForm.tsx';
+import { ann, errorOf, fakeApi, renderApp, renderWithRouter, signedInAs } from './setup.tsx';
+
+const ORDER_ID = '7a7a7a7a-3333-4c4c-8d8d-000000000003';
+const testProvider: PaymentConfig = {
+  provider: 'test',
+  testCards: { success: 'tok_visa', declined: 'tok_chargeDeclined' },
+};
+const declined = {
+  status: 400,
+  body: { errors: [{ message: 'Your card was declined.', field: 'token' }] },
+};
+
+function renderForm(config: PaymentConfig = testProvider) {
+  const onPaid = vi.fn();
+  renderWithRouter(<PaymentForm orderId={ORDER_ID} amount={35.5} config={config} onPaid={onPaid} />);
+  return { onPaid, user: userEvent.setup() };
+}
+
+describe('payment form with the test provider', () => {
+  it('offers the simulated cards in plain words and pays with the one that succeeds', async () => {
+    const api = fakeApi({ 'POST /api/payments': { status: 201, body: { id: 'payment-1' } } });
+    const { onPaid, user } = renderForm();
+
+    expect(screen.getByText(/Payments here are simulated/)).toBeTruthy();
+    expect(screen.getByLabelText<HTMLInputElement>('Test card that succeeds').checked).toBe(true);
+    expect(screen.getByLabelText<HTMLInputElement>('Test card that is declined').checked).toBe(false);
+    expect(screen.getByText('$35.50')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Pay' }));
+
+    expect(api.callsTo('POST /api/payments')[0]!.body).toEqual({ orderId: ORDER_ID, token: 'tok_visa' });
+    expect(onPaid).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows a declined card beside the card choice and lets the buyer try again', async () => {
+    const api = fakeApi({
+      'POST /api/payments': [declined, { status: 201, body: { id: 'payment-2' } }],
+    });
+    const { onPaid, user } = renderForm();
+    await user.click(screen.getByLabelText('Test card that is declined'));
+    await user.click(screen.getByRole('button', { name: 'Pay' }));
+
+    const cards = screen.getByRole('group', { name: 'Card' });
+    expect(await within(cards).findByText('Your card was declined.')).toBeTruthy();
+    expect(errorOf(cards)).toBe('Your card was declined.');
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(onPaid).not.toHaveBeenCalled();
+    expect(api.callsTo('POST /api/payments')[0]!.body).toEqual({
+      orderId: ORDER_ID,
+      token: 'tok_chargeDeclined',
+    });
+
+    await user.click(screen.getByLabelText('Test card that succeeds'));
+    await user.click(screen.getByRole('button', { name: 'Pay' }));
+    expect(onPaid).toHaveBeenCalledTimes(1);
+    expect(screen.queryByText('Your card was declined.')).toBeNull();
+  });
+
+  it('shows an error about the order itself above the form', async () => {
+    fakeApi({ 'POST /api/payments': { status: 400, body: { errors: [{ message: 'Order has expired' }] } } });
+    const { onPaid, user } = renderForm();
+    await user.click(screen.getByRole('button', { name: 'Pay' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Order has expired');
+    expect(onPaid).not.toHaveBeenCalled();
+  });
+
+  it('loads Stripe.js only when Stripe is the provider', () => {
+    fakeApi({});
+    const stripeScripts = () => document.querySelectorAll('script[src^="https://js.stripe.com/"]').length;
+    renderForm();
+    expect(stripeScripts()).toBe(0);
+    renderForm({ provider: 'stripe', stripePublishableKey: 'pk_test_123' });
+    expect(stripeScripts()).toBe(1);
+  });
+
+  it('says so when Stripe has no publishable key, instead of a form that cannot work', () => {
+    fakeApi({});
+    renderForm({ provider: 'stripe' });
+    expect(screen.getByRole('alert').textContent).toMatch(/not set up/);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Pay' }).disabled).toBe(true);
+  });
+});
+
+describe('order page', () => {
+  const order = (overrides: Partial<Order> = {}): Order => ({
+    id: ORDER_ID,
+    status: 'created',
+    userId: ann.id,
+    expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(),
+    version: 0,
+    ticket: { id: '0b0c8a52-2222-4b4b-9c9c-000000000002', title: 'The Midnight Owls', price: 35.5 },
+    ...overrides,
+  });
+
+  it('shows the order complete after paying, without a reload', async () => {
+    const open = order();
+    fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      // The completion arrives through events: the first polls still see the order open.
+      [`GET /api/orders/${ORDER_ID}`]: [
+        { body: open },
+        { body: open },
+        { body: { ...open, status: 'complete', version: 1 } },
+      ],
+      'POST /api/payments': { status: 201, body: { id: 'payment-3' } },
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+    const user = userEvent.setup();
+
+    expect(await screen.findByRole('heading', { name: 'The Midnight Owls' })).toBeTruthy();
+    expect(screen.getByText('Awaiting payment')).toBeTruthy();
+    expect(screen.getByRole('timer').textContent).toMatch(/^1[45]:\d\d$/);
+    await user.click(await screen.findByRole('button', { name: 'Pay' }));
+
+    expect(await screen.findByText(/your order is complete/, {}, { timeout: 4000 })).toBeTruthy();
+    expect(screen.getByText('Paid')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+    expect(screen.queryByRole('timer')).toBeNull();
+  });
+
+  it('shows the order expired when the countdown ends, and stops offering payment', async () => {
+    const open = order({ expiresAt: new Date(Date.now() + 1_200).toISOString() });
+    fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      [`GET /api/orders/${ORDER_ID}`]: [
+        { body: open },
+        { body: { ...open, status: 'cancelled', version: 1 } },
+      ],
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+
+    expect(await screen.findByRole('button', { name: 'Pay' })).toBeTruthy();
+    expect(
+      await screen.findByText(
+        'This reservation expired before it was paid, so the ticket went back on sale.',
+        {},
+        { timeout: 4000 },
+      ),
+    ).toBeTruthy();
+    expect(screen.getByRole('timer').textContent).toBe('Expired');
+    expect(screen.getByText('Expired', { selector: '.badge' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+  });
+});

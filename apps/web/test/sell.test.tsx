@@ -1,0 +1,97 @@
+// @vitest-environment jsdom
+import { screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { ann, currentPath, errorOf, fakeApi, renderApp, signedInAs } from './setup.tsx';
+
+const ticket = {
+  id: '0b0c8a52-2222-4b4b-9c9c-000000000002',
+  title: 'The Midnight Owls',
+  price: 35.5,
+  userId: ann.id,
+  version: 0,
+  createdAt: '2025-11-21T10:00:00.000Z',
+};
+
+async function openSellForm() {
+  renderApp('/tickets/new');
+  await screen.findByRole('heading', { name: 'Sell a ticket' });
+  return userEvent.setup();
+}
+
+describe('sell form', () => {
+  it('shows the price to two decimals, sends it as a number, and goes to the new ticket', async () => {
+    const api = fakeApi({
+      ...signedInAs(ann),
+      'POST /api/tickets': { status: 201, body: ticket },
+      [`GET /api/tickets/${ticket.id}`]: { body: ticket },
+    });
+    const user = await openSellForm();
+    await user.type(screen.getByLabelText('Title'), '  The Midnight Owls ');
+    await user.type(screen.getByLabelText('Price'), '35.5');
+    await user.tab();
+    expect(screen.getByLabelText<HTMLInputElement>('Price').value).toBe('35.50');
+
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+
+    expect(await screen.findByRole('heading', { name: 'The Midnight Owls' })).toBeTruthy();
+    expect(currentPath()).toBe(`/tickets/${ticket.id}`);
+    expect(screen.getByText('$35.50')).toBeTruthy();
+    expect(api.callsTo('POST /api/tickets')[0]!.body).toEqual({ title: 'The Midnight Owls', price: 35.5 });
+  });
+
+  it('reads prices the way people type them', async () => {
+    const api = fakeApi({ ...signedInAs(ann), 'POST /api/tickets': { status: 201, body: ticket } });
+    const user = await openSellForm();
+    await user.type(screen.getByLabelText('Title'), 'Opera');
+    await user.type(screen.getByLabelText('Price'), '$1,200');
+    await user.tab();
+    expect(screen.getByLabelText<HTMLInputElement>('Price').value).toBe('1200.00');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    expect(api.callsTo('POST /api/tickets')[0]?.body).toEqual({ title: 'Opera', price: 1200 });
+  });
+
+  it('explains what is wrong beside each field, before sending anything', async () => {
+    const api = fakeApi(signedInAs(ann));
+    const user = await openSellForm();
+    const price = screen.getByLabelText<HTMLInputElement>('Price');
+
+    await user.type(price, 'ten');
+    await user.tab();
+    expect(price.value).toBe('ten'); // not a price: left as typed, to be corrected
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    expect(errorOf(screen.getByLabelText('Title'))).toBe('Enter a title');
+    expect(errorOf(price)).toBe('Enter the price as a number, like 35.50');
+
+    for (const [typed, message] of [
+      ['12.345', 'Use at most two decimals (cents)'],
+      ['0', 'The price must be more than $0.00'],
+      ['2000000', 'The price can be at most $1,000,000.00'],
+    ] as const) {
+      await user.clear(price);
+      await user.type(price, typed);
+      await user.click(screen.getByRole('button', { name: 'List ticket' }));
+      expect(errorOf(price)).toBe(message);
+    }
+    expect(api.callsTo('POST /api/tickets')).toHaveLength(0);
+  });
+
+  it('shows what the API refuses beside the field it names', async () => {
+    fakeApi({
+      ...signedInAs(ann),
+      'POST /api/tickets': {
+        status: 400,
+        body: { errors: [{ message: 'title must be at most 200 characters', field: 'title' }] },
+      },
+    });
+    const user = await openSellForm();
+    await user.type(screen.getByLabelText('Title'), 'Festival pass');
+    await user.type(screen.getByLabelText('Price'), '80');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+
+    await screen.findByText('Title must be at most 200 characters');
+    expect(errorOf(screen.getByLabelText('Title'))).toBe('Title must be at most 200 characters');
+    expect(errorOf(screen.getByLabelText('Price'))).toBe('');
+    expect(currentPath()).toBe('/tickets/new');
+  });
+});
