@@ -103,6 +103,18 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ errors: [{ message: 'Something went wrong' }] });
   });
+  // Graceful close. Node's server.close() closes the keep-alive connections idle at that moment
+  // only; one that was busy then, and that a proxy keeps reusing, would stay open until its
+  // keep-alive timeout. So while closing, every response says `Connection: close` and idle
+  // connections are closed again until the server is.
+  let closing: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closing = setInterval(() => app.server.closeIdleConnections(), 50);
+  });
+  app.addHook('onClose', async () => clearInterval(closing));
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ errors: [{ message: 'Not found' }] }));
 
   await app.register(sessionPlugin, { jwtKey: options.jwtKey, secureCookies: options.secureCookies });
