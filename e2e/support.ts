@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { databaseUrl, ensureDatabase, JetStreamTransport } from '@ticketing/common';
+import type { TracerProvider } from '@opentelemetry/api';
+import { databaseUrl, ensureDatabase, installTracing, JetStreamTransport } from '@ticketing/common';
 import { silentLogger, testServerUrl, waitFor } from '@ticketing/common/testing';
 import { startMarketplace, type Marketplace } from '@ticketing/marketplace';
 
@@ -89,11 +90,16 @@ async function dropDatabases(urls: Record<string, string>): Promise<void> {
 
 const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments'];
 
-/** The one-process marketplace on the test Postgres server and the in-process bus. */
+/**
+ * The one-process marketplace on the test Postgres server and the in-process bus; `web` also
+ * serves the web client at `/` (built first when missing or stale).
+ */
 export async function startOneProcess(
-  options: { orderExpirationSeconds?: number } = {},
+  options: { orderExpirationSeconds?: number; web?: boolean; tracerProvider?: TracerProvider } = {},
 ): Promise<System & { marketplace: Marketplace }> {
   const prefix = `e2e_${randomUUID().slice(0, 8)}`;
+  // Tracing on, with the given provider, for as long as this system runs.
+  const uninstallTracing = options.tracerProvider ? installTracing(options.tracerProvider) : undefined;
   const marketplace = await startMarketplace({
     logger: silentLogger,
     jwtKey: JWT_KEY,
@@ -106,6 +112,7 @@ export async function startOneProcess(
     databasePrefix: prefix,
     natsStream: 'UNUSED',
     orderExpirationSeconds: options.orderExpirationSeconds ?? 900,
+    web: options.web ?? false,
   });
   const urls = Object.fromEntries(SERVICES.map((s) => [s, marketplace.services[s]!.database.url]));
   const db = querier(urls);
@@ -116,6 +123,7 @@ export async function startOneProcess(
     async stop() {
       await db.close();
       await marketplace.stop();
+      uninstallTracing?.();
       await dropDatabases(urls);
     },
   };

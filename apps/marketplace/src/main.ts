@@ -1,6 +1,13 @@
 /** `npm start`: the marketplace in one process, configured from the environment (see README). */
 import { Type } from 'typebox';
-import { createLogger, loadConfig, NodeEnv, onShutdown, resolveJwtKey } from '@ticketing/common';
+import {
+  createLogger,
+  loadConfig,
+  NodeEnv,
+  onShutdown,
+  resolveJwtKey,
+  startTracingFromEnv,
+} from '@ticketing/common';
 import { startMarketplace } from './marketplace.ts';
 
 const Config = Type.Object({
@@ -19,6 +26,8 @@ const Config = Type.Object({
 
 const config = loadConfig(Config);
 const logger = createLogger('marketplace');
+// OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set; off otherwise.
+const tracing = await startTracingFromEnv('marketplace');
 const marketplace = await startMarketplace({
   logger,
   jwtKey: resolveJwtKey({ jwtKey: config.JWT_KEY, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR }),
@@ -32,9 +41,13 @@ const marketplace = await startMarketplace({
   natsUrl: config.NATS_URL,
   natsStream: config.NATS_STREAM,
   orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+  web: true,
 });
 logger.info(
   { bus: marketplace.transport.kind, database: config.DATABASE_URL ? 'external' : 'embedded' },
-  `ticketing marketplace ready at ${marketplace.url} (API docs: ${marketplace.url}/api/docs)`,
+  `ticketing marketplace ready at ${marketplace.url} (web client at /, API docs at /api/docs)`,
 );
-onShutdown(logger, () => marketplace.stop());
+onShutdown(logger, async () => {
+  await marketplace.stop();
+  await tracing.shutdown();
+});

@@ -27,6 +27,7 @@ import { ticketsService } from '@ticketing/tickets';
 import { ordersService } from '@ticketing/orders';
 import { expirationService } from '@ticketing/expiration';
 import { paymentsService, paymentsSettingsFromEnv, type PaymentsSettings } from '@ticketing/payments';
+import { ensureWebBuild, serveWebClient } from './web.ts';
 
 export interface MarketplaceOptions {
   logger: Logger;
@@ -46,6 +47,8 @@ export interface MarketplaceOptions {
   orderExpirationSeconds: number;
   /** Payment provider and currency; default: from the environment (Stripe if STRIPE_SECRET_KEY). */
   payments?: PaymentsSettings;
+  /** Serve the web client (apps/web) at `/`, building it first when missing or stale. */
+  web?: boolean;
 }
 
 export interface Marketplace {
@@ -70,6 +73,8 @@ export function marketplaceServices(
 
 export async function startMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   const { logger } = options;
+  // Before anything is started: a failed build then leaves nothing running.
+  const webDist = options.web ? await ensureWebBuild(logger) : undefined;
   let embedded: EmbeddedServer | undefined;
   let serverUrl = options.databaseUrl;
   if (!serverUrl) {
@@ -105,6 +110,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
     jwtKey: options.jwtKey,
     secureCookies: options.secureCookies,
     title: 'ticketing marketplace',
+    service: 'marketplace',
     readiness: {
       ...Object.fromEntries(
         Object.entries(services).map(([name, s]) => [`${name}-database`, () => s.database.ping()]),
@@ -118,6 +124,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
       logger: logger.child({ service: service.module.name }),
     });
   }
+  if (webDist) await serveWebClient(app, webDist);
   const address = await app.listen({ port: options.port, host: options.host });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
 

@@ -15,3 +15,7 @@ export * from './messaging/listener.ts';
 export * from './config/config.ts';
 export * from './logger.ts';
 export * from './service.ts';
+export * from './observability/tracing.ts';
+export * from './observability/metrics.ts';
+export * from './observability/http.ts';
+export * from './observability/transport.ts';

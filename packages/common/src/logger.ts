@@ -1,5 +1,9 @@
-/** pino, JSON lines by default; `LOG_PRETTY=1` (or a terminal in development) for humans. */
+/**
+ * pino, JSON lines by default; `LOG_PRETTY=1` (or a terminal in development) for humans. Lines
+ * written inside a span carry its `trace_id` and `span_id`.
+ */
 import { pino, type Logger } from 'pino';
+import { traceLogFields } from './observability/tracing.ts';
 
 export type { Logger };
 
@@ -11,6 +15,7 @@ export function createLogger(name: string, options: { level?: string; pretty?: b
   return pino({
     name,
     level,
+    mixin: traceLogFields,
     ...(pretty
       ? {
           transport: {

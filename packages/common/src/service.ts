@@ -14,6 +14,10 @@ import type { Subscription, Transport } from './messaging/transport.ts';
 import { JetStreamTransport } from './messaging/jetstream.ts';
 import { loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
 import { createLogger } from './logger.ts';
+import { watchService } from './observability/metrics.ts';
+import { observeTransport } from './observability/transport.ts';
+import { tagServiceRoutes } from './observability/http.ts';
+import { startTracingFromEnv } from './observability/tracing.ts';
 
 export interface ServiceContext {
   database: ServiceDatabase;
@@ -59,25 +63,29 @@ export async function prepareService(
 ): Promise<PreparedService> {
   const logger = deps.logger.child({ service: module.name });
   await migrateDatabase(deps.database, module.migrations);
-  const relay = new OutboxRelay({ database: deps.database, transport: deps.transport, logger });
+  const transport = observeTransport(deps.transport, module.name); // counted and traced
+  const relay = new OutboxRelay({ database: deps.database, transport, logger });
   const listeners: Subscription = await startListeners({
     group: module.name,
     database: deps.database,
-    transport: deps.transport,
+    transport,
     listeners: module.listeners ?? [],
     logger,
     concurrency: deps.listenerConcurrency,
   });
   let background: BackgroundTask | undefined;
+  let unwatch: (() => void) | undefined;
   return {
     module,
     database: deps.database,
     relay,
     start() {
       relay.start();
+      unwatch = watchService({ service: module.name, database: deps.database, transport: deps.transport });
       background = module.background?.({ database: deps.database, logger });
     },
     async stop() {
+      unwatch?.();
       await background?.stop();
       await listeners.close();
       await relay.stop();
@@ -90,7 +98,12 @@ export async function registerService(
   module: ServiceModule,
   context: ServiceContext,
 ): Promise<void> {
-  if (module.routes) await app.register(async (scope) => module.routes!(scope, context));
+  if (module.routes) {
+    await app.register(async (scope) => {
+      tagServiceRoutes(scope, module.name);
+      await module.routes!(scope, context);
+    });
+  }
 }
 
 export const StandaloneConfig = Type.Object({
@@ -114,6 +127,7 @@ export const StandaloneConfig = Type.Object({
 export async function runStandalone(module: ServiceModule, env = process.env): Promise<void> {
   const config = loadConfig(StandaloneConfig, env);
   const logger = createLogger(module.name);
+  const tracing = await startTracingFromEnv(module.name, env);
   const jwtKey = resolveJwtKey({
     jwtKey: config.JWT_KEY,
     nodeEnv: config.NODE_ENV,
@@ -139,16 +153,24 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
     jwtKey,
     secureCookies: config.NODE_ENV === 'production',
     title: `ticketing ${module.name}`,
+    service: module.name,
     readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },
   });
   await registerService(app, module, { database, logger });
   await app.listen({ port: config.PORT, host: config.HOST });
 
   onShutdown(logger, async () => {
-    await app.close();
-    await service.stop();
-    await transport.close();
-    await database.close();
+    // Each step is timed in the log, so a slow shutdown says which part held it.
+    const step = async (name: string, run: () => Promise<void>) => {
+      const started = Date.now();
+      await run();
+      logger.info({ step: name, ms: Date.now() - started }, 'shutdown step done');
+    };
+    await step('http', () => app.close());
+    await step('listeners and relay', () => service.stop());
+    await step('bus', () => transport.close());
+    await step('database', () => database.close());
+    await step('tracing', () => tracing.shutdown());
   });
 }
 

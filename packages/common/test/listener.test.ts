@@ -88,7 +88,8 @@ describe('idempotent, version-aware listeners', () => {
       transport: bus,
       listeners: [countingListener],
       logger: silentLogger,
-      policy: { baseDelayMs: 10, maxDelayMs: 50, maxDeliver: 5 },
+      // A generous budget: the early versions must not be given up on while the machine is busy.
+      policy: { baseDelayMs: 10, maxDelayMs: 50, maxDeliver: 200 },
     });
     const id = randomUUID();
     const events = [3, 1, 0, 2].map((v) => updated(id, v));

@@ -7,6 +7,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { currentTraceparent } from '../observability/tracing.ts';
 
 export const OrderStatus = {
   /** The order exists; the ticket is reserved for it until it expires or is paid. */
@@ -103,6 +104,12 @@ export interface EventEnvelope<T extends EventType = EventType> {
   type: T;
   occurredAt: string;
   data: EventData<T>;
+  /**
+   * W3C trace context (`00-<trace id>-<span id>-<flags>`) of the span that published the event, so
+   * the consumers' handling continues its trace. Optional: absent when tracing was off, and an
+   * envelope without it is as valid as before.
+   */
+  traceparent?: string;
 }
 
 const EnvelopeShape = Type.Object({
@@ -110,6 +117,8 @@ const EnvelopeShape = Type.Object({
   type: Type.String(),
   occurredAt: Timestamp,
   data: Type.Unknown(),
+  // Not checked further: a malformed one is ignored (the handling starts a new trace), never fatal.
+  traceparent: Type.Optional(Type.String()),
 });
 const envelopeValidator = Compile(EnvelopeShape);
 const dataValidators = new Map(
@@ -151,11 +160,18 @@ function describeErrors(errors: { instancePath: string; message: string }[]): st
     .join('; ');
 }
 
-/** Builds an envelope with a fresh id; validation happens at the consumer, the trust boundary. */
+/**
+ * Builds an envelope with a fresh id; validation happens at the consumer, the trust boundary.
+ * While tracing is on, it carries the `traceparent` of the span it is made in (so an event that
+ * `publishEvent` writes to the outbox continues the trace of the request or handler writing it).
+ */
 export function makeEvent<T extends EventType>(
   type: T,
   data: EventData<T>,
   now = new Date(),
 ): EventEnvelope<T> {
-  return { id: crypto.randomUUID(), type, occurredAt: now.toISOString(), data };
+  const event: EventEnvelope<T> = { id: crypto.randomUUID(), type, occurredAt: now.toISOString(), data };
+  const traceparent = currentTraceparent(); // undefined while tracing is off
+  if (traceparent !== undefined) event.traceparent = traceparent;
+  return event;
 }

@@ -18,6 +18,7 @@ import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { HttpError, type ErrorItem } from '../errors.ts';
 import { sessionPlugin, type SessionOptions } from './session.ts';
+import { installHttpObservability, requestTraceFields } from '../observability/http.ts';
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -33,6 +34,8 @@ export interface HttpServerOptions extends SessionOptions {
   readiness: Record<string, () => Promise<boolean>>;
   /** Title of the OpenAPI document served at /api/docs. */
   title: string;
+  /** Metrics and traces label for requests of routes no service registered (docs, health). */
+  service?: string;
 }
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
@@ -64,6 +67,7 @@ class OneLinePerRequest extends LogController {
         url: request.url,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
+        ...requestTraceFields(request),
       },
       'request',
     );
@@ -78,6 +82,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Spans, request metrics and GET /metrics; first, so that it sees every route.
+  installHttpObservability(app, { service: options.service ?? 'http' });
 
   // Bodies are validated strictly ("10" is not a price); query strings and params arrive as text
   // and are coerced to the declared types.

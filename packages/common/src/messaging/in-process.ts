@@ -11,6 +11,7 @@
  * settles it. A message published to a subject that has no group yet waits for the first one.
  */
 import type {
+  ConsumerPending,
   DeliveredMessage,
   MessageHandler,
   SubscribeOptions,
@@ -47,6 +48,8 @@ interface Worker {
 class Group {
   readonly ready: Entry[] = [];
   readonly workers: Worker[] = [];
+  /** Entries enqueued and not settled: waiting, in flight or waiting out a nak delay (metrics). */
+  unsettled = 0;
   private nextWorker = 0;
 
   constructor(
@@ -60,6 +63,7 @@ class Group {
   }
 
   enqueue(message: Published): void {
+    this.unsettled += 1;
     this.ready.push({ message, deliveries: 0, attempt: 0, done: false });
     this.dispatch();
   }
@@ -139,6 +143,7 @@ class Group {
   private settle(entry: Entry): void {
     if (entry.done) return;
     entry.done = true;
+    this.unsettled -= 1;
     clearTimeout(entry.timer);
     entry.message.unsettledGroups -= 1;
     if (entry.message.unsettledGroups === 0) entry.message.settled();
@@ -241,6 +246,16 @@ export class InProcessBus implements Transport {
 
   isHealthy(): boolean {
     return !this.closed;
+  }
+
+  async pendingCounts(): Promise<ConsumerPending[]> {
+    const counts: ConsumerPending[] = [];
+    for (const [subject, bySubject] of this.groups) {
+      for (const group of bySubject.values()) {
+        counts.push({ group: group.name, subject, pending: group.unsettled });
+      }
+    }
+    return counts;
   }
 
   /**

@@ -31,6 +31,7 @@ import type { Logger } from 'pino';
 import {
   durableName,
   subjectFor,
+  type ConsumerPending,
   type DeliveredMessage,
   type MessageHandler,
   type SubscribeOptions,
@@ -81,6 +82,7 @@ export class JetStreamTransport implements Transport {
   private connected = true;
   private readonly connectionWaiters = new Set<() => void>();
   private closing?: Promise<void>;
+  private pendingCache?: { at: number; counts: Promise<ConsumerPending[]> };
 
   private constructor(
     readonly nc: NatsConnection,
@@ -225,6 +227,26 @@ export class JetStreamTransport implements Transport {
     return this.connected && !this.nc.isClosed();
   }
 
+  /** Per durable of this transport's subscriptions: num_pending + num_ack_pending, cached for 1 s. */
+  pendingCounts(): Promise<ConsumerPending[]> {
+    const now = Date.now();
+    if (this.pendingCache && now - this.pendingCache.at < 1_000) return this.pendingCache.counts;
+    const durables = new Map([...this.subscriptions].map((s) => [s.name, s.options]));
+    const counts = Promise.all(
+      [...durables].map(async ([name, options]) => {
+        try {
+          const info = await this.jsm.consumers.info(this.stream, name);
+          const pending = info.num_pending + info.num_ack_pending;
+          return [{ group: options.group, subject: options.subject, pending }];
+        } catch {
+          return [];
+        }
+      }),
+    ).then((perDurable) => perDurable.flat());
+    this.pendingCache = { at: now, counts };
+    return counts;
+  }
+
   /** Resolves once connected (at once if connected now), or when the connection is closed. */
   whenConnected(): Promise<void> {
     if (this.isHealthy() || this.nc.isClosed()) return Promise.resolve();
@@ -317,8 +339,8 @@ class PullSubscription {
 
   constructor(
     private readonly transport: JetStreamTransport,
-    private readonly name: string,
-    private readonly options: SubscribeOptions,
+    readonly name: string,
+    readonly options: SubscribeOptions,
     private readonly handler: MessageHandler,
   ) {
     this.log = transport.logger.child({ consumer: name });

@@ -54,7 +54,16 @@ export interface Transport {
   subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription>;
   /** Whether the broker is reachable right now (for `/readyz`). */
   isHealthy(): boolean;
+  /** Per consumer group and subject, messages not settled yet (for `/metrics`, at scrape time). */
+  pendingCounts?(): Promise<ConsumerPending[]>;
   close(): Promise<void>;
+}
+
+export interface ConsumerPending {
+  group: string;
+  subject: string;
+  /** Waiting for a delivery plus delivered and not yet acknowledged. */
+  pending: number;
 }
 
 /** NATS subject for an event type: `ticket:updated` → `<prefix>.ticket.updated`. */

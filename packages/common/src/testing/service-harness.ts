@@ -38,6 +38,7 @@ export async function createServiceHarness(module: ServiceModule): Promise<Servi
     jwtKey: JWT_KEY,
     secureCookies: false,
     title: module.name,
+    service: module.name,
     readiness: { database: () => database.ping() },
   });
   await registerService(app, module, { database, logger: silentLogger });

@@ -1,0 +1,213 @@
+/**
+ * The marketplace in a real browser: Debian's Chromium driven by playwright-core against the
+ * one-process marketplace serving the built web client. Ann sells on a desktop-sized window, Bob
+ * buys on a phone-sized one (separate browser contexts: separate cookies). Each step is saved as
+ * artifacts/screenshots/NN-step.png. Without Chromium the suite is skipped, saying so.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOneProcess, type System } from './support.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = fileURLToPath(new URL('../artifacts/screenshots/', import.meta.url));
+// Headless, and quiet: the machine may have no internet, and Chromium's background connections
+// (updates, sync, QUIC probes) would only be refused noisily.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  console.warn(
+    `e2e/browser.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+  );
+}
+
+let step = 0;
+async function screenshot(page: Page, name: string): Promise<void> {
+  step += 1;
+  // From the top: a full-page capture of a scrolled page draws the sticky header mid-page.
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({
+    path: path.join(SCREENSHOTS, `${String(step).padStart(2, '0')}-${name}.png`),
+    fullPage: true,
+  });
+}
+
+let system: System & { marketplace: { url: string } };
+beforeAll(async () => {
+  system = await startOneProcess({ web: true });
+}, 120_000);
+afterAll(async () => {
+  await system?.stop();
+});
+
+describe('the web client served by the marketplace', () => {
+  const get = (path: string, init?: RequestInit) => fetch(system.marketplace.url + path, init);
+
+  it('serves the client at / and index.html for its routes, never cached', async () => {
+    for (const path of ['/', '/orders/7a7a7a7a-3333-4c4c-8d8d-000000000003', '/auth/signin?next=%2Forders']) {
+      const response = await get(path, { headers: { accept: 'text/html' } });
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(response.headers.get('cache-control')).toBe('no-cache');
+      expect(await response.text()).toContain('<div id="root">');
+    }
+  });
+
+  it('serves the hashed assets index.html names, cached for good', async () => {
+    const html = await (await get('/')).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const response = await get(script!);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/javascript/);
+    expect(response.headers.get('cache-control')).toContain('immutable');
+    expect((await get('/assets/gone-1234.js')).status).toBe(404);
+  });
+
+  it('keeps the API answering JSON, with its own 404 for unknown routes', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/nope'],
+      ['GET', '/api'],
+      ['POST', '/api/tickets/nope/nope'],
+    ] as const) {
+      const response = await get(path, { method });
+      expect(response.status, `${method} ${path}`).toBe(404);
+      expect(await response.json()).toEqual({ errors: [{ message: 'Not found' }] });
+    }
+    expect(await (await get('/api/tickets')).json()).toMatchObject({ tickets: [] });
+    expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
+  });
+});
+
+(haveChromium ? describe : describe.skip)('the marketplace in a browser', () => {
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  // Any uncaught error in a page fails the test: a broken client must not pass because its HTML did.
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await rm(SCREENSHOTS, { recursive: true, force: true });
+    await mkdir(SCREENSHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+  });
+
+  async function newPage(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
+    const context = await browser.newContext({
+      baseURL: system.marketplace.url,
+      viewport,
+      ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    return page;
+  }
+
+  async function signUp(page: Page, email: string): Promise<void> {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery');
+  }
+
+  it('one user lists a ticket, another buys it, and it leaves the listing', async () => {
+    const title = `The Midnight Owls, live ${Date.now().toString(36)}`;
+    const ann = await newPage({ width: 1280, height: 800 });
+    const bob = await newPage({ width: 390, height: 844 }, true);
+    const header = (page: Page) => page.getByRole('banner');
+
+    // Ann opens the sell page signed out: she is sent to sign in, and comes back after signing up.
+    await ann.goto('/');
+    await header(ann).getByRole('link', { name: 'Sign up', exact: true }).waitFor();
+    await screenshot(ann, 'home-signed-out');
+    await ann.goto('/tickets/new');
+    await ann.waitForURL('**/auth/signin?next=%2Ftickets%2Fnew');
+    await ann.getByRole('link', { name: 'Create an account', exact: true }).click();
+    await ann.waitForURL('**/auth/signup?next=%2Ftickets%2Fnew');
+    await signUp(ann, `ann-${Date.now()}@example.test`);
+    await screenshot(ann, 'ann-signs-up');
+    await ann.getByRole('button', { name: 'Sign up', exact: true }).click();
+
+    // Back on the sell page, signed in. The price reads to two decimals once typed.
+    await ann.getByRole('heading', { name: 'Sell a ticket', exact: true }).waitFor();
+    expect(new URL(ann.url()).pathname).toBe('/tickets/new');
+    await header(ann).getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    await ann.getByLabel('Title').fill(title);
+    await ann.getByLabel('Price').fill('35.5');
+    await ann.getByLabel('Price').blur();
+    expect(await ann.getByLabel('Price').inputValue()).toBe('35.50');
+    await screenshot(ann, 'ann-sell-form');
+    await ann.getByRole('button', { name: 'List ticket', exact: true }).click();
+
+    // Her ticket's page: hers, so an edit form and no Purchase button.
+    await ann.getByRole('heading', { name: title }).waitFor();
+    expect(ann.url()).toMatch(/\/tickets\/[0-9a-f-]{36}$/);
+    expect(await ann.getByText('$35.50').first().isVisible()).toBe(true);
+    await ann.getByRole('button', { name: 'Save changes', exact: true }).waitFor();
+    expect(await ann.getByRole('button', { name: 'Purchase', exact: true }).count()).toBe(0);
+    await screenshot(ann, 'ann-ticket-page');
+
+    // Bob signs up on his phone and finds the ticket on the home page.
+    await bob.goto('/auth/signup');
+    await signUp(bob, `bob-${Date.now()}@example.test`);
+    await bob.getByRole('button', { name: 'Sign up', exact: true }).click();
+    await bob.waitForURL((url) => url.pathname === '/');
+    const listing = bob.getByRole('link', { name: new RegExp(title) });
+    await listing.waitFor();
+    expect(await listing.textContent()).toContain('$35.50');
+    await screenshot(bob, 'bob-home');
+    await listing.click();
+
+    // He purchases it: an order, and its page with a countdown and the payment form.
+    await bob.getByRole('heading', { name: title }).waitFor();
+    await screenshot(bob, 'bob-ticket-page');
+    await bob.getByRole('button', { name: 'Purchase', exact: true }).click();
+    await bob.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+    await bob.getByText('Awaiting payment').waitFor();
+    expect(await bob.getByRole('timer').textContent()).toMatch(/^1[45]:\d\d$/);
+    await bob.getByLabel('Test card that succeeds').check();
+    await screenshot(bob, 'bob-order-page');
+    await bob.getByRole('button', { name: 'Pay', exact: true }).click();
+
+    // The order completes without a reload.
+    await bob.getByText('Payment received — your order is complete.').waitFor();
+    expect(await bob.locator('.badge').first().textContent()).toBe('Paid');
+    expect(await bob.getByRole('button', { name: 'Pay', exact: true }).count()).toBe(0);
+    await screenshot(bob, 'bob-order-complete');
+
+    await bob.getByRole('banner').getByRole('link', { name: 'My orders', exact: true }).click();
+    const row = bob.getByRole('link', { name: new RegExp(title) });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/\$35\.50.*Paid/);
+    await screenshot(bob, 'bob-my-orders');
+
+    // Ann's home page no longer lists it; her ticket page says why she cannot edit it.
+    await ann.goto('/');
+    await ann.getByRole('heading', { name: 'Tickets for sale', exact: true }).waitFor();
+    await ann.getByText('No tickets for sale right now').waitFor();
+    expect(await ann.getByRole('link', { name: new RegExp(title) }).count()).toBe(0);
+    await screenshot(ann, 'ann-home-ticket-gone');
+    await ann.goBack();
+    await ann.getByText(/reserved or bought this ticket, so it can’t be edited/).waitFor();
+    expect(await ann.getByRole('button', { name: 'Save changes', exact: true }).isDisabled()).toBe(true);
+    await screenshot(ann, 'ann-ticket-reserved');
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});
