@@ -166,7 +166,13 @@ export class JetStreamTransport implements Transport {
   }
 
   /** Creates the durable, or updates the settings a redeploy may change. */
-  async ensureConsumer(name: string, options: SubscribeOptions): Promise<void> {
+  /**
+   * Creates or updates the durable. With `create: false` (recovering after a failure) it never
+   * creates anything: a restarted server accepts connections before JetStream has recovered its
+   * streams from disk, and creating the stream or the durable in that window would replace the
+   * recovered one, with the messages not yet consumed. So recovery waits for them to reappear.
+   */
+  async ensureConsumer(name: string, options: SubscribeOptions, create = true): Promise<void> {
     const wanted: Partial<ConsumerConfig> = {
       ack_wait: nanos(options.ackWaitMs),
       max_deliver: options.maxDeliver,
@@ -184,6 +190,9 @@ export class JetStreamTransport implements Transport {
         }
         return;
       } catch (error) {
+        const missing =
+          isApiError(error, JetStreamApiCodes.StreamNotFound) || isApiError(error, JetStreamApiCodes.ConsumerNotFound);
+        if (missing && !create) throw new Error(`stream ${this.stream} or consumer ${name} not available yet`);
         if (isApiError(error, JetStreamApiCodes.StreamNotFound)) await this.ensureStream();
         else if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
       }
@@ -367,7 +376,7 @@ class PullSubscription {
     let failures = 0;
     while (!this.stopping) {
       try {
-        if (failures > 0) await this.transport.ensureConsumer(this.name, this.options);
+        if (failures > 0) await this.transport.ensureConsumer(this.name, this.options, false);
         const consumer = await this.transport.js.consumers.get(this.transport.stream, this.name);
         while (!this.stopping) {
           await this.freeSlot();
