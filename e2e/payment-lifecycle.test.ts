@@ -163,18 +163,18 @@ describe('expiry across a killed and restarted process', () => {
 
     child!.kill('SIGKILL'); // no shutdown at all
     await new Promise((resolve) => child!.once('exit', resolve));
-    await start();
+    const readyAgain = await start();
 
     const cancelled = await waitFor(
       async () => {
         const { body } = await buyer.request<Order>('GET', `/api/orders/${order.id}`);
         return body.status === 'cancelled' ? Date.now() : undefined;
       },
-      20_000,
+      40_000,
       25,
     );
     expect(cancelled).toBeGreaterThanOrEqual(Date.parse(order.expiresAt));
-    // On time unless the restart itself took longer than the window.
-    expect(cancelled - Date.parse(order.expiresAt)).toBeLessThan(1_500);
+    // On time: within about a second of expiresAt (or of the restart, had it outlasted the window).
+    expect(cancelled - Math.max(Date.parse(order.expiresAt), readyAgain)).toBeLessThan(1_500);
   });
 });
