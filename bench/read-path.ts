@@ -1,0 +1,134 @@
+/**
+ * `npm run bench:read`: the read path. `GET /api/tickets/:id` and a 20-item page
+ * `GET /api/tickets?limit=20` at a fixed concurrency (BENCH_READ_CONNECTIONS, 32) for
+ * BENCH_READ_SECONDS (10) each, with autocannon, through the cluster's gateway and directly
+ * against one tickets replica, beside a bare `node:http` server (its own process) answering the
+ * same bytes from memory. Ratio = service ÷ bare (aim ≥ 0.5).
+ *
+ * BENCH_READ_REPLICAS (1) replicas per service: the machine has 2 cores, and more processes only
+ * share them.
+ */
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { freePort } from '../apps/cluster/src/cluster.ts';
+import { table } from './support.ts';
+import { Client, createTickets, fmt, intFromEnv, startBenchCluster, sleep } from './cluster-support.ts';
+
+const CONNECTIONS = intFromEnv('BENCH_READ_CONNECTIONS', 32);
+const SECONDS = intFromEnv('BENCH_READ_SECONDS', 10);
+const REPLICAS = intFromEnv('BENCH_READ_REPLICAS', 1);
+
+export interface ReadRow {
+  endpoint: string;
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  ratio: number;
+}
+
+/** A bare node:http server in its own process answering `body` to every request. */
+async function startBare(body: string): Promise<{ url: string; stop(): void }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const body = Buffer.from(process.env.BODY);
+       require('node:http').createServer((req, res) => {
+         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+         res.end(body);
+       }).listen(${port}, '127.0.0.1', () => console.log('ready'));`,
+    ],
+    { env: { ...process.env, BODY: body }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bare server exited ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+async function load(url: string, seconds: number) {
+  return autocannon({ url, connections: CONNECTIONS, duration: seconds });
+}
+
+export async function runReadPath(): Promise<ReadRow[]> {
+  console.log(
+    `\n== 1. Read path: ${CONNECTIONS} connections, ${SECONDS} s each, ${REPLICAS} replica(s) per service ==`,
+  );
+  const bench = await startBenchCluster(REPLICAS);
+  const rows: ReadRow[] = [];
+  try {
+    const cluster = bench;
+    const { jwtKey } = bench;
+    const client = new Client(cluster.url, 16);
+    const tickets = await createTickets(client, jwtKey, 200, 4, 16);
+    client.close();
+    const id = tickets[100]!.id;
+    const endpoints = [
+      { name: 'GET /api/tickets/:id', path: `/api/tickets/${id}` },
+      { name: 'GET /api/tickets?limit=20', path: '/api/tickets?limit=20' },
+    ];
+    for (const endpoint of endpoints) {
+      const body = await (await fetch(cluster.url + endpoint.path)).text();
+      const bare = await startBare(body);
+      try {
+        const targets = [
+          { name: 'bare node:http', url: bare.url + endpoint.path },
+          { name: 'gateway → tickets', url: cluster.url + endpoint.path },
+          { name: 'tickets replica', url: cluster.replicas.tickets[0]!.url + endpoint.path },
+        ];
+        let bareRps = Number.NaN;
+        for (const target of targets) {
+          await load(target.url, 1); // warm-up: JIT, connections, caches
+          await sleep(200);
+          const r = await load(target.url, SECONDS);
+          const rps = r.requests.total / r.duration;
+          if (target.name.startsWith('bare')) bareRps = rps;
+          const row: ReadRow = {
+            endpoint: endpoint.name,
+            target: target.name,
+            rps,
+            p50: r.latency.p50,
+            p99: r.latency.p99,
+            non2xx: r.non2xx,
+            errors: r.errors + r.timeouts,
+            ratio: rps / bareRps,
+          };
+          rows.push(row);
+          console.log(
+            `  ${row.endpoint} via ${row.target}: ${fmt(rps, 0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms`,
+          );
+        }
+      } finally {
+        bare.stop();
+      }
+    }
+  } finally {
+    await bench.close();
+  }
+  console.log('');
+  console.log(
+    table(
+      ['endpoint / target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'ratio vs bare'],
+      rows.map((r) => [
+        `${r.endpoint} — ${r.target}`,
+        fmt(r.rps, 0),
+        String(r.p50),
+        String(r.p99),
+        String(r.non2xx),
+        String(r.errors),
+        fmt(r.ratio, 2),
+      ]),
+    ),
+  );
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runReadPath();
+}

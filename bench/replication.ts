@@ -1,0 +1,331 @@
+/**
+ * `npm run bench:replication`: how far the orders service's copy of tickets trails the tickets
+ * service.
+ *
+ * 3. Replication lag: `PUT /api/tickets/:id` (through the gateway) at a steady open-loop rate
+ *    (BENCH_LAG_RATES, "200,1000" per second) for BENCH_LAG_SECONDS (10) over 200 tickets (a
+ *    ticket with an update in flight is skipped for the next one). For each update: from its HTTP
+ *    response (the commit point) to the moment a poller (`select id, version from tickets where
+ *    id = any(...)` in the orders database, in a tight loop) first sees that version; p50/p99,
+ *    and the rate actually achieved. Beside it, the bare JetStream publish→consume latency at the
+ *    same rate (`@nats-io/jetstream`, a stream of its own, a durable pull consumer acking), from
+ *    the publish call to the consumer receiving the message. Aim: p99 < 50 ms at 200/s.
+ * 4. Convergence after a burst: BENCH_BURST_TICKETS (1,000) tickets × (create, update, update),
+ *    the chains run in parallel (64 at a time): from the last write's response until every row of
+ *    the orders replica matches the tickets service's (version and price). Aim: < 1 s.
+ */
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { connect } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { table } from './support.ts';
+import {
+  Client,
+  createTickets,
+  fmt,
+  intFromEnv,
+  mintCookie,
+  NATS_URL,
+  percentile,
+  sleep,
+  startBenchCluster,
+  waitForReplica,
+  type BenchCluster,
+} from './cluster-support.ts';
+
+const SECONDS = intFromEnv('BENCH_LAG_SECONDS', 10);
+const RATES = (process.env.BENCH_LAG_RATES ?? '200,1000').split(',').map(Number);
+const LAG_TICKETS = 200;
+const BURST_TICKETS = intFromEnv('BENCH_BURST_TICKETS', 1_000);
+const REPLICAS = intFromEnv('BENCH_LAG_REPLICAS', 1);
+
+export interface LagRow {
+  name: string;
+  target: number;
+  achieved: number;
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface ReplicationResult {
+  lag: LagRow[];
+  convergenceMs: number;
+  burstWrites: number;
+  burstSeconds: number;
+}
+
+/** Calls `fire(n)` at `rate` per second for `seconds`, open loop; resolves when all settled. */
+/** Failed calls of `steady` (counted, not thrown: the run goes on). */
+const failures: number[] = [];
+
+async function steady(rate: number, seconds: number, fire: (n: number) => Promise<void>): Promise<number> {
+  const total = rate * seconds;
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+    while (sent < due) pending.push(fire(sent++).catch(() => void failures.push(1)));
+    await sleep(2);
+  }
+  const sendSeconds = (performance.now() - started) / 1000;
+  await Promise.all(pending);
+  return sent / sendSeconds;
+}
+
+async function replicaLag(bench: BenchCluster, client: Client, rate: number): Promise<LagRow> {
+  const tickets = await createTickets(client, bench.jwtKey, LAG_TICKETS, 4, 16);
+  const ids = tickets.map((t) => t.id);
+  await waitForReplica(bench.pool('orders'), ids);
+  const busy = new Set<number>();
+  const committed = new Map<string, number>(); // `${id}:${version}` → response time
+  const seen = new Map<string, number>();
+  const lastSeen = new Map<string, number>(ids.map((id) => [id, 0]));
+  let skipped = 0;
+
+  const poller = new pg.Client({ connectionString: bench.databaseUrls.orders });
+  await poller.connect();
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      const { rows } = await poller.query<{ id: string; version: number }>(
+        'select id, version from tickets where id = any($1::uuid[])',
+        [ids],
+      );
+      const now = performance.now();
+      for (const row of rows) {
+        const last = lastSeen.get(row.id)!;
+        for (let v = last + 1; v <= row.version; v++) seen.set(`${row.id}:${v}`, now);
+        if (row.version > last) lastSeen.set(row.id, row.version);
+      }
+      await sleep(2);
+    }
+  })();
+
+  let cursor = 0;
+  const achieved = await steady(rate, SECONDS, async () => {
+    let i = -1;
+    for (let k = 0; k < LAG_TICKETS; k++) {
+      const candidate = (cursor + k) % LAG_TICKETS;
+      if (!busy.has(candidate)) {
+        i = candidate;
+        break;
+      }
+    }
+    cursor = (cursor + 1) % LAG_TICKETS;
+    if (i < 0) {
+      skipped++;
+      return;
+    }
+    busy.add(i);
+    try {
+      const t = tickets[i]!;
+      const res = await client.request('PUT', `/api/tickets/${t.id}`, t.cookie, {
+        title: `Updated ${i}`,
+        price: 20 + (t.version % 50),
+      });
+      if (res.status !== 200) throw new Error(`update: ${res.status} ${res.body}`);
+      t.version = (JSON.parse(res.body) as { version: number }).version;
+      committed.set(`${t.id}:${t.version}`, res.doneAt);
+    } finally {
+      busy.delete(i);
+    }
+  });
+  // Let the replica catch up on everything, then stop polling.
+  const deadline = performance.now() + 15_000;
+  while (seen.size < committed.size && performance.now() < deadline) await sleep(10);
+  polling = false;
+  await poll;
+  await poller.end();
+  const lags: number[] = [];
+  for (const [key, at] of committed) {
+    const when = seen.get(key);
+    if (when !== undefined) lags.push(Math.max(0, when - at));
+  }
+  lags.sort((a, b) => a - b);
+  if (failures.length)
+    console.log(`  ${failures.splice(0).length} updates failed (non-200 or no answer) at ${rate}/s`);
+  if (skipped) console.log(`  (${skipped} updates skipped at ${rate}/s: every ticket had one in flight)`);
+  if (lags.length < committed.size)
+    console.log(`  ${committed.size - lags.length} versions never seen by the replica`);
+  return {
+    name: `tickets PUT → orders replica (${REPLICAS} replica(s))`,
+    target: rate,
+    achieved: (achieved * committed.size) / (rate * SECONDS), // skipped updates not counted
+    samples: lags.length,
+    p50: percentile(lags, 0.5),
+    p99: percentile(lags, 0.99),
+    max: lags.at(-1) ?? Number.NaN,
+  };
+}
+
+async function bareJetStream(rate: number): Promise<LagRow> {
+  const stream = `BENCH_LAG_${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+  const nc = await connect({ servers: NATS_URL });
+  const consumerConnection = await connect({ servers: NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`${stream}.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+    });
+    await jsm.consumers.add(stream, { durable_name: 'lag', ack_policy: AckPolicy.Explicit });
+    const js = jetstream(nc);
+    const sentAt = new Map<number, number>();
+    const lags: number[] = [];
+    const total = rate * SECONDS;
+    const consumer = await jetstream(consumerConnection).consumers.get(stream, 'lag');
+    const messages = await consumer.consume();
+    const consumed = (async () => {
+      for await (const m of messages) {
+        const n = Number(m.string());
+        lags.push(performance.now() - sentAt.get(n)!);
+        m.ack();
+        if (lags.length === total) break;
+      }
+    })();
+    const payloads = new TextEncoder();
+    const achieved = await steady(rate, SECONDS, async (n) => {
+      sentAt.set(n, performance.now());
+      await js.publish(`${stream}.ticket`, payloads.encode(String(n)), { msgID: `${stream}-${n}` });
+    });
+    await consumed;
+    lags.sort((a, b) => a - b);
+    return {
+      name: 'bare JetStream publish → consume',
+      target: rate,
+      achieved,
+      samples: lags.length,
+      p50: percentile(lags, 0.5),
+      p99: percentile(lags, 0.99),
+      max: lags.at(-1) ?? Number.NaN,
+    };
+  } finally {
+    await jsm.streams.delete(stream).catch(() => false);
+    await Promise.all([nc.close(), consumerConnection.close()]);
+  }
+}
+
+async function convergence(
+  bench: BenchCluster,
+  client: Client,
+): Promise<{ ms: number; writes: number; seconds: number }> {
+  const chains = await createChains(bench, client);
+  const lastWrite = chains.lastWrite;
+  const source = new pg.Client({ connectionString: bench.databaseUrls.tickets });
+  await source.connect();
+  const { rows: truth } = await source.query<{ id: string; version: number; price_cents: number }>(
+    'select id, version, price_cents from tickets',
+  );
+  await source.end();
+  const expected = new Map(truth.map((r) => [r.id, `${r.version}:${r.price_cents}`]));
+  const replica = new pg.Client({ connectionString: bench.databaseUrls.orders });
+  await replica.connect();
+  let convergedAt = Number.NaN;
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const { rows } = await replica.query<{ id: string; version: number; price_cents: number }>(
+      'select id, version, price_cents from tickets',
+    );
+    const now = performance.now();
+    let matching = 0;
+    for (const r of rows) if (expected.get(r.id) === `${r.version}:${r.price_cents}`) matching++;
+    if (matching === expected.size) {
+      convergedAt = now;
+      break;
+    }
+    await sleep(2);
+  }
+  await replica.end();
+  return { ms: convergedAt - lastWrite, writes: chains.writes, seconds: chains.seconds };
+}
+
+/** BURST_TICKETS chains of (create, update, update), 64 in flight. */
+async function createChains(
+  bench: BenchCluster,
+  client: Client,
+): Promise<{ lastWrite: number; writes: number; seconds: number }> {
+  const sellers = await Promise.all(Array.from({ length: 8 }, () => mintCookie(bench.jwtKey)));
+  let next = 0;
+  let lastWrite = 0;
+  let writes = 0;
+  const started = performance.now();
+  const write = async (method: string, path: string, cookie: string, body: unknown, expect: number) => {
+    const res = await client.request(method, path, cookie, body);
+    if (res.status !== expect) throw new Error(`${method} ${path}: ${res.status} ${res.body}`);
+    writes++;
+    lastWrite = Math.max(lastWrite, res.doneAt);
+    return JSON.parse(res.body) as { id: string };
+  };
+  const worker = async () => {
+    while (next < BURST_TICKETS) {
+      const i = next++;
+      const cookie = sellers[i % sellers.length]!;
+      const { id } = await write('POST', '/api/tickets', cookie, { title: `Burst ${i}`, price: 10 }, 201);
+      await write('PUT', `/api/tickets/${id}`, cookie, { title: `Burst ${i}`, price: 11 }, 200);
+      await write('PUT', `/api/tickets/${id}`, cookie, { title: `Burst ${i}`, price: 12.5 }, 200);
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  return { lastWrite, writes, seconds: (lastWrite - started) / 1000 };
+}
+
+export async function runReplication(): Promise<ReplicationResult> {
+  console.log(
+    `\n== 3. Replication lag (${SECONDS} s per rate) and 4. convergence, ${REPLICAS} replica(s) per service ==`,
+  );
+  const bench = await startBenchCluster(REPLICAS);
+  const lag: LagRow[] = [];
+  let burst: { ms: number; writes: number; seconds: number };
+  try {
+    const client = new Client(bench.url, 256);
+    for (const rate of RATES) {
+      const row = await replicaLag(bench, client, rate);
+      lag.push(row);
+      console.log(
+        `  ${row.name} at ${rate}/s (achieved ${fmt(row.achieved, 0)}/s): p50 ${fmt(row.p50)} ms, p99 ${fmt(row.p99)} ms`,
+      );
+      const bare = await bareJetStream(rate);
+      lag.push(bare);
+      console.log(
+        `  ${bare.name} at ${rate}/s (achieved ${fmt(bare.achieved, 0)}/s): p50 ${fmt(bare.p50)} ms, p99 ${fmt(bare.p99)} ms`,
+      );
+    }
+    burst = await convergence(bench, client);
+    client.close();
+  } finally {
+    await bench.close();
+  }
+  console.log('');
+  console.log(
+    table(
+      ['path', 'target/s', 'achieved/s', 'samples', 'p50 ms', 'p99 ms', 'max ms'],
+      lag.map((r) => [
+        r.name,
+        String(r.target),
+        fmt(r.achieved, 0),
+        String(r.samples),
+        fmt(r.p50),
+        fmt(r.p99),
+        fmt(r.max),
+      ]),
+    ),
+  );
+  const at200 = lag.find((r) => r.target === 200 && !r.name.startsWith('bare'));
+  if (at200)
+    console.log(`  aim p99 < 50 ms at 200/s: ${at200.p99 < 50 ? 'met' : 'missed'} (${fmt(at200.p99)} ms)`);
+  console.log(
+    `\n  convergence: ${BURST_TICKETS} × (create, update, update) = ${burst.writes} writes in ${fmt(burst.seconds, 2)} s; ` +
+      `every orders replica row matched ${fmt(burst.ms, 0)} ms after the last write's response (aim < 1,000 ms: ${burst.ms < 1000 ? 'met' : 'missed'})`,
+  );
+  return { lag, convergenceMs: burst.ms, burstWrites: burst.writes, burstSeconds: burst.seconds };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runReplication();
+}

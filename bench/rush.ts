@@ -1,0 +1,278 @@
+/**
+ * `npm run bench:rush`: the on-sale rush. BENCH_RUSH_TICKETS (1,000) tickets created through the
+ * API by 4 sellers; once the orders service's replica holds all of them (polled in its database),
+ * BENCH_RUSH_BUYERS (5) signed-in buyers per ticket (distinct minted sessions) all send
+ * `POST /api/orders` through the gateway from BENCH_RUSH_CONNECTIONS (200) concurrent
+ * connections. Exactly one order per ticket may be created (201); every other buyer is refused
+ * (400); nothing else may happen. Prints orders/s and p50/p99.
+ *
+ * Ceiling, in the same run: the same database writes with `pg` from as many concurrent callers on
+ * a pool of BENCH_RUSH_CEILING_POOL (20) connections, against a scratch copy of the orders schema
+ * in its own database: read the ticket, then one transaction inserting the order row and its
+ * outbox row (+ pg_notify) under the same unique partial index, a unique violation counting as
+ * the 400. Ratio = service ÷ ceiling (aim ≥ 0.5).
+ *
+ * Also records the RSS of every replica process at idle (ready, before any load) and at the end
+ * of the rush.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { SERVICES } from '../apps/cluster/src/cluster.ts';
+import { createDatabase, table } from './support.ts';
+import {
+  Client,
+  createTickets,
+  DATABASE_URL,
+  fmt,
+  intFromEnv,
+  mintCookie,
+  percentile,
+  rssMiB,
+  startBenchCluster,
+  waitForReplica,
+} from './cluster-support.ts';
+
+const TICKETS = intFromEnv('BENCH_RUSH_TICKETS', 1_000);
+const BUYERS = intFromEnv('BENCH_RUSH_BUYERS', 5);
+const CONNECTIONS = intFromEnv('BENCH_RUSH_CONNECTIONS', 200);
+const REPLICAS = intFromEnv('BENCH_RUSH_REPLICAS', 1);
+const CEILING_POOL = intFromEnv('BENCH_RUSH_CEILING_POOL', 20);
+
+export interface RushRun {
+  name: string;
+  requests: number;
+  created: number;
+  refused: number;
+  other: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+export interface MemoryRow {
+  replica: string;
+  idle: number;
+  afterRush: number;
+}
+
+export interface RushResult {
+  service: RushRun;
+  ceiling: RushRun;
+  ratio: number;
+  activeOrdersInDb: number;
+  memory: MemoryRow[];
+}
+
+/** Buyer i wants ticket i % tickets: the buyers of a ticket arrive spread over the whole rush. */
+async function runPool(
+  count: number,
+  concurrency: number,
+  send: (i: number) => Promise<number>,
+): Promise<{ statuses: number[]; latencies: number[]; seconds: number }> {
+  const statuses = new Array<number>(count);
+  const latencies = new Array<number>(count);
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        statuses[i] = await send(i);
+      } catch {
+        statuses[i] = 0;
+      }
+      latencies[i] = performance.now() - t0;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return {
+    statuses,
+    latencies: latencies.sort((a, b) => a - b),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function summarize(name: string, run: { statuses: number[]; latencies: number[]; seconds: number }): RushRun {
+  const created = run.statuses.filter((s) => s === 201).length;
+  const refused = run.statuses.filter((s) => s === 400).length;
+  return {
+    name,
+    requests: run.statuses.length,
+    created,
+    refused,
+    other: run.statuses.length - created - refused,
+    seconds: run.seconds,
+    perSecond: run.statuses.length / run.seconds,
+    p50: percentile(run.latencies, 0.5),
+    p99: percentile(run.latencies, 0.99),
+  };
+}
+
+/** The orders service's migrations, statement by statement: the scratch copy of its schema. */
+function ordersSchema(): string {
+  const dir = new URL('../services/orders/drizzle/', import.meta.url);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => readFileSync(new URL(f, dir), 'utf8').split('--> statement-breakpoint').join('\n'))
+    .join(';\n');
+}
+
+async function ceiling(tickets: number, buyers: number): Promise<RushRun> {
+  const db = await createDatabase(DATABASE_URL, 'rush_ceiling', ordersSchema(), CEILING_POOL);
+  try {
+    const sellerId = randomUUID();
+    const ids = Array.from({ length: tickets }, () => randomUUID());
+    await db.pool.query(
+      `insert into tickets (id, title, price_cents, seller_id, version)
+       select id, 'Bench ticket', 1000, $2, 0 from unnest($1::uuid[]) as id`,
+      [ids, sellerId],
+    );
+    const buyerIds = Array.from({ length: tickets * buyers }, () => randomUUID());
+    const send = async (i: number): Promise<number> => {
+      const ticketId = ids[i % tickets]!;
+      const { rows } = await db.pool.query<{ id: string; price_cents: number; seller_id: string }>(
+        'select id, price_cents, seller_id from tickets where id = $1',
+        [ticketId],
+      );
+      const ticket = rows[0]!;
+      const client = await db.pool.connect();
+      try {
+        await client.query('begin');
+        const orderId = randomUUID();
+        const expiresAt = new Date(Date.now() + 900_000);
+        await client.query(
+          `insert into orders (id, user_id, ticket_id, status, price_cents, expires_at, version)
+           values ($1, $2, $3, 'created', $4, $5, 0) returning *`,
+          [orderId, buyerIds[i], ticket.id, ticket.price_cents, expiresAt],
+        );
+        const eventId = randomUUID();
+        const envelope = {
+          id: eventId,
+          type: 'order:created',
+          occurredAt: new Date().toISOString(),
+          data: {
+            id: orderId,
+            version: 0,
+            status: 'created',
+            userId: buyerIds[i],
+            expiresAt,
+            ticket: { id: ticket.id, price: ticket.price_cents },
+          },
+        };
+        await client.query(
+          `insert into outbox (event_id, type, entity_id, envelope) values ($1, 'order:created', $2, $3::jsonb)
+           returning current_database() || ':' || pg_backend_pid() as backend`,
+          [eventId, orderId, JSON.stringify(envelope)],
+        );
+        await client.query(`select pg_notify('outbox', '')`);
+        await client.query('commit');
+        return 201;
+      } catch (error) {
+        await client.query('rollback');
+        if ((error as { code?: string }).code === '23505') return 400;
+        throw error;
+      } finally {
+        client.release();
+      }
+    };
+    return summarize(
+      `pg ceiling (${CONNECTIONS} callers, pool ${CEILING_POOL})`,
+      await runPool(tickets * buyers, CONNECTIONS, send),
+    );
+  } finally {
+    await db.drop();
+  }
+}
+
+export async function runRush(): Promise<RushResult> {
+  console.log(
+    `\n== 2. On-sale rush: ${TICKETS} tickets × ${BUYERS} buyers, ${CONNECTIONS} connections, ${REPLICAS} replica(s) per service ==`,
+  );
+  const bench = await startBenchCluster(REPLICAS);
+  let service: RushRun;
+  let activeOrdersInDb: number;
+  const memory: MemoryRow[] = [];
+  const all = SERVICES.flatMap((s) => bench.replicas[s]);
+  try {
+    const cluster = bench;
+    const { jwtKey } = bench;
+    const idle = new Map(all.map((r) => [r.name, rssMiB(r)]));
+    const client = new Client(cluster.url, CONNECTIONS);
+    const created = await createTickets(client, jwtKey, TICKETS, 4, 32);
+    const waited = await waitForReplica(
+      bench.pool('orders'),
+      created.map((t) => t.id),
+    );
+    console.log(
+      `  ${TICKETS} tickets created; orders replica complete ${fmt(waited, 0)} ms after the last create`,
+    );
+    const cookies = await Promise.all(Array.from({ length: TICKETS * BUYERS }, () => mintCookie(jwtKey)));
+    const run = await runPool(TICKETS * BUYERS, CONNECTIONS, async (i) => {
+      const res = await client.request('POST', '/api/orders', cookies[i]!, {
+        ticketId: created[i % TICKETS]!.id,
+      });
+      return res.status;
+    });
+    client.close();
+    service = summarize(`cluster gateway (${REPLICAS} replica(s))`, run);
+    for (const r of all)
+      memory.push({ replica: r.name, idle: idle.get(r.name) ?? Number.NaN, afterRush: rssMiB(r) });
+    const { rows } = await bench
+      .pool('orders')
+      .query<{ n: number }>(
+        `select count(*)::int as n from orders where status in ('created', 'awaiting:payment', 'complete')`,
+      );
+    activeOrdersInDb = rows[0]!.n;
+  } finally {
+    await bench.close();
+  }
+  const ceilingRun = await ceiling(TICKETS, BUYERS);
+  const result: RushResult = {
+    service,
+    ceiling: ceilingRun,
+    ratio: service.perSecond / ceilingRun.perSecond,
+    activeOrdersInDb,
+    memory,
+  };
+  console.log('');
+  console.log(
+    table(
+      ['path', 'requests', '201', '400', 'other', 'seconds', 'req/s', 'orders/s', 'p50 ms', 'p99 ms'],
+      [service, ceilingRun].map((r) => [
+        r.name,
+        String(r.requests),
+        String(r.created),
+        String(r.refused),
+        String(r.other),
+        fmt(r.seconds, 2),
+        fmt(r.perSecond, 0),
+        fmt(r.created / r.seconds, 0),
+        fmt(r.p50, 1),
+        fmt(r.p99, 1),
+      ]),
+    ),
+  );
+  const exact =
+    service.created === TICKETS && service.refused === TICKETS * (BUYERS - 1) && service.other === 0;
+  console.log(
+    `  outcome ${exact ? 'exact' : 'WRONG'}: ${service.created} × 201, ${service.refused} × 400, ${service.other} other; ` +
+      `${activeOrdersInDb} active orders in the orders database`,
+  );
+  console.log(`  ratio = service req/s ÷ ceiling req/s = ${fmt(result.ratio, 2)} (aim ≥ 0.5)`);
+  console.log('\n== 5. Memory (VmRSS, MiB) of each replica process ==');
+  console.log(
+    table(
+      ['replica', 'idle', 'end of rush'],
+      memory.map((m) => [m.replica, fmt(m.idle, 1), fmt(m.afterRush, 1)]),
+    ),
+  );
+  return result;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runRush();
+}
