@@ -4,9 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+export { freePort } from '@ticketing/common';
+import { freePort } from '@ticketing/common';
 import type { TracerProvider } from '@opentelemetry/api';
 import { databaseUrl, ensureDatabase, installTracing, JetStreamTransport } from '@ticketing/common';
 import { silentLogger, testServerUrl, waitFor } from '@ticketing/common/testing';
@@ -127,15 +128,6 @@ export async function startOneProcess(
       await dropDatabases(urls);
     },
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Each service as its own process (its `main`), on JetStream at `natsUrl` and the test Postgres. */

@@ -3,23 +3,12 @@
  * server), or else an embedded one started here and thrown away after. Test files create their
  * own databases on it, so they never share state.
  */
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '../packages/common/src/net.ts';
 import type {} from '../packages/common/src/testing/index.ts';
 import { startEmbeddedPostgres } from '../packages/common/src/db/embedded.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const given = process.env.TEST_DATABASE_URL;

@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { LogController } from 'fastify';
 import replyFrom from '@fastify/reply-from';
 import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
+export { freePort } from '@ticketing/common';
+import { freePort } from '@ticketing/common';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -73,16 +75,23 @@ export class Replica {
   start(): void {
     // The bundle (npm run build:services) starts much faster than tsx transpiling the sources.
     const bundle = `services/${this.service}/dist/main.js`;
-    const args = existsSync(path.join(ROOT, bundle)) ? [bundle] : ['--import', 'tsx', `services/${this.service}/src/main.ts`];
+    const args = existsSync(path.join(ROOT, bundle))
+      ? [bundle]
+      : ['--import', 'tsx', `services/${this.service}/src/main.ts`];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
-      stdio: ['ignore', this.output === 'prefixed' ? 'pipe' : 'ignore', this.output === 'prefixed' ? 'pipe' : 'ignore'],
+      stdio: [
+        'ignore',
+        this.output === 'prefixed' ? 'pipe' : 'ignore',
+        this.output === 'prefixed' ? 'pipe' : 'ignore',
+      ],
     });
     if (this.output === 'prefixed') {
       for (const stream of [child.stdout, child.stderr]) {
         stream?.on('data', (chunk: Buffer) => {
-          for (const line of chunk.toString().split('\n')) if (line) process.stdout.write(`[${this.name}] ${line}\n`);
+          for (const line of chunk.toString().split('\n'))
+            if (line) process.stdout.write(`[${this.name}] ${line}\n`);
         });
       }
     }
@@ -121,17 +130,6 @@ export interface Cluster {
   waitUntilReady(timeoutMs?: number): Promise<void>;
   restart(replica: Replica): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
@@ -255,7 +253,8 @@ async function startGateway(
       return reply.status(404).send({ errors: [{ message: 'Not found' }] });
     }
     const replica = pick(service);
-    if (!replica) return reply.status(503).send({ errors: [{ message: `The ${service} service is unavailable` }] });
+    if (!replica)
+      return reply.status(503).send({ errors: [{ message: `The ${service} service is unavailable` }] });
     return reply.from(`${replica.url}${request.url}`, {
       onError: (failed, { error }) => {
         replica.healthy = false; // out of the rotation until /readyz says otherwise

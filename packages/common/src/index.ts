@@ -19,3 +19,4 @@ export * from './observability/tracing.ts';
 export * from './observability/metrics.ts';
 export * from './observability/http.ts';
 export * from './observability/transport.ts';
+export * from './net.ts';
