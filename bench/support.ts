@@ -113,7 +113,9 @@ export async function createDatabase(
     ...database,
     async drop() {
       await database.close();
-      await dropDatabase(serverUrl, name);
+      await dropDatabase(serverUrl, name).catch((error: unknown) => {
+        console.warn(`\ncould not drop database ${name} (drop it by hand): ${String(error)}`);
+      });
     },
   };
 }
@@ -164,6 +166,21 @@ export class AsyncQueue<T> {
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }
 }
+
+/**
+ * Rejects on the first Ctrl-C or SIGTERM, so a run in progress stops waiting and its `finally`
+ * blocks drop the databases and streams it made (a second signal exits at once).
+ */
+const interrupted = new Promise<never>((_, reject) => {
+  const stop = (signal: NodeJS.Signals) => {
+    console.warn(`\n${signal}: cleaning up (again to exit now)`);
+    process.once(signal, () => process.exit(130));
+    reject(new Error(`interrupted by ${signal}`));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+});
+interrupted.catch(() => {});
 
 /**
  * What one run measured: when it started, when each event became durable at its source (`start`)
@@ -219,7 +236,7 @@ export class Recorder {
       );
     });
     try {
-      await Promise.race([this.all, timeout]);
+      await Promise.race([this.all, timeout, interrupted]);
     } finally {
       clearTimeout(timer);
     }
@@ -272,7 +289,10 @@ function percentile(sorted: number[], p: number): number {
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -312,7 +332,7 @@ export async function sampleCpu(natsPort?: string): Promise<CpuSample> {
   if (process.platform !== 'linux') return sample;
   const { readFile, readdir } = await import('node:fs/promises');
   sample.postgres = 0;
-  sample.nats = 0;
+  if (natsPort) sample.nats = 0;
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');

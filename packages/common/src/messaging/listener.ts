@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { sql } from 'drizzle-orm';
 import { parseEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
 import { isConnectionError, type ServiceDatabase, type Transaction } from '../db/database.ts';
-import { deadLetters, inbox } from '../db/schema.ts';
+import { deadLetters } from '../db/schema.ts';
 import {
   ack,
   consume,
@@ -73,12 +73,13 @@ export async function processEvent<T extends EventType>(
   const { event } = parsed;
   try {
     await database.db.transaction(async (tx) => {
-      const fresh = await tx
-        .insert(inbox)
-        .values({ consumer: inboxConsumer(group, listener.event), eventId: event.id })
-        .onConflictDoNothing()
-        .returning({ eventId: inbox.eventId });
-      if (fresh.length === 0) return; // applied before: acknowledge without effect
+      // Plain SQL: the query builder took about a tenth of the process's CPU per event on
+      // `npm run bench:bus`.
+      const inserted = await tx.execute(sql`
+        insert into inbox (consumer, event_id)
+        values (${inboxConsumer(group, listener.event)}, ${event.id})
+        on conflict do nothing`);
+      if (inserted.rowCount === 0) return; // applied before: acknowledge without effect
       await listener.handle({
         tx,
         event,

@@ -7,19 +7,28 @@
  * The relay
  * - runs on one replica per service at a time (a session advisory lock; a standby takes over when
  *   the holder's connection dies),
- * - wakes on NOTIFY from the committing transaction, polling only as a fallback,
+ * - is woken right after each commit that wrote outbox rows (see "Commit signals" below), polling
+ *   only as a fallback,
  * - publishes rows of one entity strictly one after another (a row is published only after the
  *   previous row of that entity was accepted), rows of different entities concurrently,
  * - marks rows sent only after the transport accepted them, and backs off while it cannot.
  */
 import pg from 'pg';
-import { sql } from 'drizzle-orm';
+import { is, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
 import type { Executor, ServiceDatabase } from '../db/database.ts';
 import type { Transport } from './transport.ts';
 
 const CHANNEL = 'ticketing_outbox';
+/**
+ * Under load the relay reads the outbox at most this often, and marks rows sent at most this often
+ * (sooner once a batch is waiting), so that each query carries a batch rather than a row or two.
+ * An idle relay reads at once when woken.
+ */
+const MIN_FETCH_INTERVAL_MS = 5;
+const FLUSH_INTERVAL_MS = 20;
 
 /**
  * Records `type` with `data` in the outbox of the transaction's database. The event is published
@@ -32,12 +41,18 @@ export async function publishEvent<T extends EventType>(
   entityId: string = entityOf(data),
 ): Promise<EventEnvelope<T>> {
   const event = makeEvent(type, data);
-  await tx.execute(sql`
-    with queued as (
-      insert into outbox (event_id, type, entity_id, envelope)
-      values (${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb)
-    )
-    select pg_notify(${CHANNEL}, '')`);
+  const row = sql`insert into outbox (event_id, type, entity_id, envelope)
+    values (${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb)`;
+  if (!is(tx, PgTransaction)) {
+    // A statement of its own commits at once: the NOTIFY goes with it.
+    await tx.execute(sql`with queued as (${row}) select pg_notify(${CHANNEL}, '')`);
+    return event;
+  }
+  const { rows } = await tx.execute<{ backend: string }>(
+    sql`${row} returning current_database() || ':' || pg_backend_pid() as backend`,
+  );
+  // No relay of this process will see this connection go back to its pool: NOTIFY at commit.
+  if (!expectCommit(rows[0]!.backend)) await tx.execute(sql`select pg_notify(${CHANNEL}, '')`);
   return event;
 }
 
@@ -47,6 +62,117 @@ function entityOf(data: object): string {
   if (typeof id !== 'string')
     throw new Error('publishEvent needs an entityId for events without id or orderId');
   return id;
+}
+
+/*
+ * Commit signals. A NOTIFY issued inside the producer's transaction would wake the relay exactly
+ * at commit, but Postgres serialises the commits of notifying transactions: it takes a
+ * cluster-wide lock before the commit record and keeps it until the record is flushed, so those
+ * commits cannot share a WAL flush, and with a few dozen concurrent producers the outbox, not the
+ * disk, sets the pace. It also costs every event a signal to the listening backend and a message
+ * to the relay.
+ *
+ * So the signal is sent after commit instead. A relay watches its database's pool: a transaction
+ * that wrote outbox rows on a connection of that pool is expected to end when the pool gets the
+ * connection back ('release', which comes after COMMIT or ROLLBACK has returned). Then the relay
+ * is woken in-process if it leads, or else one NOTIFY, outside any write transaction (so with no
+ * flush to wait for), wakes the leader elsewhere; commits that end while that NOTIFY is on its way
+ * are covered by one more. A transaction on a connection no relay of this process watches (a
+ * script, a test without a relay) notifies inside the transaction as before. A wake-up lost to a
+ * crash between the commit and the signal costs one poll interval, not an event.
+ */
+
+/** A pooled connection; `processID` is the backend's pid (node-postgres sets it, untyped). */
+type PooledClient = pg.PoolClient & { processID?: unknown };
+
+/** Backends, as `database:pid`, checked out of a watched pool, and the watch of that pool. */
+const checkedOut = new Map<string, CommitWatch>();
+const watches = new Map<pg.Pool, CommitWatch>();
+
+/**
+ * Called with the backend of a transaction that wrote an outbox row. True if a watched pool will
+ * signal the end of that transaction; false if the caller must NOTIFY itself.
+ */
+function expectCommit(backend: string): boolean {
+  const watch = checkedOut.get(backend);
+  if (!watch) return false;
+  watch.expect(backend);
+  return true;
+}
+
+class CommitWatch {
+  readonly relays = new Set<OutboxRelay>();
+  /** Backends whose open transaction wrote outbox rows. */
+  private readonly pending = new Set<string>();
+  private readonly backends = new Set<string>();
+  private notifying = false;
+  private notifyAgain = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly databaseName: string,
+    private readonly log: Logger,
+  ) {
+    pool.on('acquire', this.onAcquire);
+    pool.on('release', this.onRelease);
+  }
+
+  expect(backend: string): void {
+    this.pending.add(backend);
+  }
+
+  dispose(): void {
+    this.pool.off('acquire', this.onAcquire);
+    this.pool.off('release', this.onRelease);
+    for (const backend of this.backends) if (checkedOut.get(backend) === this) checkedOut.delete(backend);
+    this.backends.clear();
+    this.pending.clear();
+  }
+
+  private backendOf(client: PooledClient): string | undefined {
+    return typeof client.processID === 'number' ? `${this.databaseName}:${client.processID}` : undefined;
+  }
+
+  private readonly onAcquire = (client: PooledClient) => {
+    const backend = this.backendOf(client);
+    if (!backend) return;
+    checkedOut.set(backend, this);
+    this.backends.add(backend);
+  };
+
+  private readonly onRelease = (_error: Error | undefined, client: PooledClient) => {
+    const backend = this.backendOf(client);
+    if (!backend) return;
+    if (checkedOut.get(backend) === this) checkedOut.delete(backend);
+    this.backends.delete(backend);
+    if (this.pending.delete(backend)) this.committed();
+  };
+
+  private committed(): void {
+    for (const relay of this.relays) if (relay.wakeIfLeader()) return;
+    this.notifyLeader();
+  }
+
+  /** One NOTIFY at a time; commits that end meanwhile get one more after it. */
+  private notifyLeader(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    this.pool
+      .query('select pg_notify($1, $2)', [CHANNEL, ''])
+      .catch((error: unknown) =>
+        this.log.warn({ err: error }, 'could not notify the outbox relay; it will poll'),
+      )
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain) {
+          this.notifyAgain = false;
+          this.notifyLeader();
+        }
+      });
+  }
 }
 
 interface OutboxRow {
@@ -85,6 +211,7 @@ export class OutboxRelay {
   private flushing: Promise<void> | undefined;
   private failures = 0;
   private pausedUntil = 0;
+  private lastFetchAt = 0;
   private timers: NodeJS.Timeout[] = [];
   private idleWaiters: (() => void)[] = [];
 
@@ -97,9 +224,17 @@ export class OutboxRelay {
   }
 
   start(): void {
+    this.watchCommits();
     void this.acquireLeadership();
     this.timers.push(setInterval(() => this.wake(), this.pollIntervalMs));
     this.timers.push(setInterval(() => void this.purgeSent(), 60_000));
+  }
+
+  /** Wakes the relay if it is the leader; false if it is not. */
+  wakeIfLeader(): boolean {
+    if (!this.leader || this.stopped) return false;
+    this.wake();
+    return true;
   }
 
   /** Asks the relay to look for unsent rows now. */
@@ -130,6 +265,7 @@ export class OutboxRelay {
   /** Stops fetching, lets in-flight publishes finish (bounded), records them, releases the lock. */
   async stop(timeoutMs = 5_000): Promise<void> {
     this.stopped = true;
+    this.unwatchCommits();
     for (const timer of this.timers) clearInterval(timer);
     const idle = new Promise<void>((resolve) => {
       if (this.inFlight.size === 0 && !this.running) resolve();
@@ -140,6 +276,25 @@ export class OutboxRelay {
     this.leader = false;
     await this.lockClient?.end().catch(() => {});
     this.lockClient = undefined;
+  }
+
+  private watchCommits(): void {
+    const { pool, url } = this.options.database;
+    let watch = watches.get(pool);
+    if (!watch) {
+      const databaseName = decodeURIComponent(new URL(url).pathname.slice(1));
+      watch = new CommitWatch(pool, databaseName, this.log);
+      watches.set(pool, watch);
+    }
+    watch.relays.add(this);
+  }
+
+  private unwatchCommits(): void {
+    const { pool } = this.options.database;
+    const watch = watches.get(pool);
+    if (!watch?.relays.delete(this) || watch.relays.size > 0) return;
+    watch.dispose();
+    watches.delete(pool);
   }
 
   private async acquireLeadership(): Promise<void> {
@@ -193,6 +348,15 @@ export class OutboxRelay {
         }
         const room = this.maxInFlight - this.inFlight.size;
         if (room <= 0) break; // a finishing chain wakes us
+        // With rows in flight, wait for a batch's worth of room (rows marked sent wake us): topping
+        // up one row at a time would read the outbox once per published row.
+        if (this.inFlight.size > 0 && room < Math.min(this.batchSize, this.maxInFlight)) break;
+        const sinceLastFetch = Date.now() - this.lastFetchAt;
+        if (sinceLastFetch < MIN_FETCH_INTERVAL_MS) {
+          await new Promise((resolve) => setTimeout(resolve, MIN_FETCH_INTERVAL_MS - sinceLastFetch));
+          if (!this.leader || this.stopped) break;
+        }
+        this.lastFetchAt = Date.now();
         const rows = await this.fetch(Math.min(room, this.batchSize));
         for (const row of rows) this.dispatch(row);
         if (rows.length === Math.min(room, this.batchSize)) this.wakeRequested = true;
@@ -226,7 +390,7 @@ export class OutboxRelay {
         await this.options.transport.publish(row.type, row.event_id, row.envelope);
         this.failures = 0;
         this.sent.push(row.seq);
-        this.scheduleFlush();
+        this.scheduleFlush(this.flushDelay());
         return true;
       } catch (error) {
         this.log.warn({ err: error, eventId: row.event_id, type: row.type }, 'publish failed; will retry');
@@ -251,8 +415,12 @@ export class OutboxRelay {
     setTimeout(() => this.wake(), delay);
   }
 
+  private flushDelay(): number {
+    return this.sent.length >= this.batchSize ? 0 : FLUSH_INTERVAL_MS;
+  }
+
   /** Marks accepted rows sent in batches; while the database is unreachable, retries every 500 ms. */
-  private scheduleFlush(delayMs = 0): void {
+  private scheduleFlush(delayMs: number): void {
     if (this.flushing) return;
     this.flushing = new Promise<void>((resolve) =>
       delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve),
@@ -267,7 +435,7 @@ export class OutboxRelay {
       )
       .then((retryInMs) => {
         this.flushing = undefined;
-        if (this.sent.length > 0) this.scheduleFlush(retryInMs);
+        if (this.sent.length > 0) this.scheduleFlush(retryInMs || this.flushDelay());
       });
   }
 
