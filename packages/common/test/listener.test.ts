@@ -64,8 +64,18 @@ describe('idempotent, version-aware listeners', () => {
     const id = randomUUID();
     await processEvent(database, 'g', countingListener, updated(id, 0), silentLogger);
     const outcome = await processEvent(database, 'g', countingListener, updated(id, 2), silentLogger);
-    expect(outcome.kind).toBe('retry');
+    expect(outcome).toMatchObject({ kind: 'retry', early: true });
     expect(await applied(id)).toEqual({ version: 0, applied: 1 });
+  });
+
+  it('counts the deferrals of an early event in the database, one count per consumer', async () => {
+    const store = new PostgresDeadLetters(database);
+    const eventId = randomUUID();
+    expect(await store.deferrals('g', eventId)).toBe(0);
+    expect(await store.defer('g', eventId)).toBe(1);
+    expect(await store.defer('g', eventId)).toBe(2);
+    expect(await store.defer('other', eventId)).toBe(1);
+    expect(await store.deferrals('g', eventId)).toBe(2);
   });
 
   it('dead-letters a payload that does not match its schema', async () => {
@@ -88,8 +98,8 @@ describe('idempotent, version-aware listeners', () => {
       transport: bus,
       listeners: [countingListener],
       logger: silentLogger,
-      // A generous budget: the early versions must not be given up on while the machine is busy.
-      policy: { baseDelayMs: 10, maxDelayMs: 50, maxDeliver: 200 },
+      // Early versions wait on their own budget (maxEarlyDeliveries), not maxDeliver.
+      policy: { baseDelayMs: 10, maxDelayMs: 50, maxDeliver: 2 },
     });
     const id = randomUUID();
     const events = [3, 1, 0, 2].map((v) => updated(id, v));

@@ -56,3 +56,20 @@ export const deadLetters = pgTable('dead_letters', {
   deliveryCount: integer('delivery_count').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Events that arrived before the one they build on (a version from the future) and were sent back
+ * to wait: how many times, per consumer. The broker's delivery count is shared by every replica of
+ * a consumer, this count is too, so waiting is never mistaken for failing. Read and written only
+ * on the slow paths (a deferral, or a delivery past `maxDeliver`); purged with the inbox.
+ */
+export const deferredEvents = pgTable(
+  'deferred_events',
+  {
+    consumer: text('consumer').notNull(),
+    eventId: text('event_id').notNull(),
+    deferrals: integer('deferrals').notNull().default(1),
+    firstDeferredAt: timestamp('first_deferred_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
+);

@@ -3,6 +3,15 @@
  * to ack (done, or already applied), retry with exponential backoff (an event from the future, a
  * transient failure), or dead letter (a poison message, or retries exhausted). Dead letters are
  * recorded where an operator can list them, logged, and then terminated so the rest keeps flowing.
+ *
+ * Three budgets, because three different things go wrong:
+ * - a failing handler (a bug, a constraint it trips) gets `maxDeliver` deliveries;
+ * - an event from the future (`early`: the version it builds on has not been applied yet) waits
+ *   for its predecessor, which may be held up far longer than a handler retry (it travels on
+ *   another durable, or its service's relay is waiting out a broker outage): it gets
+ *   `maxEarlyDeliveries`, counted in the store so that every replica of the consumer sees the
+ *   same count;
+ * - an infrastructure outage (the database unreachable) is not held against the event at all.
  */
 import type { Logger } from 'pino';
 import { isConnectionError } from '../db/database.ts';
@@ -10,12 +19,16 @@ import type { DeliveredMessage, SubscribeOptions, Subscription, Transport } from
 
 export type Outcome =
   | { kind: 'ack' }
-  /** `transient`: the infrastructure failed (database unreachable), not the event; it does not count. */
-  | { kind: 'retry'; reason: string; transient?: boolean }
+  /**
+   * `transient`: the infrastructure failed (database unreachable), not the event; it does not count.
+   * `early`: the event builds on one not applied yet; it waits on its own budget.
+   */
+  | { kind: 'retry'; reason: string; transient?: boolean; early?: boolean }
   | { kind: 'dead-letter'; reason: string };
 
 export const ack: Outcome = { kind: 'ack' };
 export const retry = (reason: string): Outcome => ({ kind: 'retry', reason });
+export const retryEarly = (reason: string): Outcome => ({ kind: 'retry', reason, early: true });
 export const deadLetter = (reason: string): Outcome => ({ kind: 'dead-letter', reason });
 
 export interface DeadLetter {
@@ -27,13 +40,23 @@ export interface DeadLetter {
   deliveryCount: number;
 }
 
+/** Where a consumer keeps what it gave up on, and how often each early event was sent back. */
 export interface DeadLetterStore {
   record(letter: DeadLetter): Promise<void>;
+  /** Counts one more deferral of an early event; returns the count so far. */
+  defer(consumer: string, eventId: string): Promise<number>;
+  /** How many times the event was deferred (0 if never). */
+  deferrals(consumer: string, eventId: string): Promise<number>;
 }
 
 export interface RetryPolicy {
-  /** Deliveries before giving up and dead-lettering. */
+  /** Deliveries before giving up and dead-lettering (not counting deferrals and outages). */
   maxDeliver: number;
+  /**
+   * Deferrals of an early event before giving up on its predecessor. At the `maxDelayMs` cap the
+   * default, 120, is about ten minutes of waiting.
+   */
+  maxEarlyDeliveries: number;
   ackWaitMs: number;
   /** Delay before the n-th redelivery: baseDelayMs · 2^(n-1), capped at maxDelayMs. */
   baseDelayMs: number;
@@ -42,6 +65,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDeliver: 10,
+  maxEarlyDeliveries: 120,
   ackWaitMs: 30_000,
   baseDelayMs: 50,
   maxDelayMs: 5_000,
@@ -109,8 +133,32 @@ export async function consume(
   const outageDeliveries = new Map<string, number>();
   const settle = (id: string) => outageDeliveries.delete(id);
 
-  return transport.subscribe(subscribeOptions, async (message) => {
+  const retryAfterOutage = async (message: DeliveredMessage, reason: string) => {
+    if (outageDeliveries.size > 10_000) outageDeliveries.clear();
+    outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
+    log.warn({ eventId: message.id, reason }, 'infrastructure unavailable; event will be retried');
+    await message.nak(policy.maxDelayMs);
+  };
+
+  /**
+   * The deliveries that count against `maxDeliver`: the broker's count less those lost to an
+   * outage here and those that were deferrals. The store is asked only once the rest reach
+   * `maxDeliver`, so the common path reads nothing.
+   */
+  const attemptsOf = async (message: DeliveredMessage): Promise<number> => {
     const attempts = message.deliveryCount - (outageDeliveries.get(message.id) ?? 0);
+    if (attempts < policy.maxDeliver) return attempts;
+    return attempts - (await options.deadLetters.deferrals(options.group, message.id));
+  };
+
+  return transport.subscribe(subscribeOptions, async (message) => {
+    let attempts: number;
+    try {
+      attempts = await attemptsOf(message);
+    } catch (error) {
+      await retryAfterOutage(message, String(error));
+      return;
+    }
     if (attempts > policy.maxDeliver) {
       settle(message.id);
       await sendToDeadLetters(
@@ -133,10 +181,26 @@ export async function consume(
       settle(message.id);
       await sendToDeadLetters(message, outcome.reason);
     } else if (outcome.transient) {
-      if (outageDeliveries.size > 10_000) outageDeliveries.clear();
-      outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
-      log.warn({ eventId: message.id, reason: outcome.reason }, 'infrastructure unavailable; event will be retried');
-      await message.nak(policy.maxDelayMs);
+      await retryAfterOutage(message, outcome.reason);
+    } else if (outcome.early) {
+      let deferrals: number;
+      try {
+        deferrals = await options.deadLetters.defer(options.group, message.id);
+      } catch (error) {
+        await retryAfterOutage(message, String(error));
+        return;
+      }
+      if (deferrals >= policy.maxEarlyDeliveries) {
+        settle(message.id);
+        await sendToDeadLetters(
+          message,
+          `gave up after ${deferrals} deliveries waiting for an earlier event: ${outcome.reason}`,
+        );
+      } else {
+        const delay = backoffDelay(policy, deferrals);
+        log.debug({ eventId: message.id, reason: outcome.reason, delay }, 'early event deferred');
+        await message.nak(delay);
+      }
     } else if (attempts >= policy.maxDeliver) {
       settle(message.id);
       await sendToDeadLetters(message, `gave up after ${attempts} deliveries: ${outcome.reason}`);
@@ -151,7 +215,16 @@ export async function consume(
 /** Dead letters kept in memory: for tests of the policy and the transports. */
 export class MemoryDeadLetters implements DeadLetterStore {
   readonly letters: DeadLetter[] = [];
+  private readonly deferred = new Map<string, number>();
   async record(letter: DeadLetter): Promise<void> {
     this.letters.push(letter);
+  }
+  async defer(consumer: string, eventId: string): Promise<number> {
+    const count = (this.deferred.get(`${consumer}/${eventId}`) ?? 0) + 1;
+    this.deferred.set(`${consumer}/${eventId}`, count);
+    return count;
+  }
+  async deferrals(consumer: string, eventId: string): Promise<number> {
+    return this.deferred.get(`${consumer}/${eventId}`) ?? 0;
   }
 }

@@ -5,18 +5,20 @@
  * outbox for the events its handler publishes (same transaction).
  *
  * A handler signals an event that arrived too early (a version from the future) by throwing
- * `RetryLater`; it is retried shortly after. An event about the past simply returns: ack.
+ * `RetryLater`; it is deferred, retried with backoff on a budget of its own (`maxEarlyDeliveries`,
+ * about ten minutes) while its predecessor is on its way. An event about the past simply returns:
+ * ack.
  */
 import type { Logger } from 'pino';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { parseEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
 import { isConnectionError, type ServiceDatabase, type Transaction } from '../db/database.ts';
-import { deadLetters } from '../db/schema.ts';
+import { deadLetters, deferredEvents } from '../db/schema.ts';
 import {
   ack,
   consume,
   deadLetter,
-  retry,
+  retryEarly,
   type DeadLetter,
   type DeadLetterStore,
   type Outcome,
@@ -89,14 +91,14 @@ export async function processEvent<T extends EventType>(
     });
     return ack;
   } catch (error) {
-    if (error instanceof RetryLater) return retry(error.message);
+    if (error instanceof RetryLater) return retryEarly(error.message);
     if (error instanceof UnprocessableEvent) return deadLetter(error.message);
     if (isConnectionError(error)) return { kind: 'retry', reason: String(error), transient: true };
     throw error; // a failing handler: the consumer retries with backoff, then dead-letters
   }
 }
 
-/** Dead letters in the service's own database, table `dead_letters`. */
+/** Dead letters and deferrals in the service's own database, tables `dead_letters` and `deferred_events`. */
 export class PostgresDeadLetters implements DeadLetterStore {
   constructor(private readonly database: ServiceDatabase) {}
 
@@ -109,6 +111,26 @@ export class PostgresDeadLetters implements DeadLetterStore {
       reason: letter.reason,
       deliveryCount: letter.deliveryCount,
     });
+  }
+
+  async defer(consumer: string, eventId: string): Promise<number> {
+    const [row] = await this.database.db
+      .insert(deferredEvents)
+      .values({ consumer, eventId })
+      .onConflictDoUpdate({
+        target: [deferredEvents.consumer, deferredEvents.eventId],
+        set: { deferrals: sql`${deferredEvents.deferrals} + 1` },
+      })
+      .returning({ deferrals: deferredEvents.deferrals });
+    return row!.deferrals;
+  }
+
+  async deferrals(consumer: string, eventId: string): Promise<number> {
+    const [row] = await this.database.db
+      .select({ deferrals: deferredEvents.deferrals })
+      .from(deferredEvents)
+      .where(and(eq(deferredEvents.consumer, consumer), eq(deferredEvents.eventId, eventId)));
+    return row?.deferrals ?? 0;
   }
 
   async list(): Promise<(typeof deadLetters.$inferSelect)[]> {
@@ -159,9 +181,15 @@ export async function startListeners(options: StartListenersOptions): Promise<Su
   };
 }
 
-/** Deletes inbox rows older than the broker could still redeliver (days, not minutes). */
+/**
+ * Deletes inbox rows older than the broker could still redeliver (days, not minutes), and the
+ * deferral counts of events that old.
+ */
 export async function purgeInbox(database: ServiceDatabase, olderThanDays = 7): Promise<void> {
   await database.db.execute(
     sql`delete from inbox where processed_at < now() - make_interval(days => ${olderThanDays})`,
+  );
+  await database.db.execute(
+    sql`delete from deferred_events where first_deferred_at < now() - make_interval(days => ${olderThanDays})`,
   );
 }
