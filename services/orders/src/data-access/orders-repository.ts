@@ -12,6 +12,25 @@ export async function findTicket(db: Executor, id: string): Promise<Ticket | und
   return row;
 }
 
+/**
+ * The ticket and whether an active order holds it, in one query: most buyers in a rush for one
+ * ticket are refused here, without a transaction. (The unique index still decides the race.)
+ */
+export async function findTicketToOrder(
+  db: Executor,
+  id: string,
+): Promise<{ ticket: Ticket; reserved: boolean } | undefined> {
+  const [row] = await db
+    .select({
+      ticket: tickets,
+      reserved: sql<boolean>`exists (select 1 from ${orders} where ${orders.ticketId} = ${tickets.id}
+        and ${orders.status} in ('created', 'awaiting:payment', 'complete'))`,
+    })
+    .from(tickets)
+    .where(eq(tickets.id, id));
+  return row;
+}
+
 /** Inserts the first version of a replicated ticket; a duplicate or older event changes nothing. */
 export async function insertTicket(db: Executor, ticket: Ticket): Promise<void> {
   await db.insert(tickets).values(ticket).onConflictDoNothing();

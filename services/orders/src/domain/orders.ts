@@ -23,6 +23,7 @@ import {
   applyTicketVersion,
   findOrder,
   findTicket,
+  findTicketToOrder,
   insertOrder,
   insertTicket,
   listOrdersOf,
@@ -42,9 +43,11 @@ export async function createOrder(
   ticketId: string,
   settings: OrdersSettings,
 ): Promise<OrderWithTicket> {
-  const ticket = await findTicket(db, ticketId);
-  if (!ticket) throw new NotFoundError('Ticket not found');
+  const found = await findTicketToOrder(db, ticketId);
+  if (!found) throw new NotFoundError('Ticket not found');
+  const { ticket } = found;
   if (ticket.sellerId === buyer.id) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
+  if (found.reserved) throw new BadRequestError('Ticket is already reserved', 'ticketId');
   try {
     return await db.transaction(async (tx) => {
       const order = await insertOrder(tx, {

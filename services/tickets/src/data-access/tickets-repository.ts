@@ -50,6 +50,24 @@ export async function saveTicket(db: Executor, ticket: Ticket): Promise<Ticket> 
   return row;
 }
 
+/**
+ * The seller's edit in one statement: the row is locked, checked (theirs, not held by an order)
+ * and saved as the next version together. Undefined when it is not theirs, held, or missing.
+ */
+export async function editAvailableTicket(
+  db: Executor,
+  id: string,
+  sellerId: string,
+  values: Pick<Ticket, 'title' | 'priceCents'>,
+): Promise<Ticket | undefined> {
+  const [row] = await db
+    .update(tickets)
+    .set({ ...values, version: sql`${tickets.version} + 1` })
+    .where(and(eq(tickets.id, id), eq(tickets.userId, sellerId), isNull(tickets.orderId)))
+    .returning();
+  return row;
+}
+
 export interface PageCursor {
   createdAt: string;
   id: string;

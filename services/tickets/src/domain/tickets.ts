@@ -20,6 +20,7 @@ import {
   type Executor,
 } from '@ticketing/common';
 import {
+  editAvailableTicket,
   findTicket,
   insertTicket,
   isCancelledOrder,
@@ -90,11 +91,15 @@ export async function updateTicket(
   input: TicketInput,
 ): Promise<Ticket> {
   return db.transaction(async (tx) => {
-    const ticket = await lockTicket(tx, id);
-    if (!ticket) throw new NotFoundError('Ticket not found');
-    if (ticket.userId !== seller.id) throw new NotAuthorizedError();
-    if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
-    const saved = await saveTicket(tx, { ...ticket, ...input });
+    // The common case in one round trip; only a refused edit reads the row to say why.
+    let saved = await editAvailableTicket(tx, id, seller.id, input);
+    if (!saved) {
+      const ticket = await lockTicket(tx, id);
+      if (!ticket) throw new NotFoundError('Ticket not found');
+      if (ticket.userId !== seller.id) throw new NotAuthorizedError();
+      if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
+      saved = await saveTicket(tx, { ...ticket, ...input }); // released in between: edit it now
+    }
     await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
     return saved;
   });
