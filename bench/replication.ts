@@ -184,11 +184,14 @@ async function replicaLag(bench: BenchCluster, client: Client, rate: number): Pr
   if (failures.length)
     console.log(`  ${failures.splice(0).length} updates failed (non-200 or no answer) at ${rate}/s`);
   if (skipped) console.log(`  (${skipped} updates skipped at ${rate}/s: every ticket had one in flight)`);
-  const { rows: deferred } = await bench
-    .pool('orders')
-    .query<{ n: number }>('select coalesce(sum(deferrals), 0)::int as n from deferred_events');
-  if (deferred[0]!.n > 0)
-    console.log(`  ${deferred[0]!.n} deliveries so far arrived before their predecessor and were deferred`);
+  // Deliveries the orders replicas sent back (an early version, a failure), from their /metrics.
+  let retried = 0;
+  for (const replica of bench.replicas.orders) {
+    const text = await (await fetch(`${replica.url}/metrics`)).text();
+    for (const line of text.split('\n'))
+      if (line.startsWith('ticketing_events_retried_total{')) retried += Number(line.split(' ').at(-1));
+  }
+  if (retried > 0) console.log(`  ${retried} deliveries to orders so far were sent back to be retried`);
   if (lags.length < committed.size)
     console.log(`  ${committed.size - lags.length} versions never seen by the replica`);
   return {

@@ -2,15 +2,17 @@
  * `npm run bench:rush`: the on-sale rush. BENCH_RUSH_TICKETS (1,000) tickets created through the
  * API by 4 sellers; once the orders service's replica holds all of them (polled in its database),
  * BENCH_RUSH_BUYERS (5) signed-in buyers per ticket (distinct minted sessions) all send
- * `POST /api/orders` through the gateway from BENCH_RUSH_CONNECTIONS (200) concurrent
- * connections. Exactly one order per ticket may be created (201); every other buyer is refused
- * (400); nothing else may happen. Prints orders/s and p50/p99.
+ * `POST /api/orders` through the gateway (BENCH_RUSH_DIRECT=1: straight to the orders replicas)
+ * from BENCH_RUSH_CONNECTIONS (200) concurrent connections. Exactly one order per ticket may be
+ * created (201); every other buyer is refused (400); nothing else may happen. Prints orders/s and
+ * p50/p99.
  *
  * Ceiling, in the same run: the same database writes with `pg` from as many concurrent callers on
  * a pool of BENCH_RUSH_CEILING_POOL (20) connections, against a scratch copy of the orders schema
  * in its own database: read the ticket, then one transaction inserting the order row and its
- * outbox row (+ pg_notify) under the same unique partial index, a unique violation counting as
- * the 400. Ratio = service ÷ ceiling (aim ≥ 0.5).
+ * outbox row under the same unique partial index (no NOTIFY: the service's relay is woken after
+ * the commit, in its own process), a unique violation counting as the 400. Ratio = service ÷
+ * ceiling (aim ≥ 0.5).
  *
  * Also records the RSS of every replica process at idle (ready, before any load) and at the end
  * of the rush.
@@ -38,6 +40,7 @@ const BUYERS = intFromEnv('BENCH_RUSH_BUYERS', 5);
 const CONNECTIONS = intFromEnv('BENCH_RUSH_CONNECTIONS', 200);
 const REPLICAS = intFromEnv('BENCH_RUSH_REPLICAS', 1);
 const CEILING_POOL = intFromEnv('BENCH_RUSH_CEILING_POOL', 20);
+const DIRECT = process.env.BENCH_RUSH_DIRECT === '1';
 
 export interface RushRun {
   name: string;
@@ -168,7 +171,6 @@ async function ceiling(tickets: number, buyers: number): Promise<RushRun> {
            returning current_database() || ':' || pg_backend_pid() as backend`,
           [eventId, orderId, JSON.stringify(envelope)],
         );
-        await client.query(`select pg_notify('outbox', '')`);
         await client.query('commit');
         return 201;
       } catch (error) {
@@ -211,14 +213,20 @@ export async function runRush(): Promise<RushResult> {
       `  ${TICKETS} tickets created; orders replica complete ${fmt(waited, 0)} ms after the last create`,
     );
     const cookies = await Promise.all(Array.from({ length: TICKETS * BUYERS }, () => mintCookie(jwtKey)));
+    // BENCH_RUSH_DIRECT=1: straight to the orders replicas (round robin), without the gateway hop.
+    const buyers = DIRECT
+      ? bench.replicas.orders.map(
+          (r) => new Client(r.url, Math.ceil(CONNECTIONS / bench.replicas.orders.length)),
+        )
+      : [client];
     const run = await runPool(TICKETS * BUYERS, CONNECTIONS, async (i) => {
-      const res = await client.request('POST', '/api/orders', cookies[i]!, {
+      const res = await buyers[i % buyers.length]!.request('POST', '/api/orders', cookies[i]!, {
         ticketId: created[i % TICKETS]!.id,
       });
       return res.status;
     });
-    client.close();
-    service = summarize(`cluster gateway (${REPLICAS} replica(s))`, run);
+    for (const buyer of new Set([client, ...buyers])) buyer.close();
+    service = summarize(`${DIRECT ? 'orders replicas' : 'cluster gateway'} (${REPLICAS} replica(s))`, run);
     for (const r of all)
       memory.push({ replica: r.name, idle: idle.get(r.name) ?? Number.NaN, afterRush: rssMiB(r) });
     const { rows } = await bench

@@ -9,7 +9,7 @@ import type { HttpApp } from './http/server.ts';
 import { buildHttpServer } from './http/server.ts';
 import { ensureDatabase, migrateDatabase, openDatabase, type ServiceDatabase } from './db/database.ts';
 import { OutboxRelay } from './messaging/outbox.ts';
-import { startListeners, type AnyListener } from './messaging/listener.ts';
+import { purgeInbox, startListeners, type AnyListener } from './messaging/listener.ts';
 import type { Subscription, Transport } from './messaging/transport.ts';
 import { JetStreamTransport } from './messaging/jetstream.ts';
 import { loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
@@ -75,6 +75,7 @@ export async function prepareService(
   });
   let background: BackgroundTask | undefined;
   let unwatch: (() => void) | undefined;
+  let purging: NodeJS.Timeout | undefined;
   return {
     module,
     database: deps.database,
@@ -83,8 +84,16 @@ export async function prepareService(
       relay.start();
       unwatch = watchService({ service: module.name, database: deps.database, transport: deps.transport });
       background = module.background?.({ database: deps.database, logger });
+      // Inbox rows (and attempt-ledger lines) older than any redelivery could be, every hour.
+      purging = setInterval(() => {
+        purgeInbox(deps.database).catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not purge the inbox; will try again'),
+        );
+      }, 3_600_000);
+      purging.unref();
     },
     async stop() {
+      clearInterval(purging);
       unwatch?.();
       await background?.stop();
       await listeners.close();

@@ -8,6 +8,7 @@ import {
   defineListener,
   PostgresDeadLetters,
   processEvent,
+  purgeInbox,
   RetryLater,
   startListeners,
 } from '../src/messaging/listener.ts';
@@ -68,14 +69,49 @@ describe('idempotent, version-aware listeners', () => {
     expect(await applied(id)).toEqual({ version: 0, applied: 1 });
   });
 
-  it('counts the deferrals of an early event in the database, one count per consumer', async () => {
+  it('keeps the attempt ledger in the database, a line per consumer and event', async () => {
     const store = new PostgresDeadLetters(database);
     const eventId = randomUUID();
-    expect(await store.deferrals('g', eventId)).toBe(0);
-    expect(await store.defer('g', eventId)).toBe(1);
-    expect(await store.defer('g', eventId)).toBe(2);
-    expect(await store.defer('other', eventId)).toBe(1);
-    expect(await store.deferrals('g', eventId)).toBe(2);
+    expect(await store.recordAnswer('g', eventId, 'failure')).toMatchObject({
+      started: 0,
+      failures: 1,
+      deferrals: 0,
+      waitedMs: 0,
+    });
+    expect(await store.beginRedelivery('g', eventId)).toMatchObject({ started: 1, failures: 1 });
+    const deferred = await store.recordAnswer('g', eventId, 'deferral');
+    expect(deferred).toMatchObject({ started: 1, failures: 1, deferrals: 1 });
+    expect(deferred.waitedMs).toBeGreaterThanOrEqual(0);
+    expect(await store.beginRedelivery('other', eventId)).toMatchObject({
+      started: 1,
+      failures: 0,
+      deferrals: 0,
+    });
+    await store.forget('g', eventId);
+    expect(await store.beginRedelivery('g', eventId)).toMatchObject({
+      started: 1,
+      failures: 0,
+      deferrals: 0,
+    });
+  });
+
+  it('purges inbox rows and ledger lines older than a week, and keeps the rest', async () => {
+    const [old, recent] = [randomUUID(), randomUUID()];
+    await database.pool.query(
+      `insert into inbox (consumer, event_id, processed_at) values ('p', $1, now() - interval '8 days'), ('p', $2, now())`,
+      [old, recent],
+    );
+    await database.pool.query(
+      `insert into delivery_attempts (consumer, event_id, updated_at) values ('p', $1, now() - interval '8 days'), ('p', $2, now())`,
+      [old, recent],
+    );
+    await purgeInbox(database);
+    for (const table of ['inbox', 'delivery_attempts']) {
+      const { rows } = await database.pool.query(
+        `select event_id::text as id from ${table} where consumer = 'p'`,
+      );
+      expect(rows.map((r: { id: string }) => r.id)).toEqual([recent]);
+    }
   });
 
   it('dead-letters a payload that does not match its schema', async () => {

@@ -58,18 +58,25 @@ export const deadLetters = pgTable('dead_letters', {
 });
 
 /**
- * Events that arrived before the one they build on (a version from the future) and were sent back
- * to wait: how many times, per consumer. The broker's delivery count is shared by every replica of
- * a consumer, this count is too, so waiting is never mistaken for failing. Read and written only
- * on the slow paths (a deferral, or a delivery past `maxDeliver`); purged with the inbox.
+ * The ledger of a consumer's redeliveries, per event: deliveries begun after the first (`started`),
+ * those answered with a handler failure (`failures`) and those answered "too early, its
+ * predecessor is not applied yet" (`deferrals`, the first at `first_deferred_at`). The broker's
+ * delivery count is shared by every replica of a consumer; this ledger is too, so the retry
+ * budgets see every replica's deliveries and survive restarts, and deliveries that failed because
+ * the database itself was down (which cannot be written down) are never taken for crashes. Only
+ * redeliveries and failures touch it; the first delivery of an event that succeeds reads and
+ * writes nothing here. Rows go when their event is settled, or with the inbox purge.
  */
-export const deferredEvents = pgTable(
-  'deferred_events',
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
   {
     consumer: text('consumer').notNull(),
     eventId: text('event_id').notNull(),
-    deferrals: integer('deferrals').notNull().default(1),
-    firstDeferredAt: timestamp('first_deferred_at', { withTimezone: true }).notNull().defaultNow(),
+    started: integer('started').notNull().default(0),
+    failures: integer('failures').notNull().default(0),
+    deferrals: integer('deferrals').notNull().default(0),
+    firstDeferredAt: timestamp('first_deferred_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
 );

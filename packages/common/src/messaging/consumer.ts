@@ -4,14 +4,20 @@
  * transient failure), or dead letter (a poison message, or retries exhausted). Dead letters are
  * recorded where an operator can list them, logged, and then terminated so the rest keeps flowing.
  *
- * Three budgets, because three different things go wrong:
- * - a failing handler (a bug, a constraint it trips) gets `maxDeliver` deliveries;
+ * Four things go wrong, and each has its own budget:
+ * - a failing handler (a bug, a constraint it trips) gets `maxDeliver` answered failures;
+ * - a handler that never answers (it crashes the process or exceeds the ack wait) gets
+ *   `maxDeliver` unanswered deliveries;
  * - an event from the future (`early`: the version it builds on has not been applied yet) waits
  *   for its predecessor, which may be held up far longer than a handler retry (it travels on
- *   another durable, or its service's relay is waiting out a broker outage): it gets
- *   `maxEarlyDeliveries`, counted in the store so that every replica of the consumer sees the
- *   same count;
+ *   another durable, or its producer's relay is waiting out a broker outage): up to
+ *   `maxEarlyWaitMs` from its first deferral;
  * - an infrastructure outage (the database unreachable) is not held against the event at all.
+ *
+ * The counts behind these budgets are kept in the store's attempt ledger, not in memory: the
+ * broker's delivery count is shared by every replica of the consumer, and an event can bounce
+ * between replicas and across restarts. The ledger is read and written on redeliveries and
+ * failures only; the first delivery of an event that succeeds touches nothing but its inbox row.
  */
 import type { Logger } from 'pino';
 import { isConnectionError } from '../db/database.ts';
@@ -40,32 +46,43 @@ export interface DeadLetter {
   deliveryCount: number;
 }
 
-/** Where a consumer keeps what it gave up on, and how often each early event was sent back. */
+/** An event's line in a consumer's attempt ledger. */
+export interface AttemptCounts {
+  /** Deliveries begun after the first. */
+  started: number;
+  /** Deliveries answered with a handler failure. */
+  failures: number;
+  /** Deliveries answered "too early". */
+  deferrals: number;
+  /** Since the first deferral (0 if none). */
+  waitedMs: number;
+}
+
+/** Where a consumer keeps what it gave up on, and its attempt ledger. */
 export interface DeadLetterStore {
   record(letter: DeadLetter): Promise<void>;
-  /** Counts one more deferral of an early event; returns the count so far. */
-  defer(consumer: string, eventId: string): Promise<number>;
-  /** How many times the event was deferred (0 if never). */
-  deferrals(consumer: string, eventId: string): Promise<number>;
+  /** Counts a redelivery as begun; returns the event's counts with it. */
+  beginRedelivery(consumer: string, eventId: string): Promise<AttemptCounts>;
+  /** Counts a delivery answered with a failure or a deferral; returns the counts with it. */
+  recordAnswer(consumer: string, eventId: string, answer: 'failure' | 'deferral'): Promise<AttemptCounts>;
+  /** Drops the event's line once it is settled (acked or dead-lettered). */
+  forget(consumer: string, eventId: string): Promise<void>;
 }
 
 export interface RetryPolicy {
-  /** Deliveries before giving up and dead-lettering (not counting deferrals and outages). */
+  /** Handler failures, and unanswered deliveries, before giving up and dead-lettering. */
   maxDeliver: number;
-  /**
-   * Deferrals of an early event before giving up on its predecessor. At the `maxDelayMs` cap the
-   * default, 120, is about ten minutes of waiting.
-   */
-  maxEarlyDeliveries: number;
+  /** How long an early event waits for its predecessor, from its first deferral. */
+  maxEarlyWaitMs: number;
   ackWaitMs: number;
-  /** Delay before the n-th redelivery: baseDelayMs · 2^(n-1), capped at maxDelayMs. */
+  /** Delay before the n-th retry: baseDelayMs · 2^(n-1), capped at maxDelayMs. */
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDeliver: 10,
-  maxEarlyDeliveries: 120,
+  maxEarlyWaitMs: 30 * 60_000,
   ackWaitMs: 30_000,
   baseDelayMs: 50,
   maxDelayMs: 5_000,
@@ -109,7 +126,8 @@ export async function consume(
     concurrency: options.concurrency ?? 8,
   };
 
-  const sendToDeadLetters = async (message: DeliveredMessage, reason: string) => {
+  /** True once the letter is recorded and the message terminated. */
+  const sendToDeadLetters = async (message: DeliveredMessage, reason: string): Promise<boolean> => {
     try {
       await options.deadLetters.record({
         consumer: options.group,
@@ -123,49 +141,53 @@ export async function consume(
       // Keep the message rather than lose it: it comes back and we try to record it again.
       log.error({ err: error, eventId: message.id }, 'could not record dead letter; retrying');
       await message.nak(backoffDelay(policy, message.deliveryCount));
-      return;
+      return false;
     }
     log.error({ eventId: message.id, reason, deliveryCount: message.deliveryCount }, 'event dead-lettered');
     await message.term();
+    return true;
+  };
+  const giveUp = async (message: DeliveredMessage, reason: string, ledgered: boolean) => {
+    if (await sendToDeadLetters(message, reason)) await settle(message, ledgered);
   };
 
-  // Per message id, deliveries lost to an outage in this process (bounded; forgotten when settled).
+  // Per message id, deliveries of this process that ran into an outage: answered, but not in the
+  // ledger, which was unreachable (bounded; forgotten when settled).
   const outageDeliveries = new Map<string, number>();
-  const settle = (id: string) => outageDeliveries.delete(id);
+  const settle = async (message: DeliveredMessage, ledgered: boolean) => {
+    outageDeliveries.delete(message.id);
+    if (ledgered) await options.deadLetters.forget(options.group, message.id).catch(() => {}); // purged later
+  };
 
-  const retryAfterOutage = async (message: DeliveredMessage, reason: string) => {
-    if (outageDeliveries.size > 10_000) outageDeliveries.clear();
-    outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
+  const retryAfterOutage = async (message: DeliveredMessage, reason: string, counted: boolean) => {
+    if (counted) {
+      if (outageDeliveries.size > 10_000) outageDeliveries.clear();
+      outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
+    }
     log.warn({ eventId: message.id, reason }, 'infrastructure unavailable; event will be retried');
     await message.nak(policy.maxDelayMs);
   };
 
-  /**
-   * The deliveries that count against `maxDeliver`: the broker's count less those lost to an
-   * outage here and those that were deferrals. The store is asked only once the rest reach
-   * `maxDeliver`, so the common path reads nothing.
-   */
-  const attemptsOf = async (message: DeliveredMessage): Promise<number> => {
-    const attempts = message.deliveryCount - (outageDeliveries.get(message.id) ?? 0);
-    if (attempts < policy.maxDeliver) return attempts;
-    return attempts - (await options.deadLetters.deferrals(options.group, message.id));
-  };
-
   return transport.subscribe(subscribeOptions, async (message) => {
-    let attempts: number;
-    try {
-      attempts = await attemptsOf(message);
-    } catch (error) {
-      await retryAfterOutage(message, String(error));
-      return;
-    }
-    if (attempts > policy.maxDeliver) {
-      settle(message.id);
-      await sendToDeadLetters(
-        message,
-        `not acknowledged after ${policy.maxDeliver} deliveries (handler crashed or exceeded the ack wait)`,
-      );
-      return;
+    const redelivered = message.deliveryCount > 1;
+    if (redelivered) {
+      let counts: AttemptCounts;
+      try {
+        counts = await options.deadLetters.beginRedelivery(options.group, message.id);
+      } catch (error) {
+        // Without the ledger the handler does not run: the delivery is not counted anywhere.
+        if (!isConnectionError(error))
+          log.error({ err: error, eventId: message.id }, 'attempt ledger failed');
+        await retryAfterOutage(message, String(error), false);
+        return;
+      }
+      const unanswered =
+        counts.started - counts.failures - counts.deferrals - (outageDeliveries.get(message.id) ?? 0);
+      if (unanswered >= policy.maxDeliver) {
+        const reason = `not acknowledged after ${policy.maxDeliver} deliveries (handler crashed or exceeded the ack wait)`;
+        await giveUp(message, reason, true);
+        return;
+      }
     }
     let outcome: Outcome;
     try {
@@ -175,56 +197,78 @@ export async function consume(
       outcome = { kind: 'retry', reason, transient: isConnectionError(error) };
     }
     if (outcome.kind === 'ack') {
-      settle(message.id);
       await message.ack();
-    } else if (outcome.kind === 'dead-letter') {
-      settle(message.id);
-      await sendToDeadLetters(message, outcome.reason);
-    } else if (outcome.transient) {
-      await retryAfterOutage(message, outcome.reason);
-    } else if (outcome.early) {
-      let deferrals: number;
-      try {
-        deferrals = await options.deadLetters.defer(options.group, message.id);
-      } catch (error) {
-        await retryAfterOutage(message, String(error));
-        return;
-      }
-      if (deferrals >= policy.maxEarlyDeliveries) {
-        settle(message.id);
-        await sendToDeadLetters(
-          message,
-          `gave up after ${deferrals} deliveries waiting for an earlier event: ${outcome.reason}`,
-        );
-      } else {
-        const delay = backoffDelay(policy, deferrals);
-        log.debug({ eventId: message.id, reason: outcome.reason, delay }, 'early event deferred');
-        await message.nak(delay);
-      }
-    } else if (attempts >= policy.maxDeliver) {
-      settle(message.id);
-      await sendToDeadLetters(message, `gave up after ${attempts} deliveries: ${outcome.reason}`);
+      await settle(message, redelivered);
+      return;
+    }
+    if (outcome.kind === 'dead-letter') {
+      await giveUp(message, outcome.reason, redelivered);
+      return;
+    }
+    if (outcome.transient) {
+      await retryAfterOutage(message, outcome.reason, true);
+      return;
+    }
+    let counts: AttemptCounts;
+    try {
+      counts = await options.deadLetters.recordAnswer(
+        options.group,
+        message.id,
+        outcome.early ? 'deferral' : 'failure',
+      );
+    } catch (error) {
+      await retryAfterOutage(message, String(error), true);
+      return;
+    }
+    if (outcome.early && counts.waitedMs >= policy.maxEarlyWaitMs) {
+      const reason = `gave up after ${counts.deferrals} deliveries waiting for an earlier event: ${outcome.reason}`;
+      await giveUp(message, reason, true);
+    } else if (!outcome.early && counts.failures >= policy.maxDeliver) {
+      await giveUp(message, `gave up after ${counts.failures} deliveries: ${outcome.reason}`, true);
     } else {
-      const delay = backoffDelay(policy, attempts);
+      const delay = backoffDelay(policy, outcome.early ? counts.deferrals : counts.failures);
       log.debug({ eventId: message.id, reason: outcome.reason, delay }, 'event will be retried');
       await message.nak(delay);
     }
   });
 }
 
-/** Dead letters kept in memory: for tests of the policy and the transports. */
+/** Dead letters and the attempt ledger kept in memory: for tests of the policy and the transports. */
 export class MemoryDeadLetters implements DeadLetterStore {
   readonly letters: DeadLetter[] = [];
-  private readonly deferred = new Map<string, number>();
+  private readonly ledger = new Map<string, AttemptCounts & { firstDeferredAt?: number }>();
   async record(letter: DeadLetter): Promise<void> {
     this.letters.push(letter);
   }
-  async defer(consumer: string, eventId: string): Promise<number> {
-    const count = (this.deferred.get(`${consumer}/${eventId}`) ?? 0) + 1;
-    this.deferred.set(`${consumer}/${eventId}`, count);
-    return count;
+  async beginRedelivery(consumer: string, eventId: string): Promise<AttemptCounts> {
+    const line = this.line(consumer, eventId);
+    line.started += 1;
+    return this.counts(line);
   }
-  async deferrals(consumer: string, eventId: string): Promise<number> {
-    return this.deferred.get(`${consumer}/${eventId}`) ?? 0;
+  async recordAnswer(
+    consumer: string,
+    eventId: string,
+    answer: 'failure' | 'deferral',
+  ): Promise<AttemptCounts> {
+    const line = this.line(consumer, eventId);
+    if (answer === 'failure') line.failures += 1;
+    else {
+      line.deferrals += 1;
+      line.firstDeferredAt ??= Date.now();
+    }
+    return this.counts(line);
+  }
+  async forget(consumer: string, eventId: string): Promise<void> {
+    this.ledger.delete(`${consumer}/${eventId}`);
+  }
+  private line(consumer: string, eventId: string) {
+    const key = `${consumer}/${eventId}`;
+    let line = this.ledger.get(key);
+    if (!line) this.ledger.set(key, (line = { started: 0, failures: 0, deferrals: 0, waitedMs: 0 }));
+    return line;
+  }
+  private counts(line: AttemptCounts & { firstDeferredAt?: number }): AttemptCounts {
+    const waitedMs = line.firstDeferredAt === undefined ? 0 : Date.now() - line.firstDeferredAt;
+    return { started: line.started, failures: line.failures, deferrals: line.deferrals, waitedMs };
   }
 }

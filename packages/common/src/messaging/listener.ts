@@ -5,20 +5,21 @@
  * outbox for the events its handler publishes (same transaction).
  *
  * A handler signals an event that arrived too early (a version from the future) by throwing
- * `RetryLater`; it is deferred, retried with backoff on a budget of its own (`maxEarlyDeliveries`,
- * about ten minutes) while its predecessor is on its way. An event about the past simply returns:
+ * `RetryLater`; it is deferred, retried with backoff on a budget of its own (`maxEarlyWaitMs`,
+ * 30 minutes) while its predecessor is on its way. An event about the past simply returns:
  * ack.
  */
 import type { Logger } from 'pino';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { parseEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
 import { isConnectionError, type ServiceDatabase, type Transaction } from '../db/database.ts';
-import { deadLetters, deferredEvents } from '../db/schema.ts';
+import { deadLetters } from '../db/schema.ts';
 import {
   ack,
   consume,
   deadLetter,
   retryEarly,
+  type AttemptCounts,
   type DeadLetter,
   type DeadLetterStore,
   type Outcome,
@@ -98,7 +99,7 @@ export async function processEvent<T extends EventType>(
   }
 }
 
-/** Dead letters and deferrals in the service's own database, tables `dead_letters` and `deferred_events`. */
+/** Dead letters and the attempt ledger in the service's own database (`dead_letters`, `delivery_attempts`). */
 export class PostgresDeadLetters implements DeadLetterStore {
   constructor(private readonly database: ServiceDatabase) {}
 
@@ -113,24 +114,46 @@ export class PostgresDeadLetters implements DeadLetterStore {
     });
   }
 
-  async defer(consumer: string, eventId: string): Promise<number> {
-    const [row] = await this.database.db
-      .insert(deferredEvents)
-      .values({ consumer, eventId })
-      .onConflictDoUpdate({
-        target: [deferredEvents.consumer, deferredEvents.eventId],
-        set: { deferrals: sql`${deferredEvents.deferrals} + 1` },
-      })
-      .returning({ deferrals: deferredEvents.deferrals });
-    return row!.deferrals;
+  async beginRedelivery(consumer: string, eventId: string): Promise<AttemptCounts> {
+    return this.upsert(consumer, eventId, { started: 1, failures: 0, deferrals: 0 });
   }
 
-  async deferrals(consumer: string, eventId: string): Promise<number> {
-    const [row] = await this.database.db
-      .select({ deferrals: deferredEvents.deferrals })
-      .from(deferredEvents)
-      .where(and(eq(deferredEvents.consumer, consumer), eq(deferredEvents.eventId, eventId)));
-    return row?.deferrals ?? 0;
+  async recordAnswer(
+    consumer: string,
+    eventId: string,
+    answer: 'failure' | 'deferral',
+  ): Promise<AttemptCounts> {
+    return answer === 'failure'
+      ? this.upsert(consumer, eventId, { started: 0, failures: 1, deferrals: 0 })
+      : this.upsert(consumer, eventId, { started: 0, failures: 0, deferrals: 1 });
+  }
+
+  async forget(consumer: string, eventId: string): Promise<void> {
+    await this.database.pool.query('delete from delivery_attempts where consumer = $1 and event_id = $2', [
+      consumer,
+      eventId,
+    ]);
+  }
+
+  private async upsert(
+    consumer: string,
+    eventId: string,
+    add: { started: number; failures: number; deferrals: number },
+  ): Promise<AttemptCounts> {
+    const { rows } = await this.database.pool.query<AttemptCounts>(
+      `insert into delivery_attempts as a (consumer, event_id, started, failures, deferrals, first_deferred_at)
+       values ($1, $2, $3, $4, $5, case when $5 > 0 then now() end)
+       on conflict (consumer, event_id) do update set
+         started = a.started + excluded.started,
+         failures = a.failures + excluded.failures,
+         deferrals = a.deferrals + excluded.deferrals,
+         first_deferred_at = coalesce(a.first_deferred_at, excluded.first_deferred_at),
+         updated_at = now()
+       returning started, failures, deferrals,
+         coalesce(extract(epoch from now() - first_deferred_at) * 1000, 0)::float8 as "waitedMs"`,
+      [consumer, eventId, add.started, add.failures, add.deferrals],
+    );
+    return rows[0]!;
   }
 
   async list(): Promise<(typeof deadLetters.$inferSelect)[]> {
@@ -183,13 +206,13 @@ export async function startListeners(options: StartListenersOptions): Promise<Su
 
 /**
  * Deletes inbox rows older than the broker could still redeliver (days, not minutes), and the
- * deferral counts of events that old.
+ * attempt-ledger lines left that long (those of settled events go at once).
  */
 export async function purgeInbox(database: ServiceDatabase, olderThanDays = 7): Promise<void> {
   await database.db.execute(
     sql`delete from inbox where processed_at < now() - make_interval(days => ${olderThanDays})`,
   );
   await database.db.execute(
-    sql`delete from deferred_events where first_deferred_at < now() - make_interval(days => ${olderThanDays})`,
+    sql`delete from delivery_attempts where updated_at < now() - make_interval(days => ${olderThanDays})`,
   );
 }

@@ -202,6 +202,7 @@ export class OutboxRelay {
   private readonly log: Logger;
   private readonly inFlight = new Set<number>();
   private readonly chains = new Map<string, Promise<boolean>>();
+  private readonly failedEntities = new Set<string>();
   private readonly sent: number[] = [];
   private lockClient: pg.Client | undefined;
   private leader = false;
@@ -355,7 +356,15 @@ export class OutboxRelay {
         if (sinceLastFetch < MIN_FETCH_INTERVAL_MS) {
           await new Promise((resolve) => setTimeout(resolve, MIN_FETCH_INTERVAL_MS - sinceLastFetch));
           if (!this.leader || this.stopped) break;
+          if (this.pausedUntil > Date.now()) {
+            this.wakeRequested = true; // a publish failed meanwhile: wait out its pause first
+            continue;
+          }
         }
+        // Entities whose last publish failed are blocked until now: this fetch returns their rows
+        // again, in order, from the one that failed.
+        for (const entity of this.failedEntities) this.chains.delete(entity);
+        this.failedEntities.clear();
         this.lastFetchAt = Date.now();
         const rows = await this.fetch(Math.min(room, this.batchSize));
         for (const row of rows) this.dispatch(row);
@@ -400,10 +409,14 @@ export class OutboxRelay {
     });
     this.chains.set(row.entity_id, chain);
     void chain.then((ok) => {
-      if (this.chains.get(row.entity_id) === chain) this.chains.delete(row.entity_id);
       if (!ok) {
+        // Keep the failed chain until the next fetch: a row of this entity that a fetch already
+        // under way returns must queue behind it (and fail too), not be published ahead of it.
+        this.failedEntities.add(row.entity_id);
         this.inFlight.delete(row.seq); // fetched again, in order, after the pause
         this.notifyIdle();
+      } else if (this.chains.get(row.entity_id) === chain) {
+        this.chains.delete(row.entity_id);
       }
     });
   }
