@@ -134,7 +134,7 @@ describe('idempotent, version-aware listeners', () => {
       transport: bus,
       listeners: [countingListener],
       logger: silentLogger,
-      // Early versions wait on their own budget (maxEarlyDeliveries), not maxDeliver.
+      // Early versions wait on their own budget (maxEarlyWaitMs), not maxDeliver.
       policy: { baseDelayMs: 10, maxDelayMs: 50, maxDeliver: 2 },
     });
     const id = randomUUID();
