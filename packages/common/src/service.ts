@@ -84,16 +84,20 @@ export async function prepareService(
       relay.start();
       unwatch = watchService({ service: module.name, database: deps.database, transport: deps.transport });
       background = module.background?.({ database: deps.database, logger });
-      // Inbox rows (and attempt-ledger lines) older than any redelivery could be, every hour.
-      purging = setInterval(() => {
+      // Inbox rows (and attempt-ledger lines) older than any redelivery could be: a minute after
+      // start, then every hour.
+      const purge = () => {
         purgeInbox(deps.database).catch((error: unknown) =>
           logger.warn({ err: error }, 'could not purge the inbox; will try again'),
         );
-      }, 3_600_000);
-      purging.unref();
+      };
+      purging = setTimeout(() => {
+        purge();
+        purging = setInterval(purge, 3_600_000).unref();
+      }, 60_000).unref();
     },
     async stop() {
-      clearInterval(purging);
+      clearTimeout(purging); // clears an interval too
       unwatch?.();
       await background?.stop();
       await listeners.close();

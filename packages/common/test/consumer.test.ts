@@ -114,7 +114,7 @@ describe('consumer policy', () => {
         subject: 'ticket:updated',
         deadLetters,
         logger: silentLogger,
-        policy: { ...policy, maxEarlyWaitMs: 100 },
+        policy: { ...policy, maxEarlyWaitMs: 100, maxEarlyDeferrals: 5 },
       },
       async () => {
         calls += 1;
@@ -172,6 +172,36 @@ describe('consumer policy', () => {
     await bus.publish('ticket:created', randomUUID(), {});
     await waitFor(() => applied === 1, 5_000);
     expect(deliveries).toBeGreaterThan(12); // far past maxDeliver (3), over three replicas
+    expect(deadLetters.letters).toEqual([]);
+    await Promise.all(replicas.map((r) => r.close()));
+    await bus.close();
+  });
+
+  it('notes handler outages in the shared ledger, so no replica takes them for crashes', async () => {
+    const bus = new InProcessBus();
+    const deadLetters = new MemoryDeadLetters(); // reachable: only the handler's pool is exhausted
+    let calls = 0;
+    let applied = 0;
+    const options = {
+      group: 'g',
+      subject: 'ticket:created' as const,
+      deadLetters,
+      logger: silentLogger,
+      policy: { ...policy, maxDelayMs: 1 },
+    };
+    const replicas = await Promise.all(
+      [1, 2, 3].map(() =>
+        consume(bus, options, async () => {
+          calls += 1;
+          if (calls <= 12)
+            throw Object.assign(new Error('timeout exceeded when trying to connect'), { code: 'ETIMEDOUT' });
+          applied += 1;
+          return ack;
+        }),
+      ),
+    );
+    await bus.publish('ticket:created', randomUUID(), {});
+    await waitFor(() => applied === 1, 5_000);
     expect(deadLetters.letters).toEqual([]);
     await Promise.all(replicas.map((r) => r.close()));
     await bus.close();

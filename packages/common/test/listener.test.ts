@@ -87,12 +87,33 @@ describe('idempotent, version-aware listeners', () => {
       failures: 0,
       deferrals: 0,
     });
+    expect(await store.recordAnswer('g', eventId, 'outage')).toMatchObject({ outages: 1, deferrals: 1 });
     await store.forget('g', eventId);
     expect(await store.beginRedelivery('g', eventId)).toMatchObject({
       started: 1,
       failures: 0,
       deferrals: 0,
     });
+  });
+
+  it('records an event given up on once per consumer, however many deliveries give up on it', async () => {
+    const store = new PostgresDeadLetters(database);
+    const letter = {
+      consumer: 'once',
+      subject: 'ticket:updated',
+      eventId: randomUUID(),
+      body: {},
+      reason: 'x',
+      deliveryCount: 1,
+    };
+    await store.record(letter);
+    await store.record({ ...letter, reason: 'y', deliveryCount: 2 });
+    await store.record({ ...letter, consumer: 'other' });
+    const rows = (await store.list()).filter((l) => l.eventId === letter.eventId);
+    expect(rows.map((l) => [l.consumer, l.reason])).toEqual([
+      ['once', 'x'],
+      ['other', 'x'],
+    ]);
   });
 
   it('purges inbox rows and ledger lines older than a week, and keeps the rest', async () => {
@@ -152,7 +173,7 @@ describe('idempotent, version-aware listeners', () => {
     ]);
     expect(await applied(id)).toEqual({ version: 3, applied: 4 });
     const letters = await waitFor(async () => {
-      const list = await new PostgresDeadLetters(database).list();
+      const list = (await new PostgresDeadLetters(database).list()).filter((l) => l.consumer === 'g2');
       return list.length > 0 ? list : undefined;
     });
     expect(letters).toHaveLength(1);

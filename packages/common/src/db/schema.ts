@@ -13,6 +13,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -46,16 +47,21 @@ export const inbox = pgTable(
   (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
 );
 
-export const deadLetters = pgTable('dead_letters', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  consumer: text('consumer').notNull(),
-  eventId: text('event_id'),
-  type: text('type').notNull(),
-  body: jsonb('body'),
-  reason: text('reason').notNull(),
-  deliveryCount: integer('delivery_count').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const deadLetters = pgTable(
+  'dead_letters',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    consumer: text('consumer').notNull(),
+    eventId: text('event_id'),
+    type: text('type').notNull(),
+    body: jsonb('body'),
+    reason: text('reason').notNull(),
+    deliveryCount: integer('delivery_count').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // An event is given up on once per consumer, however many deliveries of it answer late.
+  (t) => [uniqueIndex('dead_letters_once_per_consumer').on(t.consumer, t.eventId)],
+);
 
 /**
  * The ledger of a consumer's redeliveries, per event: deliveries begun after the first (`started`),
@@ -75,6 +81,8 @@ export const deliveryAttempts = pgTable(
     started: integer('started').notNull().default(0),
     failures: integer('failures').notNull().default(0),
     deferrals: integer('deferrals').notNull().default(0),
+    /** Deliveries whose handler met an outage (the database unreachable), when it could be noted. */
+    outages: integer('outages').notNull().default(0),
     firstDeferredAt: timestamp('first_deferred_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

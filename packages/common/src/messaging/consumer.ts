@@ -11,7 +11,7 @@
  * - an event from the future (`early`: the version it builds on has not been applied yet) waits
  *   for its predecessor, which may be held up far longer than a handler retry (it travels on
  *   another durable, or its producer's relay is waiting out a broker outage): up to
- *   `maxEarlyWaitMs` from its first deferral;
+ *   `maxEarlyWaitMs` from its first deferral, over at least `maxEarlyDeferrals` deferrals;
  * - an infrastructure outage (the database unreachable) is not held against the event at all.
  *
  * The counts behind these budgets are kept in the store's attempt ledger, not in memory: the
@@ -46,6 +46,8 @@ export interface DeadLetter {
   deliveryCount: number;
 }
 
+export type Answer = 'failure' | 'deferral' | 'outage';
+
 /** An event's line in a consumer's attempt ledger. */
 export interface AttemptCounts {
   /** Deliveries begun after the first. */
@@ -54,6 +56,8 @@ export interface AttemptCounts {
   failures: number;
   /** Deliveries answered "too early". */
   deferrals: number;
+  /** Deliveries whose handler met an outage, as far as they could be noted. */
+  outages: number;
   /** Since the first deferral (0 if none). */
   waitedMs: number;
 }
@@ -63,8 +67,8 @@ export interface DeadLetterStore {
   record(letter: DeadLetter): Promise<void>;
   /** Counts a redelivery as begun; returns the event's counts with it. */
   beginRedelivery(consumer: string, eventId: string): Promise<AttemptCounts>;
-  /** Counts a delivery answered with a failure or a deferral; returns the counts with it. */
-  recordAnswer(consumer: string, eventId: string, answer: 'failure' | 'deferral'): Promise<AttemptCounts>;
+  /** Counts a delivery answered with a failure, a deferral or an outage; returns the counts with it. */
+  recordAnswer(consumer: string, eventId: string, answer: Answer): Promise<AttemptCounts>;
   /** Drops the event's line once it is settled (acked or dead-lettered). */
   forget(consumer: string, eventId: string): Promise<void>;
 }
@@ -72,8 +76,13 @@ export interface DeadLetterStore {
 export interface RetryPolicy {
   /** Handler failures, and unanswered deliveries, before giving up and dead-lettering. */
   maxDeliver: number;
-  /** How long an early event waits for its predecessor, from its first deferral. */
+  /**
+   * An early event is given up on once it has waited this long since its first deferral and been
+   * deferred at least `maxEarlyDeferrals` times: an outage, during which nothing is deferred, does
+   * not use up its wait.
+   */
   maxEarlyWaitMs: number;
+  maxEarlyDeferrals: number;
   ackWaitMs: number;
   /** Delay before the n-th retry: baseDelayMs · 2^(n-1), capped at maxDelayMs. */
   baseDelayMs: number;
@@ -83,6 +92,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDeliver: 10,
   maxEarlyWaitMs: 30 * 60_000,
+  maxEarlyDeferrals: 120,
   ackWaitMs: 30_000,
   baseDelayMs: 50,
   maxDelayMs: 5_000,
@@ -151,18 +161,25 @@ export async function consume(
     if (await sendToDeadLetters(message, reason)) await settle(message, ledgered);
   };
 
-  // Per message id, deliveries of this process that ran into an outage: answered, but not in the
-  // ledger, which was unreachable (bounded; forgotten when settled).
+  // Per message id, deliveries of this process that ran into an outage and could not be noted in
+  // the ledger either (bounded; forgotten when settled).
   const outageDeliveries = new Map<string, number>();
   const settle = async (message: DeliveredMessage, ledgered: boolean) => {
     outageDeliveries.delete(message.id);
     if (ledgered) await options.deadLetters.forget(options.group, message.id).catch(() => {}); // purged later
   };
 
-  const retryAfterOutage = async (message: DeliveredMessage, reason: string, counted: boolean) => {
-    if (counted) {
-      if (outageDeliveries.size > 10_000) outageDeliveries.clear();
-      outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
+  /** `ran`: the handler ran (or its answer was lost), so the delivery must be noted as answered. */
+  const retryAfterOutage = async (message: DeliveredMessage, reason: string, ran: boolean) => {
+    if (ran) {
+      const noted = await options.deadLetters
+        .recordAnswer(options.group, message.id, 'outage')
+        .then(() => true)
+        .catch(() => false);
+      if (!noted) {
+        if (outageDeliveries.size > 10_000) outageDeliveries.clear();
+        outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
+      }
     }
     log.warn({ eventId: message.id, reason }, 'infrastructure unavailable; event will be retried');
     await message.nak(policy.maxDelayMs);
@@ -181,8 +198,8 @@ export async function consume(
         await retryAfterOutage(message, String(error), false);
         return;
       }
-      const unanswered =
-        counts.started - counts.failures - counts.deferrals - (outageDeliveries.get(message.id) ?? 0);
+      const answered = counts.failures + counts.deferrals + counts.outages;
+      const unanswered = counts.started - answered - (outageDeliveries.get(message.id) ?? 0);
       if (unanswered >= policy.maxDeliver) {
         const reason = `not acknowledged after ${policy.maxDeliver} deliveries (handler crashed or exceeded the ack wait)`;
         await giveUp(message, reason, true);
@@ -217,10 +234,13 @@ export async function consume(
         outcome.early ? 'deferral' : 'failure',
       );
     } catch (error) {
+      if (!isConnectionError(error)) log.error({ err: error, eventId: message.id }, 'attempt ledger failed');
       await retryAfterOutage(message, String(error), true);
       return;
     }
-    if (outcome.early && counts.waitedMs >= policy.maxEarlyWaitMs) {
+    const waitedOut =
+      counts.waitedMs >= policy.maxEarlyWaitMs && counts.deferrals >= policy.maxEarlyDeferrals;
+    if (outcome.early && waitedOut) {
       const reason = `gave up after ${counts.deferrals} deliveries waiting for an earlier event: ${outcome.reason}`;
       await giveUp(message, reason, true);
     } else if (!outcome.early && counts.failures >= policy.maxDeliver) {
@@ -238,7 +258,8 @@ export class MemoryDeadLetters implements DeadLetterStore {
   readonly letters: DeadLetter[] = [];
   private readonly ledger = new Map<string, AttemptCounts & { firstDeferredAt?: number }>();
   async record(letter: DeadLetter): Promise<void> {
-    this.letters.push(letter);
+    const known = this.letters.some((l) => l.consumer === letter.consumer && l.eventId === letter.eventId);
+    if (!known) this.letters.push(letter); // once per consumer, as in the database
   }
   async beginRedelivery(consumer: string, eventId: string): Promise<AttemptCounts> {
     const line = this.line(consumer, eventId);
@@ -264,11 +285,13 @@ export class MemoryDeadLetters implements DeadLetterStore {
   private line(consumer: string, eventId: string) {
     const key = `${consumer}/${eventId}`;
     let line = this.ledger.get(key);
-    if (!line) this.ledger.set(key, (line = { started: 0, failures: 0, deferrals: 0, waitedMs: 0 }));
+    if (!line)
+      this.ledger.set(key, (line = { started: 0, failures: 0, deferrals: 0, outages: 0, waitedMs: 0 }));
     return line;
   }
   private counts(line: AttemptCounts & { firstDeferredAt?: number }): AttemptCounts {
     const waitedMs = line.firstDeferredAt === undefined ? 0 : Date.now() - line.firstDeferredAt;
-    return { started: line.started, failures: line.failures, deferrals: line.deferrals, waitedMs };
+    const { started, failures, deferrals, outages } = line;
+    return { started, failures, deferrals, outages, waitedMs };
   }
 }

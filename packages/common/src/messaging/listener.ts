@@ -19,6 +19,7 @@ import {
   consume,
   deadLetter,
   retryEarly,
+  type Answer,
   type AttemptCounts,
   type DeadLetter,
   type DeadLetterStore,
@@ -104,28 +105,30 @@ export class PostgresDeadLetters implements DeadLetterStore {
   constructor(private readonly database: ServiceDatabase) {}
 
   async record(letter: DeadLetter): Promise<void> {
-    await this.database.db.insert(deadLetters).values({
-      consumer: letter.consumer,
-      eventId: letter.eventId,
-      type: letter.subject,
-      body: letter.body ?? null,
-      reason: letter.reason,
-      deliveryCount: letter.deliveryCount,
-    });
+    await this.database.db
+      .insert(deadLetters)
+      .values({
+        consumer: letter.consumer,
+        eventId: letter.eventId,
+        type: letter.subject,
+        body: letter.body ?? null,
+        reason: letter.reason,
+        deliveryCount: letter.deliveryCount,
+      })
+      .onConflictDoNothing(); // given up on already, by a delivery that answered first
   }
 
   async beginRedelivery(consumer: string, eventId: string): Promise<AttemptCounts> {
-    return this.upsert(consumer, eventId, { started: 1, failures: 0, deferrals: 0 });
+    return this.upsert(consumer, eventId, { started: 1, failures: 0, deferrals: 0, outages: 0 });
   }
 
-  async recordAnswer(
-    consumer: string,
-    eventId: string,
-    answer: 'failure' | 'deferral',
-  ): Promise<AttemptCounts> {
-    return answer === 'failure'
-      ? this.upsert(consumer, eventId, { started: 0, failures: 1, deferrals: 0 })
-      : this.upsert(consumer, eventId, { started: 0, failures: 0, deferrals: 1 });
+  async recordAnswer(consumer: string, eventId: string, answer: Answer): Promise<AttemptCounts> {
+    return this.upsert(consumer, eventId, {
+      started: 0,
+      failures: answer === 'failure' ? 1 : 0,
+      deferrals: answer === 'deferral' ? 1 : 0,
+      outages: answer === 'outage' ? 1 : 0,
+    });
   }
 
   async forget(consumer: string, eventId: string): Promise<void> {
@@ -138,20 +141,22 @@ export class PostgresDeadLetters implements DeadLetterStore {
   private async upsert(
     consumer: string,
     eventId: string,
-    add: { started: number; failures: number; deferrals: number },
+    add: { started: number; failures: number; deferrals: number; outages: number },
   ): Promise<AttemptCounts> {
     const { rows } = await this.database.pool.query<AttemptCounts>(
-      `insert into delivery_attempts as a (consumer, event_id, started, failures, deferrals, first_deferred_at)
-       values ($1, $2, $3, $4, $5, case when $5 > 0 then now() end)
+      `insert into delivery_attempts as a
+         (consumer, event_id, started, failures, deferrals, outages, first_deferred_at)
+       values ($1, $2, $3, $4, $5, $6, case when $5 > 0 then now() end)
        on conflict (consumer, event_id) do update set
          started = a.started + excluded.started,
          failures = a.failures + excluded.failures,
          deferrals = a.deferrals + excluded.deferrals,
+         outages = a.outages + excluded.outages,
          first_deferred_at = coalesce(a.first_deferred_at, excluded.first_deferred_at),
          updated_at = now()
-       returning started, failures, deferrals,
+       returning started, failures, deferrals, outages,
          coalesce(extract(epoch from now() - first_deferred_at) * 1000, 0)::float8 as "waitedMs"`,
-      [consumer, eventId, add.started, add.failures, add.deferrals],
+      [consumer, eventId, add.started, add.failures, add.deferrals, add.outages],
     );
     return rows[0]!;
   }
