@@ -27,10 +27,14 @@ import { freePort, SERVICES, startCluster, type Cluster } from '../src/cluster.t
 import { waitForConsistency, type CheckTargets } from '../src/check-consistency.ts';
 import { startWorkload } from '../src/workload.ts';
 
-const NATS_BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(existsSync);
+const NATS_BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(
+  existsSync,
+);
 const enabled = Boolean(process.env.NATS_URL && NATS_BINARY);
 if (!enabled) {
-  console.warn('Fault-injection tests skipped: they need NATS_URL set (as on CI) and a nats-server binary to start their own server');
+  console.warn(
+    'Fault-injection tests skipped: they need NATS_URL set (as on CI) and a nats-server binary to start their own server',
+  );
 }
 
 class NatsServer {
@@ -43,14 +47,26 @@ class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.child = spawn(NATS_BINARY!, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
-    await waitFor(async () => {
-      const transport = await JetStreamTransport.connect({ servers: this.url, stream: 'PROBE', logger: silentLogger }).catch(() => undefined);
-      if (!transport) return false;
-      await transport.destroy();
-      await transport.close();
-      return true;
-    }, 20_000, 200);
+    this.child = spawn(
+      NATS_BINARY!,
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      async () => {
+        const transport = await JetStreamTransport.connect({
+          servers: this.url,
+          stream: 'PROBE',
+          logger: silentLogger,
+        }).catch(() => undefined);
+        if (!transport) return false;
+        await transport.destroy();
+        await transport.close();
+        return true;
+      },
+      20_000,
+      200,
+    );
   }
   async stop(): Promise<void> {
     const child = this.child;
@@ -78,13 +94,20 @@ describe.runIf(enabled)('fault injection: 2 replicas per service, own NATS and P
     (await Promise.all(everyReplica().map((r) => r.readyz()))).every((state) => state === ready);
   const converge = async () => {
     const report = await waitForConsistency(targets, 120_000);
-    if (report.differences.length > 0) console.error(report.differences.slice(0, 30).join('\n'));
+    if (report.differences.length > 0) {
+      const letters = report.deadLetters.map(
+        (d) => `dead letter in ${d.database} (${d.consumer}, ${d.type}): ${d.reason}`,
+      );
+      console.error([...report.differences.slice(0, 30), ...letters.slice(0, 30)].join('\n'));
+    }
     expect(report.differences).toEqual([]);
     return report;
   };
 
   beforeAll(async () => {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-services.ts'], { cwd: root });
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-services.ts'], {
+      cwd: root,
+    });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'ticketing-faults-'));
     await chmod(tmp, 0o755); // as root, Postgres runs as the postgres user, who must reach its data directory
     nats = new NatsServer(await freePort(), path.join(tmp, 'nats'));
@@ -184,12 +207,25 @@ describe.runIf(enabled)('fault injection: 2 replicas per service, own NATS and P
   }, 300_000);
 
   it('dead-letters a malformed event and events about unknown entities, with reasons, while the rest flows', async () => {
-    const transport = await JetStreamTransport.connect({ servers: nats.url, stream: 'FAULTS', logger: silentLogger });
+    const transport = await JetStreamTransport.connect({
+      servers: nats.url,
+      stream: 'FAULTS',
+      logger: silentLogger,
+    });
     try {
       const workload = await startWorkload(cluster.url, { ticketsPerSeller: 5 });
-      const malformed = { id: randomUUID(), type: 'ticket:updated', occurredAt: new Date().toISOString(), data: { price: 'free' } };
+      const malformed = {
+        id: randomUUID(),
+        type: 'ticket:updated',
+        occurredAt: new Date().toISOString(),
+        data: { price: 'free' },
+      };
       const unknownOrder = makeEvent('expiration:complete', { orderId: randomUUID() });
-      const unknownPayment = makeEvent('payment:created', { id: randomUUID(), orderId: randomUUID(), providerChargeId: 'ch_x' });
+      const unknownPayment = makeEvent('payment:created', {
+        id: randomUUID(),
+        orderId: randomUUID(),
+        providerChargeId: 'ch_x',
+      });
       await transport.publish('ticket:updated', malformed.id, malformed);
       await transport.publish('expiration:complete', unknownOrder.id, unknownOrder);
       await transport.publish('payment:created', unknownPayment.id, unknownPayment);
@@ -201,9 +237,18 @@ describe.runIf(enabled)('fault injection: 2 replicas per service, own NATS and P
       const letters = report.deadLetters.filter((d) => d.database === 'orders');
       expect(letters).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ type: 'ticket:updated', reason: expect.stringMatching(/invalid ticket:updated payload/) }),
-          expect.objectContaining({ type: 'expiration:complete', reason: expect.stringMatching(/unknown order/) }),
-          expect.objectContaining({ type: 'payment:created', reason: expect.stringMatching(/unknown order/) }),
+          expect.objectContaining({
+            type: 'ticket:updated',
+            reason: expect.stringMatching(/invalid ticket:updated payload/),
+          }),
+          expect.objectContaining({
+            type: 'expiration:complete',
+            reason: expect.stringMatching(/unknown order/),
+          }),
+          expect.objectContaining({
+            type: 'payment:created',
+            reason: expect.stringMatching(/unknown order/),
+          }),
         ]),
       );
       expect(letters).toHaveLength(3); // nothing else was given up on

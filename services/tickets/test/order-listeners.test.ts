@@ -73,10 +73,24 @@ describe('tickets listeners', () => {
       const older = anOrderCreated(ticket);
       const newer = anOrderCreated(ticket);
       await t.deliver(orderCreatedListener, older);
-      await t.deliver(orderCreatedListener, newer); // the older order was cancelled in orders; its event is late
+      // The older order was cancelled in orders; its cancellation is late: the newer one waits.
+      expect(await t.deliver(orderCreatedListener, newer)).toMatchObject({ kind: 'retry', early: true });
       await t.deliver(orderCancelledListener, cancelled(older.id, ticket.id));
-      expect(await stored(ticket.id)).toMatchObject({ orderId: newer.id, version: 2 });
-      expect(await updatesOf(ticket.id)).toHaveLength(2);
+      expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 2 });
+      expect(await t.deliver(orderCreatedListener, newer)).toEqual({ kind: 'ack' }); // redelivered
+      expect(await stored(ticket.id)).toMatchObject({ orderId: newer.id, version: 3 });
+    });
+
+    it('never hands the ticket to an older, cancelled order whose events both arrive late', async () => {
+      const { ticket } = await aTicket(t);
+      const older = anOrderCreated(ticket);
+      const newer = anOrderCreated(ticket);
+      await t.deliver(orderCreatedListener, newer); // the older order's events were held up
+      expect(await t.deliver(orderCreatedListener, older)).toMatchObject({ kind: 'retry', early: true });
+      await t.deliver(orderCancelledListener, cancelled(older.id, ticket.id));
+      expect(await t.deliver(orderCreatedListener, older)).toEqual({ kind: 'ack' }); // known cancelled
+      expect(await stored(ticket.id)).toMatchObject({ orderId: newer.id, version: 1 });
+      expect(await updatesOf(ticket.id)).toHaveLength(1);
     });
   });
 });

@@ -11,6 +11,7 @@ import {
   NotAuthorizedError,
   NotFoundError,
   publishEvent,
+  RetryLater,
   UnprocessableEvent,
   ValidationError,
   type CurrentUser,
@@ -121,11 +122,21 @@ export async function listTickets(db: Executor, limit: number, cursor?: PageCurs
   };
 }
 
-/** On `order:created`: the order holds the ticket (unless that order is already known cancelled). */
+/**
+ * On `order:created`: the order holds the ticket, unless that order is already known cancelled,
+ * or another order holds it (then it waits until one of the two is cancelled).
+ */
 export async function reserveTicket(tx: Executor, ticketId: string, orderId: string): Promise<void> {
   const ticket = await lockTicket(tx, ticketId);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
   if (ticket.orderId === orderId || (await isCancelledOrder(tx, orderId))) return;
+  // Held by another order: one of the two was cancelled (orders lets only one be active at a
+  // time), and its cancellation is on its way on the other subject. Wait for it rather than guess:
+  // letting this order take the lock would, when it is the older one, hand the ticket to a
+  // cancelled order and then free it while the newer one still holds it.
+  if (ticket.orderId !== null) {
+    throw new RetryLater(`ticket ${ticketId} is held by order ${ticket.orderId}; order ${orderId} waits`);
+  }
   const saved = await saveTicket(tx, { ...ticket, orderId });
   await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
 }
