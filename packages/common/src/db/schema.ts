@@ -65,11 +65,12 @@ export const deadLetters = pgTable(
 
 /**
  * The ledger of a consumer's redeliveries, per event: deliveries begun after the first (`started`),
- * those answered with a handler failure (`failures`) and those answered "too early, its
- * predecessor is not applied yet" (`deferrals`, the first at `first_deferred_at`). The broker's
- * delivery count is shared by every replica of a consumer; this ledger is too, so the retry
- * budgets see every replica's deliveries and survive restarts, and deliveries that failed because
- * the database itself was down (which cannot be written down) are never taken for crashes. Only
+ * those answered with a handler failure (`failures`), with "too early, its predecessor is not
+ * applied yet" (`deferrals`, the first at `first_deferred_at`) and with an outage (`outages`).
+ * The broker's delivery count is shared by every replica of a consumer; this ledger is too, so the
+ * retry budgets see every replica's deliveries and survive restarts, and a delivery that met an
+ * outage is not taken for a crash (when even the ledger was unreachable, its process remembers
+ * it). Only
  * redeliveries and failures touch it; the first delivery of an event that succeeds reads and
  * writes nothing here. Rows go when their event is settled, or with the inbox purge.
  */

@@ -184,6 +184,10 @@ export async function consume(
     log.warn({ eventId: message.id, reason }, 'infrastructure unavailable; event will be retried');
     await message.nak(policy.maxDelayMs);
   };
+  const ledgerFailed = async (message: DeliveredMessage, error: unknown, ran: boolean) => {
+    if (!isConnectionError(error)) log.error({ err: error, eventId: message.id }, 'attempt ledger failed');
+    await retryAfterOutage(message, String(error), ran);
+  };
 
   return transport.subscribe(subscribeOptions, async (message) => {
     const redelivered = message.deliveryCount > 1;
@@ -193,9 +197,7 @@ export async function consume(
         counts = await options.deadLetters.beginRedelivery(options.group, message.id);
       } catch (error) {
         // Without the ledger the handler does not run: the delivery is not counted anywhere.
-        if (!isConnectionError(error))
-          log.error({ err: error, eventId: message.id }, 'attempt ledger failed');
-        await retryAfterOutage(message, String(error), false);
+        await ledgerFailed(message, error, false);
         return;
       }
       const answered = counts.failures + counts.deferrals + counts.outages;
@@ -234,8 +236,7 @@ export async function consume(
         outcome.early ? 'deferral' : 'failure',
       );
     } catch (error) {
-      if (!isConnectionError(error)) log.error({ err: error, eventId: message.id }, 'attempt ledger failed');
-      await retryAfterOutage(message, String(error), true);
+      await ledgerFailed(message, error, true);
       return;
     }
     const waitedOut =
@@ -266,13 +267,10 @@ export class MemoryDeadLetters implements DeadLetterStore {
     line.started += 1;
     return this.counts(line);
   }
-  async recordAnswer(
-    consumer: string,
-    eventId: string,
-    answer: 'failure' | 'deferral',
-  ): Promise<AttemptCounts> {
+  async recordAnswer(consumer: string, eventId: string, answer: Answer): Promise<AttemptCounts> {
     const line = this.line(consumer, eventId);
     if (answer === 'failure') line.failures += 1;
+    else if (answer === 'outage') line.outages += 1;
     else {
       line.deferrals += 1;
       line.firstDeferredAt ??= Date.now();

@@ -1,6 +1,6 @@
 /** Reads and writes of orders and of the ticket replica; plain objects in and out. */
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import type { Executor, OrderStatus } from '@ticketing/common';
+import { ACTIVE_ORDER_STATUSES, type Executor, type OrderStatus } from '@ticketing/common';
 import { orders, tickets, type OrderRow, type TicketRow } from './schema.ts';
 
 export type Ticket = TicketRow;
@@ -24,7 +24,7 @@ export async function findTicketToOrder(
     .select({
       ticket: tickets,
       reserved: sql<boolean>`exists (select 1 from ${orders} where ${orders.ticketId} = ${tickets.id}
-        and ${orders.status} in ('created', 'awaiting:payment', 'complete'))`,
+        and ${inArray(orders.status, [...ACTIVE_ORDER_STATUSES])})`,
     })
     .from(tickets)
     .where(eq(tickets.id, id));
