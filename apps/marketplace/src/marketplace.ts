@@ -99,7 +99,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
   for (const module of modules) {
     const url = databaseUrl(serverUrl, `${options.databasePrefix}_${module.name}`);
     await ensureDatabase(url);
-    const database = openDatabase(url);
+    const database = openDatabase(url, { logger: logger.child({ service: module.name }) });
     services[module.name] = await prepareService(module, { database, transport, logger });
   }
   // Every service has subscribed: now events may flow.

@@ -20,3 +20,5 @@ export * from './observability/metrics.ts';
 export * from './observability/http.ts';
 export * from './observability/transport.ts';
 export * from './net.ts';
+export * from './db/change-feed.ts';
+export * from './http/read-cache.ts';

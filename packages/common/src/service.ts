@@ -147,7 +147,7 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
     dataDir: config.DATA_DIR,
   });
   await ensureDatabase(config.DATABASE_URL);
-  const database = openDatabase(config.DATABASE_URL);
+  const database = openDatabase(config.DATABASE_URL, { logger });
   const transport = await JetStreamTransport.connect({
     servers: config.NATS_URL,
     stream: config.NATS_STREAM,

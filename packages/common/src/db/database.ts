@@ -11,6 +11,8 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type { PgTransaction } from 'drizzle-orm/pg-core';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { pino, type Logger } from 'pino';
+import { ChangeFeed } from './change-feed.ts';
 
 export type Database = NodePgDatabase;
 export type Transaction = PgTransaction<
@@ -28,12 +30,14 @@ export interface ServiceDatabase {
   pool: pg.Pool;
   db: Database;
   url: string;
+  /** Which entities committed transactions changed, for caches (started on first subscription). */
+  changes: ChangeFeed;
   /** True when a trivial query succeeds; backs `/readyz`. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export function openDatabase(url: string, options: { max?: number } = {}): ServiceDatabase {
+export function openDatabase(url: string, options: { max?: number; logger?: Logger } = {}): ServiceDatabase {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5_000 });
   // A client that loses its server (restart, network cut) emits 'error'. The pool listens on idle
   // clients only; a client checked out (inside a transaction, between two statements) would crash
@@ -41,10 +45,12 @@ export function openDatabase(url: string, options: { max?: number } = {}): Servi
   // discards it on release, so the event itself needs no handling.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  const changes = new ChangeFeed(pool, url, options.logger ?? pino({ name: 'database', level: 'warn' }));
   return {
     pool,
     db: drizzle(pool),
     url,
+    changes,
     async ping() {
       try {
         await pool.query('select 1');
@@ -53,7 +59,10 @@ export function openDatabase(url: string, options: { max?: number } = {}): Servi
         return false;
       }
     },
-    close: () => pool.end(),
+    async close() {
+      await changes.close();
+      await pool.end();
+    },
   };
 }
 

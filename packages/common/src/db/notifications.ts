@@ -7,13 +7,16 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 
 export interface NotificationListener {
+  /** True while the connection is up and listening. */
+  readonly listening: boolean;
   close(): Promise<void>;
 }
 
 export function listenForNotifications(
   url: string,
   channel: string,
-  onNotify: () => void,
+  /** With the payload of each notification; with none after (re)connecting: some may have been missed. */
+  onNotify: (payload?: string) => void,
   logger: Logger,
 ): NotificationListener {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
@@ -25,7 +28,7 @@ export function listenForNotifications(
     if (closed) return;
     const next = new pg.Client({ connectionString: url });
     next.on('error', () => {}); // surfaced through 'end'
-    next.on('notification', onNotify);
+    next.on('notification', (message) => onNotify(message.payload ?? ''));
     next.on('end', () => {
       if (client === next && !closed) {
         client = undefined;
@@ -46,6 +49,9 @@ export function listenForNotifications(
   void connect();
 
   return {
+    get listening() {
+      return client !== undefined;
+    },
     async close() {
       closed = true;
       clearTimeout(retry);

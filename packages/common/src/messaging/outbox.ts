@@ -7,8 +7,10 @@
  * The relay
  * - runs on one replica per service at a time (a session advisory lock; a standby takes over when
  *   the holder's connection dies),
- * - is woken right after each commit that wrote outbox rows (see "Commit signals" below), polling
- *   only as a fallback,
+ * - is woken right after each commit that wrote outbox rows (db/commits.ts), polling only as a
+ *   fallback,
+ * - tells every replica of the service which entities the rows it reads are about, so that they
+ *   drop what they cached of them (db/change-feed.ts),
  * - publishes rows of one entity strictly one after another (a row is published only after the
  *   previous row of that entity was accepted), rows of different entities concurrently,
  * - marks rows sent only after the transport accepted them, and backs off while it cannot.
@@ -20,8 +22,9 @@ import type { Logger } from 'pino';
 import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
 import type { Executor, ServiceDatabase } from '../db/database.ts';
 import type { Transport } from './transport.ts';
+import { expectCommit, OUTBOX_CHANNEL, watchCommits } from '../db/commits.ts';
+import { announceChanges } from '../db/change-feed.ts';
 
-const CHANNEL = 'ticketing_outbox';
 /**
  * Under load the relay reads the outbox at most this often, and marks rows sent at most this often
  * (sooner once a batch is waiting), so that each query carries a batch rather than a row or two.
@@ -45,14 +48,14 @@ export async function publishEvent<T extends EventType>(
     values (${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb)`;
   if (!is(tx, PgTransaction)) {
     // A statement of its own commits at once: the NOTIFY goes with it.
-    await tx.execute(sql`with queued as (${row}) select pg_notify(${CHANNEL}, '')`);
+    await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
     return event;
   }
   const { rows } = await tx.execute<{ backend: string }>(
     sql`${row} returning current_database() || ':' || pg_backend_pid() as backend`,
   );
-  // No relay of this process will see this connection go back to its pool: NOTIFY at commit.
-  if (!expectCommit(rows[0]!.backend)) await tx.execute(sql`select pg_notify(${CHANNEL}, '')`);
+  // Nobody in this process will see this connection go back to its pool: NOTIFY at commit.
+  if (!expectCommit(rows[0]!.backend, entityId)) await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
   return event;
 }
 
@@ -62,117 +65,6 @@ function entityOf(data: object): string {
   if (typeof id !== 'string')
     throw new Error('publishEvent needs an entityId for events without id or orderId');
   return id;
-}
-
-/*
- * Commit signals. A NOTIFY issued inside the producer's transaction would wake the relay exactly
- * at commit, but Postgres serialises the commits of notifying transactions: it takes a
- * cluster-wide lock before the commit record and keeps it until the record is flushed, so those
- * commits cannot share a WAL flush, and with a few dozen concurrent producers the outbox, not the
- * disk, sets the pace. It also costs every event a signal to the listening backend and a message
- * to the relay.
- *
- * So the signal is sent after commit instead. A relay watches its database's pool: a transaction
- * that wrote outbox rows on a connection of that pool is expected to end when the pool gets the
- * connection back ('release', which comes after COMMIT or ROLLBACK has returned). Then the relay
- * is woken in-process if it leads, or else one NOTIFY, outside any write transaction (so with no
- * flush to wait for), wakes the leader elsewhere; commits that end while that NOTIFY is on its way
- * are covered by one more. A transaction on a connection no relay of this process watches (a
- * script, a test without a relay) notifies inside the transaction as before. A wake-up lost to a
- * crash between the commit and the signal costs one poll interval, not an event.
- */
-
-/** A pooled connection; `processID` is the backend's pid (node-postgres sets it, untyped). */
-type PooledClient = pg.PoolClient & { processID?: unknown };
-
-/** Backends, as `database:pid`, checked out of a watched pool, and the watch of that pool. */
-const checkedOut = new Map<string, CommitWatch>();
-const watches = new Map<pg.Pool, CommitWatch>();
-
-/**
- * Called with the backend of a transaction that wrote an outbox row. True if a watched pool will
- * signal the end of that transaction; false if the caller must NOTIFY itself.
- */
-function expectCommit(backend: string): boolean {
-  const watch = checkedOut.get(backend);
-  if (!watch) return false;
-  watch.expect(backend);
-  return true;
-}
-
-class CommitWatch {
-  readonly relays = new Set<OutboxRelay>();
-  /** Backends whose open transaction wrote outbox rows. */
-  private readonly pending = new Set<string>();
-  private readonly backends = new Set<string>();
-  private notifying = false;
-  private notifyAgain = false;
-
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly databaseName: string,
-    private readonly log: Logger,
-  ) {
-    pool.on('acquire', this.onAcquire);
-    pool.on('release', this.onRelease);
-  }
-
-  expect(backend: string): void {
-    this.pending.add(backend);
-  }
-
-  dispose(): void {
-    this.pool.off('acquire', this.onAcquire);
-    this.pool.off('release', this.onRelease);
-    for (const backend of this.backends) if (checkedOut.get(backend) === this) checkedOut.delete(backend);
-    this.backends.clear();
-    this.pending.clear();
-  }
-
-  private backendOf(client: PooledClient): string | undefined {
-    return typeof client.processID === 'number' ? `${this.databaseName}:${client.processID}` : undefined;
-  }
-
-  private readonly onAcquire = (client: PooledClient) => {
-    const backend = this.backendOf(client);
-    if (!backend) return;
-    checkedOut.set(backend, this);
-    this.backends.add(backend);
-  };
-
-  private readonly onRelease = (_error: Error | undefined, client: PooledClient) => {
-    const backend = this.backendOf(client);
-    if (!backend) return;
-    if (checkedOut.get(backend) === this) checkedOut.delete(backend);
-    this.backends.delete(backend);
-    if (this.pending.delete(backend)) this.committed();
-  };
-
-  private committed(): void {
-    for (const relay of this.relays) if (relay.wakeIfLeader()) return;
-    this.notifyLeader();
-  }
-
-  /** One NOTIFY at a time; commits that end meanwhile get one more after it. */
-  private notifyLeader(): void {
-    if (this.notifying) {
-      this.notifyAgain = true;
-      return;
-    }
-    this.notifying = true;
-    this.pool
-      .query('select pg_notify($1, $2)', [CHANNEL, ''])
-      .catch((error: unknown) =>
-        this.log.warn({ err: error }, 'could not notify the outbox relay; it will poll'),
-      )
-      .finally(() => {
-        this.notifying = false;
-        if (this.notifyAgain) {
-          this.notifyAgain = false;
-          this.notifyLeader();
-        }
-      });
-  }
 }
 
 interface OutboxRow {
@@ -214,6 +106,7 @@ export class OutboxRelay {
   private pausedUntil = 0;
   private lastFetchAt = 0;
   private timers: NodeJS.Timeout[] = [];
+  private unwatchCommits: () => void = () => {};
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -225,7 +118,8 @@ export class OutboxRelay {
   }
 
   start(): void {
-    this.watchCommits();
+    const { pool, url } = this.options.database;
+    this.unwatchCommits = watchCommits(pool, url, this.log, { relay: this });
     void this.acquireLeadership();
     this.timers.push(setInterval(() => this.wake(), this.pollIntervalMs));
     this.timers.push(setInterval(() => void this.purgeSent(), 60_000));
@@ -279,25 +173,6 @@ export class OutboxRelay {
     this.lockClient = undefined;
   }
 
-  private watchCommits(): void {
-    const { pool, url } = this.options.database;
-    let watch = watches.get(pool);
-    if (!watch) {
-      const databaseName = decodeURIComponent(new URL(url).pathname.slice(1));
-      watch = new CommitWatch(pool, databaseName, this.log);
-      watches.set(pool, watch);
-    }
-    watch.relays.add(this);
-  }
-
-  private unwatchCommits(): void {
-    const { pool } = this.options.database;
-    const watch = watches.get(pool);
-    if (!watch?.relays.delete(this) || watch.relays.size > 0) return;
-    watch.dispose();
-    watches.delete(pool);
-  }
-
   private async acquireLeadership(): Promise<void> {
     while (!this.stopped && !this.leader) {
       const client = new pg.Client({ connectionString: this.options.database.url });
@@ -309,7 +184,9 @@ export class OutboxRelay {
           ['ticketing:outbox-relay'],
         );
         if (rows[0]?.locked && !this.stopped) {
-          await client.query(`listen ${CHANNEL}`);
+          await client.query(`listen ${OUTBOX_CHANNEL}`);
+          // Its only writes are change announcements, hints that need no flush to disk.
+          await client.query('set synchronous_commit = off');
           client.on('notification', () => this.wake());
           client.on('end', () => this.loseLeadership(client));
           this.lockClient = client;
@@ -367,6 +244,7 @@ export class OutboxRelay {
         this.failedEntities.clear();
         this.lastFetchAt = Date.now();
         const rows = await this.fetch(Math.min(room, this.batchSize));
+        if (rows.length > 0) this.announce(rows);
         for (const row of rows) this.dispatch(row);
         if (rows.length === Math.min(room, this.batchSize)) this.wakeRequested = true;
       }
@@ -387,6 +265,15 @@ export class OutboxRelay {
       [[...this.inFlight], limit],
     );
     return rows;
+  }
+
+  /** The rows read are committed changes: every replica's caches drop those entities now. */
+  private announce(rows: OutboxRow[]): void {
+    const client = this.lockClient;
+    if (!client) return;
+    announceChanges(client, rows.map((row) => row.entity_id)).catch((error: unknown) =>
+      this.log.warn({ err: error }, 'could not announce changes; caches expire them instead'),
+    );
   }
 
   private dispatch(row: OutboxRow): void {

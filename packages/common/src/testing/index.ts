@@ -24,7 +24,7 @@ export async function createTestDatabase(prefix = 't'): Promise<ServiceDatabase 
   const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const url = databaseUrl(testServerUrl(), name);
   await ensureDatabase(url);
-  const database = openDatabase(url, { max: 10 });
+  const database = openDatabase(url, { max: 10, logger: silentLogger });
   return {
     ...database,
     async drop() {

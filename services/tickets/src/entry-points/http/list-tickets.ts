@@ -1,5 +1,11 @@
 import { Type } from 'typebox';
-import { BadRequestError, type HttpApp, type ServiceContext } from '@ticketing/common';
+import {
+  BadRequestError,
+  type HttpApp,
+  type ReadCache,
+  sendJsonText,
+  type ServiceContext,
+} from '@ticketing/common';
 import { listTickets } from '../../domain/tickets.ts';
 import type { PageCursor } from '../../data-access/tickets-repository.ts';
 import { TicketJson, ticketJson } from './ticket-json.ts';
@@ -37,7 +43,11 @@ function decodeCursor(text: string): PageCursor {
   throw new BadRequestError('cursor is invalid', 'cursor');
 }
 
-export async function listTicketsRoute(app: HttpApp, { database }: ServiceContext): Promise<void> {
+export async function listTicketsRoute(
+  app: HttpApp,
+  { database }: ServiceContext,
+  cache: ReadCache<string>,
+): Promise<void> {
   app.get(
     '/api/tickets',
     {
@@ -48,10 +58,17 @@ export async function listTicketsRoute(app: HttpApp, { database }: ServiceContex
         response: { 200: Page },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, cursor } = request.query;
-      const page = await listTickets(database.db, limit, cursor ? decodeCursor(cursor) : undefined);
-      return { tickets: page.items.map(ticketJson), nextCursor: page.next ? encodeCursor(page.next) : null };
+      const after = cursor ? decodeCursor(cursor) : undefined; // a bad cursor is a 400, not a cache entry
+      const json = await cache.get(`${limit}:${cursor ?? ''}`, async () => {
+        const page = await listTickets(database.db, limit, after);
+        return JSON.stringify({
+          tickets: page.items.map(ticketJson),
+          nextCursor: page.next ? encodeCursor(page.next) : null,
+        });
+      });
+      return sendJsonText(reply, json);
     },
   );
 }

@@ -1,8 +1,12 @@
-import type { HttpApp, ServiceContext } from '@ticketing/common';
+import { sendJsonText, type HttpApp, type ReadCache, type ServiceContext } from '@ticketing/common';
 import { getTicket } from '../../domain/tickets.ts';
 import { TicketJson, TicketParams, ticketJson } from './ticket-json.ts';
 
-export async function showTicketRoute(app: HttpApp, { database }: ServiceContext): Promise<void> {
+export async function showTicketRoute(
+  app: HttpApp,
+  { database }: ServiceContext,
+  cache: ReadCache<string>,
+): Promise<void> {
   app.get(
     '/api/tickets/:id',
     {
@@ -13,6 +17,12 @@ export async function showTicketRoute(app: HttpApp, { database }: ServiceContext
         response: { 200: TicketJson },
       },
     },
-    async (request) => ticketJson(await getTicket(database.db, request.params.id)),
+    async (request, reply) => {
+      const { id } = request.params;
+      const json = await cache.get(id, async () =>
+        JSON.stringify(ticketJson(await getTicket(database.db, id))),
+      );
+      return sendJsonText(reply, json);
+    },
   );
 }
