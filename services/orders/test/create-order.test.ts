@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceHarness } from '@ticketing/common/testing';
+import { findTicketToOrder } from '../src/data-access/orders-repository.ts';
 import { aTicket, anOrder, startOrders } from './fixtures.ts';
 
 describe('POST /api/orders', () => {
@@ -39,6 +40,20 @@ describe('POST /api/orders', () => {
     const response = await post({ ticketId: ticket.id });
     expect(response.statusCode).toBe(400);
     expect(response.json().errors[0].message).toBe('Ticket is already reserved');
+  });
+
+  it('tells a held ticket from a free one in the query before any transaction', async () => {
+    // The refusal of most buyers in a rush rests on it (the unique index would refuse them too,
+    // but only after a transaction each).
+    const ticket = await aTicket(o);
+    expect((await findTicketToOrder(o.database.db, ticket.id))?.reserved).toBe(false);
+    const { order } = await anOrder(o, ticket.id);
+    expect(await findTicketToOrder(o.database.db, ticket.id)).toMatchObject({
+      ticket: { id: ticket.id },
+      reserved: true,
+    });
+    await o.database.pool.query("update orders set status = 'cancelled' where id = $1", [order.id]);
+    expect((await findTicketToOrder(o.database.db, ticket.id))?.reserved).toBe(false);
   });
 
   it('refuses to let a seller order their own ticket', async () => {

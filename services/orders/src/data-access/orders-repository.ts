@@ -20,15 +20,17 @@ export async function findTicketToOrder(
   db: Executor,
   id: string,
 ): Promise<{ ticket: Ticket; reserved: boolean } | undefined> {
+  // A join, so that every column is named with its table: in a one-table select drizzle leaves
+  // them bare, and a bare "id" inside a subquery on orders would be the order's.
   const [row] = await db
-    .select({
-      ticket: tickets,
-      reserved: sql<boolean>`exists (select 1 from ${orders} where ${orders.ticketId} = ${tickets.id}
-        and ${inArray(orders.status, [...ACTIVE_ORDER_STATUSES])})`,
-    })
+    .select({ ticket: tickets, activeOrderId: orders.id })
     .from(tickets)
+    .leftJoin(
+      orders,
+      and(eq(orders.ticketId, tickets.id), inArray(orders.status, [...ACTIVE_ORDER_STATUSES])),
+    )
     .where(eq(tickets.id, id));
-  return row;
+  return row && { ticket: row.ticket, reserved: row.activeOrderId !== null };
 }
 
 /** Inserts the first version of a replicated ticket; a duplicate or older event changes nothing. */
