@@ -7,11 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createLogger, databaseUrl } from '@ticketing/common';
+import { createLogger, createSessionIssuer, databaseUrl, type SessionIssuer } from '@ticketing/common';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, freePort, type ServiceName } from '../apps/cluster/src/cluster.ts';
@@ -44,6 +43,8 @@ export interface BenchCluster {
   replicas: Record<ServiceName, BenchReplica[]>;
   jwtKey: string;
   replicaCount: number;
+  /** The process running the cluster's gateway (bench/cluster-host.ts). */
+  gatewayPid: number | undefined;
   /** A pool on a service's database (closed by `close`). */
   pool(service: ServiceName): pg.Pool;
   /** Stops every replica, drops the databases and deletes the stream. */
@@ -118,6 +119,7 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
     replicas: byService,
     jwtKey,
     replicaCount: replicas,
+    gatewayPid: host.pid,
     pool(service) {
       let pool = pools.get(service);
       if (!pool)
@@ -128,15 +130,12 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
   };
 }
 
+const issuers: Record<string, SessionIssuer> = {};
+
 /** A session cookie as the auth service would issue it, without the scrypt of a sign-up. */
 export async function mintCookie(jwtKey: string, userId: string = randomUUID()): Promise<string> {
-  const token = await new SignJWT({ email: `bench-${userId}@example.test` })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(userId)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(jwtKey));
-  return `session=${token}`;
+  const sessions = (issuers[jwtKey] ??= createSessionIssuer({ jwtKey, secureCookies: false }));
+  return `session=${await sessions.sign({ id: userId, email: `bench-${userId}@example.test` })}`;
 }
 
 export interface Timed {
@@ -210,6 +209,18 @@ export function fmt(value: number, digits = 1): string {
   return Number.isFinite(value)
     ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : '–';
+}
+
+/** CPU seconds (user + system) a process has used so far; NaN when it cannot be read. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** VmRSS of a replica's process, in MiB. */

@@ -1,12 +1,16 @@
 /**
- * The signed session every service verifies and only auth issues: a JWT (HS256, `jose`) in an
+ * The signed session every service verifies and only auth issues: a JWT (HS256, `fast-jwt`) in an
  * httpOnly, SameSite=Lax cookie, Secure outside development. Services never call auth to check a
  * session; the shared key is enough, which keeps auth off every request's path.
+ *
+ * `fast-jwt` computes the HMAC with node:crypto in the request's own turn of the event loop; `jose`,
+ * used before, goes through WebCrypto, whose every call is a job on the thread pool: on the on-sale
+ * rush that was a tenth of the orders replica's CPU.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
-import { SignJWT, jwtVerify } from 'jose';
+import { createSigner, createVerifier } from 'fast-jwt';
 import { NotAuthorizedError } from '../errors.ts';
 
 export interface CurrentUser {
@@ -42,34 +46,22 @@ export interface SessionIssuer {
 }
 
 export function createSessionIssuer({ jwtKey, secureCookies }: SessionOptions): SessionIssuer {
-  // Imported once: handed the raw bytes, jose imports the key again on every call (about a third
-  // of a verification's CPU).
-  const key = crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(jwtKey),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign', 'verify'],
-  );
+  const signToken = createSigner({ key: jwtKey, algorithm: 'HS256', expiresIn: SESSION_TTL_SECONDS * 1000 });
+  const verifyToken = createVerifier({ key: jwtKey, algorithms: ['HS256'] });
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: secureCookies };
   const issuer: SessionIssuer = {
     async sign(user) {
-      return new SignJWT({ email: user.email })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(user.id)
-        .setIssuedAt()
-        .setExpirationTime(`${SESSION_TTL_SECONDS}s`)
-        .sign(await key);
+      return signToken({ sub: user.id, email: user.email });
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, await key, { algorithms: ['HS256'] });
+        const payload = verifyToken(token) as { sub?: unknown; email?: unknown };
         // Every service stores user ids in uuid columns: anything else is not a session of ours.
         if (typeof payload.sub !== 'string' || !UUID.test(payload.sub) || typeof payload.email !== 'string')
           return null;
         return { id: payload.sub, email: payload.email };
       } catch {
-        return null; // expired, tampered or signed with another key: simply not signed in
+        return null; // expired, tampered, malformed or signed with another key: simply not signed in
       }
     },
     async start(reply, user) {
