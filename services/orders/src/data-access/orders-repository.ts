@@ -1,6 +1,6 @@
 /** Reads and writes of orders and of the ticket replica; plain objects in and out. */
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { ACTIVE_ORDER_STATUSES, type Executor, type OrderStatus } from '@ticketing/common';
+import { ACTIVE_ORDER_STATUSES, type Database, type Executor, type OrderStatus } from '@ticketing/common';
 import { orders, tickets, type OrderRow, type TicketRow } from './schema.ts';
 
 export type Ticket = TicketRow;
@@ -15,23 +15,33 @@ export async function findTicket(db: Executor, id: string): Promise<Ticket | und
 /**
  * The ticket and whether an active order holds it, in one query: most buyers in a rush for one
  * ticket are refused here, without a transaction. (The unique index still decides the race.)
+ * Prepared once per database handle: the busiest query of a rush is neither rebuilt by drizzle nor
+ * planned again by Postgres on each request.
  */
 export async function findTicketToOrder(
-  db: Executor,
+  db: Database,
   id: string,
 ): Promise<{ ticket: Ticket; reserved: boolean } | undefined> {
-  // A join, so that every column is named with its table: in a one-table select drizzle leaves
-  // them bare, and a bare "id" inside a subquery on orders would be the order's.
-  const [row] = await db
+  let query = ticketToOrderQueries.get(db);
+  if (!query) ticketToOrderQueries.set(db, (query = prepareTicketToOrder(db)));
+  const [row] = await query.execute({ id });
+  return row && { ticket: row.ticket, reserved: row.activeOrderId !== null };
+}
+
+// A join, so that every column is named with its table: in a one-table select drizzle leaves
+// them bare, and a bare "id" inside a subquery on orders would be the order's.
+const prepareTicketToOrder = (db: Database) =>
+  db
     .select({ ticket: tickets, activeOrderId: orders.id })
     .from(tickets)
     .leftJoin(
       orders,
       and(eq(orders.ticketId, tickets.id), inArray(orders.status, [...ACTIVE_ORDER_STATUSES])),
     )
-    .where(eq(tickets.id, id));
-  return row && { ticket: row.ticket, reserved: row.activeOrderId !== null };
-}
+    .where(eq(tickets.id, sql.placeholder('id')))
+    .prepare('orders_find_ticket_to_order');
+
+const ticketToOrderQueries = new WeakMap<Database, ReturnType<typeof prepareTicketToOrder>>();
 
 /** Inserts the first version of a replicated ticket; a duplicate or older event changes nothing. */
 export async function insertTicket(db: Executor, ticket: Ticket): Promise<void> {
