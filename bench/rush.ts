@@ -21,18 +21,22 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { SERVICES } from '../apps/cluster/src/cluster.ts';
-import { createDatabase, table } from './support.ts';
+import { cpuUsed, createDatabase, sampleCpu, table, type CpuSample } from './support.ts';
 import {
   Client,
+  cpuSecondsOf,
   createTickets,
   DATABASE_URL,
   fmt,
+  NATS_URL,
   intFromEnv,
   mintCookie,
   percentile,
   rssMiB,
   startBenchCluster,
+  sleep,
   waitForReplica,
+  type BenchCluster,
 } from './cluster-support.ts';
 
 const TICKETS = intFromEnv('BENCH_RUSH_TICKETS', 1_000);
@@ -41,6 +45,7 @@ const CONNECTIONS = intFromEnv('BENCH_RUSH_CONNECTIONS', 200);
 const REPLICAS = intFromEnv('BENCH_RUSH_REPLICAS', 1);
 const CEILING_POOL = intFromEnv('BENCH_RUSH_CEILING_POOL', 20);
 const DIRECT = process.env.BENCH_RUSH_DIRECT === '1';
+const NATS_PORT = new URL(NATS_URL).port || '4222';
 
 export interface RushRun {
   name: string;
@@ -60,9 +65,18 @@ export interface MemoryRow {
   afterRush: number;
 }
 
+/** CPU seconds used during a rush, by process (replicas, gateway) and in all. */
+export interface RushCpu {
+  processes: { name: string; seconds: number }[];
+  /** This process (the load generator), the Postgres backends of bench databases, NATS, the machine. */
+  totals: CpuSample;
+}
+
 export interface RushResult {
   service: RushRun;
   ceiling: RushRun;
+  serviceCpu: RushCpu;
+  ceilingCpu: RushCpu;
   ratio: number;
   activeOrdersInDb: number;
   memory: MemoryRow[];
@@ -124,7 +138,7 @@ function ordersSchema(): string {
     .join(';\n');
 }
 
-async function ceiling(tickets: number, buyers: number): Promise<RushRun> {
+async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun; cpu: RushCpu }> {
   const db = await createDatabase(DATABASE_URL, 'rush_ceiling', ordersSchema(), CEILING_POOL);
   try {
     const sellerId = randomUUID();
@@ -181,10 +195,13 @@ async function ceiling(tickets: number, buyers: number): Promise<RushRun> {
         client.release();
       }
     };
-    return summarize(
-      `pg ceiling (${CONNECTIONS} callers, pool ${CEILING_POOL})`,
-      await runPool(tickets * buyers, CONNECTIONS, send),
-    );
+    const before = await sampleCpu(NATS_PORT);
+    const run = await runPool(tickets * buyers, CONNECTIONS, send);
+    const totals = cpuUsed(before, await sampleCpu(NATS_PORT));
+    return {
+      run: summarize(`pg ceiling (${CONNECTIONS} callers, pool ${CEILING_POOL})`, run),
+      cpu: { processes: [], totals },
+    };
   } finally {
     await db.drop();
   }
@@ -196,6 +213,7 @@ export async function runRush(): Promise<RushResult> {
   );
   const bench = await startBenchCluster(REPLICAS);
   let service: RushRun;
+  let serviceCpu: RushCpu;
   let activeOrdersInDb: number;
   const memory: MemoryRow[] = [];
   const all = SERVICES.flatMap((s) => bench.replicas[s]);
@@ -219,12 +237,24 @@ export async function runRush(): Promise<RushResult> {
           (r) => new Client(r.url, Math.ceil(CONNECTIONS / bench.replicas.orders.length)),
         )
       : [client];
+    const measured = [
+      ...all.map((r) => ({ name: r.name, pid: r.pid })),
+      { name: 'gateway', pid: bench.gatewayPid },
+    ];
+    const cpuBefore = measured.map((p) => cpuSecondsOf(p.pid));
+    const totalsBefore = await sampleCpu(NATS_PORT);
     const run = await runPool(TICKETS * BUYERS, CONNECTIONS, async (i) => {
       const res = await buyers[i % buyers.length]!.request('POST', '/api/orders', cookies[i]!, {
         ticketId: created[i % TICKETS]!.id,
       });
       return res.status;
     });
+    // Until the cascade the rush set off is over too: its events are part of what an order costs.
+    await waitForQuiet(bench, TICKETS);
+    serviceCpu = {
+      processes: measured.map((p, i) => ({ name: p.name, seconds: cpuSecondsOf(p.pid) - cpuBefore[i]! })),
+      totals: cpuUsed(totalsBefore, await sampleCpu(NATS_PORT)),
+    };
     for (const buyer of new Set([client, ...buyers])) buyer.close();
     service = summarize(`${DIRECT ? 'orders replicas' : 'cluster gateway'} (${REPLICAS} replica(s))`, run);
     for (const r of all)
@@ -238,10 +268,12 @@ export async function runRush(): Promise<RushResult> {
   } finally {
     await bench.close();
   }
-  const ceilingRun = await ceiling(TICKETS, BUYERS);
+  const { run: ceilingRun, cpu: ceilingCpu } = await ceiling(TICKETS, BUYERS);
   const result: RushResult = {
     service,
     ceiling: ceilingRun,
+    serviceCpu,
+    ceilingCpu,
     ratio: service.perSecond / ceilingRun.perSecond,
     activeOrdersInDb,
     memory,
@@ -271,6 +303,7 @@ export async function runRush(): Promise<RushResult> {
       `${activeOrdersInDb} active orders in the orders database`,
   );
   console.log(`  ratio = service req/s ÷ ceiling req/s = ${fmt(result.ratio, 2)} (aim ≥ 0.5)`);
+  printCpu(result);
   console.log('\n== 5. Memory (VmRSS, MiB) of each replica process ==');
   console.log(
     table(
@@ -279,6 +312,65 @@ export async function runRush(): Promise<RushResult> {
     ),
   );
   return result;
+}
+
+/** Waits until every order's cascade is done: the tickets replica holds them all, nothing is unsent. */
+async function waitForQuiet(bench: BenchCluster, orders: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { rows } = await bench
+      .pool('tickets')
+      .query<{ held: number }>('select count(*)::int as held from tickets where order_id is not null');
+    let unsent = 0;
+    for (const service of SERVICES) {
+      const { rows: backlog } = await bench
+        .pool(service)
+        .query<{ n: number }>('select count(*)::int as n from outbox where sent_at is null');
+      unsent += backlog[0]!.n;
+    }
+    if ((rows[0]!.held >= orders && unsent === 0) || Date.now() > deadline) return;
+    await sleep(20);
+  }
+}
+
+function printCpu(result: RushResult): void {
+  const { serviceCpu: cpu, ceilingCpu } = result;
+  const busy = cpu.processes.reduce((sum, p) => sum + (Number.isFinite(p.seconds) ? p.seconds : 0), 0);
+  const all = busy + cpu.totals.postgres + (Number.isFinite(cpu.totals.nats) ? cpu.totals.nats : 0);
+  console.log(
+    '\n  CPU seconds from the first request until the cascade it set off was over (every order held by its\n' +
+      '  ticket, every outbox sent), by process; then per order created:',
+  );
+  console.log(
+    table(
+      ['process', 'CPU s', 'ms per order'],
+      [
+        ...cpu.processes.map((p) => [
+          p.name,
+          fmt(p.seconds, 2),
+          fmt((p.seconds * 1000) / result.service.created, 1),
+        ]),
+        [
+          'postgres (bench backends)',
+          fmt(cpu.totals.postgres, 2),
+          fmt((cpu.totals.postgres * 1000) / result.service.created, 1),
+        ],
+        ['nats-server', fmt(cpu.totals.nats, 2), fmt((cpu.totals.nats * 1000) / result.service.created, 1)],
+        [
+          'load generator',
+          fmt(cpu.totals.self, 2),
+          fmt((cpu.totals.self * 1000) / result.service.created, 1),
+        ],
+        ['all of the above', fmt(all, 2), fmt((all * 1000) / result.service.created, 1)],
+        ['machine busy (all cores)', fmt(cpu.totals.machineBusy, 2), ''],
+      ],
+    ),
+  );
+  const ceilingAll = ceilingCpu.totals.postgres + ceilingCpu.totals.self;
+  console.log(
+    `  the ceiling: ${fmt(ceilingAll, 2)} CPU s (postgres ${fmt(ceilingCpu.totals.postgres, 2)}, ` +
+      `its process ${fmt(ceilingCpu.totals.self, 2)}), ${fmt((ceilingAll * 1000) / result.ceiling.created, 1)} ms per order`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -78,7 +78,9 @@ export class Replica {
     const args = existsSync(path.join(ROOT, bundle))
       ? [bundle]
       : ['--import', 'tsx', `services/${this.service}/src/main.ts`];
-    const child = spawn(process.execPath, args, {
+    // REPLICA_NODE_ARGS: extra flags for node, for profiling (`--cpu-prof --cpu-prof-dir=/tmp/prof`).
+    const nodeArgs = (process.env.REPLICA_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, ...args], {
       cwd: ROOT,
       env: { ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: [
