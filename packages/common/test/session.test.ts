@@ -35,8 +35,19 @@ describe('sessions', () => {
       'unsigned (alg none)',
       `${base64url({ alg: 'none' })}.${base64url({ sub: user.id, email: user.email })}.`,
     ],
-    ['for a subject that is not a uuid', handMade({ alg: 'HS256' }, { sub: 'admin', email: user.email })],
-    ['without an email', handMade({ alg: 'HS256' }, { sub: user.id })],
+    [
+      'for a subject that is not a uuid',
+      handMade({ alg: 'HS256' }, { sub: 'admin', email: user.email, exp: now() + 60 }),
+    ],
+    ['without an email', handMade({ alg: 'HS256' }, { sub: user.id, exp: now() + 60 })],
+    ['without an expiry', handMade({ alg: 'HS256' }, { sub: user.id, email: user.email })],
+    [
+      'issued more than a week ago',
+      handMade(
+        { alg: 'HS256' },
+        { sub: user.id, email: user.email, iat: now() - 8 * 24 * 3600, exp: now() + 60 },
+      ),
+    ],
   ])('refuses a token %s', async (_case, token) => {
     expect(await issuer.verify(token)).toBeNull();
   });

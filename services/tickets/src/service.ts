@@ -37,6 +37,10 @@ export function ticketsService(settings: TicketsSettings = ticketsSettingsFromEn
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
     async routes(app, context) {
       const caches = ticketReadCaches(context.database.changes, settings.cacheTtlMs);
+      app.addHook('onClose', async () => {
+        caches.tickets.close();
+        caches.pages.close();
+      });
       await createTicketRoute(app, context);
       await listTicketsRoute(app, context, caches.pages);
       await showTicketRoute(app, context, caches.tickets);

@@ -97,6 +97,19 @@ describe('tickets read caches', () => {
     }
   });
 
+  it('keeps one entry per ticket however its id is spelled, and drops it on a change', async () => {
+    const { ticket, cookie } = await aTicket(t, { price: 10 });
+    const shouting = ticket.id.toUpperCase();
+    expect((await read(t.app, shouting)).version).toBe(0);
+    await t.app.inject({
+      method: 'PUT',
+      url: `/api/tickets/${ticket.id}`,
+      headers: { cookie },
+      payload: { title: 'concert', price: 11 },
+    });
+    expect(await read(t.app, shouting)).toMatchObject({ id: ticket.id, version: 1, price: 11 });
+  });
+
   it('shows a reservation made by an event at once on the replica that handled it', async () => {
     const { ticket } = await aTicket(t);
     expect((await read(t.app, ticket.id)).orderId).toBeUndefined();

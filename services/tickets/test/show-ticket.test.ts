@@ -14,8 +14,8 @@ describe('GET /api/tickets/:id', () => {
     expect(response.json()).toEqual({ errors: [{ message: 'Ticket not found' }] });
   });
 
-  it('returns 400, not 500, for a malformed id', async () => {
-    const response = await t.app.inject({ url: '/api/tickets/not-an-id' });
+  it.each(['not-an-id', `urn:uuid:${randomUUID()}`])('returns 400, not 500, for the id %s', async (id) => {
+    const response = await t.app.inject({ url: `/api/tickets/${id}` });
     expect(response.statusCode).toBe(400);
     expect(response.json().errors[0].field).toBe('id');
   });

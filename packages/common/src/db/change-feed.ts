@@ -23,7 +23,7 @@ import { watchCommits } from './commits.ts';
 import { listenForNotifications, type NotificationListener } from './notifications.ts';
 
 export const CHANGES_CHANNEL = 'ticketing_changes';
-/** Everything may have changed (a reconnect, an entity id the payload cannot carry). */
+/** Everything may have changed (a reconnect, an entity id the payload cannot carry: a comma, non-ASCII). */
 const EVERYTHING = '*';
 /** NOTIFY payloads must stay under 8,000 bytes. */
 const MAX_PAYLOAD = 7_900;
@@ -52,7 +52,7 @@ export async function announceChanges(
   const payloads: string[] = [];
   let payload = '';
   for (const id of ids) {
-    if (id.includes(',') || id === EVERYTHING || id.length > 200) {
+    if (id.includes(',') || id === EVERYTHING || Buffer.byteLength(id) !== id.length || id.length > 200) {
       payloads.splice(0, payloads.length, EVERYTHING);
       payload = '';
       break;

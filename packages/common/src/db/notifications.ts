@@ -6,6 +6,8 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 
+const HEARTBEAT_MS = 5_000;
+
 export interface NotificationListener {
   /** True while the connection is up and listening. */
   readonly listening: boolean;
@@ -26,10 +28,14 @@ export function listenForNotifications(
 
   const connect = async () => {
     if (closed) return;
-    const next = new pg.Client({ connectionString: url });
+    // A silent network cut would leave a listener that hears nothing and does not know it: the
+    // heartbeat ends such a connection (and reconnects) within HEARTBEAT_MS plus its timeout.
+    const next = new pg.Client({ connectionString: url, query_timeout: HEARTBEAT_MS });
     next.on('error', () => {}); // surfaced through 'end'
     next.on('notification', (message) => onNotify(message.payload ?? ''));
+    let heartbeat: NodeJS.Timeout | undefined;
     next.on('end', () => {
+      clearInterval(heartbeat);
       if (client === next && !closed) {
         client = undefined;
         retry = setTimeout(() => void connect(), 1_000);
@@ -38,11 +44,19 @@ export function listenForNotifications(
     try {
       await next.connect();
       await next.query(`listen ${channel}`);
+      if (closed) {
+        await next.end().catch(() => {});
+        return;
+      }
       client = next;
+      heartbeat = setInterval(() => {
+        next.query('select 1').catch(() => void next.end().catch(() => {}));
+      }, HEARTBEAT_MS).unref();
       onNotify(); // whatever was notified while we were away
     } catch (error) {
-      logger.warn({ err: error, channel }, 'cannot listen for notifications; retrying');
       await next.end().catch(() => {});
+      if (closed) return;
+      logger.warn({ err: error, channel }, 'cannot listen for notifications; retrying');
       retry = setTimeout(() => void connect(), 1_000);
     }
   };

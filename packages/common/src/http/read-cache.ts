@@ -54,7 +54,15 @@ export class ReadCache<V> {
 
   constructor(private readonly options: ReadCacheOptions) {
     this.maxChangedKeys = Math.max(1_024, options.maxEntries);
-    if (options.ttlMs > 0) options.feed.subscribe((changes) => this.changed(changes));
+    if (options.ttlMs > 0) this.unsubscribe = options.feed.subscribe((changes) => this.changed(changes));
+  }
+
+  private readonly unsubscribe: () => void = () => {};
+
+  /** Stops listening to the feed and drops everything. */
+  close(): void {
+    this.unsubscribe();
+    this.clear();
   }
 
   /** Number of entries held (for tests and metrics). */
@@ -68,7 +76,7 @@ export class ReadCache<V> {
    */
   async get<R extends V | undefined>(key: string, load: () => Promise<R>): Promise<R> {
     if (this.options.ttlMs <= 0 || !this.options.feed.live) return load();
-    const startedAt = Date.now();
+    const startedAt = performance.now(); // monotonic: a clock step must not stretch a lifetime
     const entry = this.entries.get(key);
     if (entry !== undefined) {
       if (entry.expiresAt > startedAt) return entry.value as R;

@@ -47,7 +47,12 @@ export interface SessionIssuer {
 
 export function createSessionIssuer({ jwtKey, secureCookies }: SessionOptions): SessionIssuer {
   const signToken = createSigner({ key: jwtKey, algorithm: 'HS256', expiresIn: SESSION_TTL_SECONDS * 1000 });
-  const verifyToken = createVerifier({ key: jwtKey, algorithms: ['HS256'] });
+  const verifyToken = createVerifier({
+    key: jwtKey,
+    algorithms: ['HS256'],
+    requiredClaims: ['sub', 'exp'], // a token without an expiry would never expire
+    maxAge: SESSION_TTL_SECONDS * 1000,
+  });
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: secureCookies };
   const issuer: SessionIssuer = {
     async sign(user) {
@@ -84,9 +89,17 @@ export const sessionPlugin = fp<SessionOptions>(
     const issuer = createSessionIssuer(options);
     app.decorate('session', issuer);
     app.decorateRequest('currentUser', null);
-    app.addHook('onRequest', async (request) => {
+    // Not an async hook: most reads come without a session, and need no promise for it.
+    app.addHook('onRequest', (request, _reply, done) => {
       const token = request.cookies[SESSION_COOKIE];
-      request.currentUser = token ? await issuer.verify(token) : null;
+      if (!token) {
+        done();
+        return;
+      }
+      issuer.verify(token).then((user) => {
+        request.currentUser = user;
+        done();
+      }, done);
     });
   },
   { name: 'ticketing-session' },

@@ -2,6 +2,9 @@
  * The tickets and pages that reads are answered from, as the JSON text sent, so that a hit costs
  * neither a query nor serialisation. Kept right by the database's change feed: every change to a
  * ticket (a seller's edit, a reservation, a release) writes an outbox row naming it.
+ *
+ * The text goes out as it is, past the routes' response serialisers: `ticketJson` must keep to the
+ * schema (TicketJson) by itself. The route tests compare whole responses with it.
  */
 import { ReadCache, type ChangeSource } from '@ticketing/common';
 

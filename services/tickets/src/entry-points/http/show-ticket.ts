@@ -18,7 +18,7 @@ export async function showTicketRoute(
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
+      const id = request.params.id.toLowerCase(); // the key changes are announced under
       const json = await cache.get(id, async () =>
         JSON.stringify(ticketJson(await getTicket(database.db, id))),
       );
