@@ -5,6 +5,11 @@
  * against one tickets replica, beside a bare `node:http` server (its own process) answering the
  * same bytes from memory. Ratio = service ÷ bare (aim ≥ 0.5).
  *
+ * The targets take turns: BENCH_READ_ROUNDS (5) rounds of SECONDS ÷ rounds each, bare first in
+ * every round, and the ratio is the median of the rounds' ratios. On this VM the speed of the
+ * machine drifts by a third within a minute; measured one after the other for 10 s each, the same
+ * code came out anywhere between 0.41 and 0.59 of the bare server.
+ *
  * BENCH_READ_REPLICAS (1) replicas per service: the machine has 2 cores, and more processes only
  * share them.
  */
@@ -18,6 +23,7 @@ import { Client, createTickets, fmt, intFromEnv, startBenchCluster, sleep } from
 const CONNECTIONS = intFromEnv('BENCH_READ_CONNECTIONS', 32);
 const SECONDS = intFromEnv('BENCH_READ_SECONDS', 10);
 const REPLICAS = intFromEnv('BENCH_READ_REPLICAS', 1);
+const ROUNDS = intFromEnv('BENCH_READ_ROUNDS', 5);
 
 export interface ReadRow {
   endpoint: string;
@@ -52,13 +58,19 @@ async function startBare(body: string): Promise<{ url: string; stop(): void }> {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
 async function load(url: string, seconds: number) {
   return autocannon({ url, connections: CONNECTIONS, duration: seconds });
 }
 
 export async function runReadPath(): Promise<ReadRow[]> {
   console.log(
-    `\n== 1. Read path: ${CONNECTIONS} connections, ${SECONDS} s each, ${REPLICAS} replica(s) per service ==`,
+    `\n== 1. Read path: ${CONNECTIONS} connections, ${SECONDS} s each in ${ROUNDS} turns, ${REPLICAS} replica(s) per service ==`,
   );
   const bench = await startBenchCluster(REPLICAS);
   const rows: ReadRow[] = [];
@@ -82,26 +94,32 @@ export async function runReadPath(): Promise<ReadRow[]> {
           { name: 'gateway → tickets', url: cluster.url + endpoint.path },
           { name: 'tickets replica', url: cluster.replicas.tickets[0]!.url + endpoint.path },
         ];
-        let bareRps = Number.NaN;
-        for (const target of targets) {
-          await load(target.url, 1); // warm-up: JIT, connections, caches
-          await sleep(200);
-          const r = await load(target.url, SECONDS);
-          const rps = r.requests.total / r.duration;
-          if (target.name.startsWith('bare')) bareRps = rps;
+        for (const target of targets) await load(target.url, 1); // warm-up: JIT, connections, caches
+        await sleep(200);
+        const seconds = Math.max(1, Math.round(SECONDS / ROUNDS));
+        const results = targets.map(() => [] as Awaited<ReturnType<typeof load>>[]);
+        for (let round = 0; round < ROUNDS; round += 1) {
+          for (const [i, target] of targets.entries()) results[i]!.push(await load(target.url, seconds));
+        }
+        const rpsOf = (r: Awaited<ReturnType<typeof load>>) => r.requests.total / r.duration;
+        for (const [i, target] of targets.entries()) {
+          const runs = results[i]!;
+          const rps =
+            runs.reduce((sum, r) => sum + r.requests.total, 0) / runs.reduce((sum, r) => sum + r.duration, 0);
           const row: ReadRow = {
             endpoint: endpoint.name,
             target: target.name,
             rps,
-            p50: r.latency.p50,
-            p99: r.latency.p99,
-            non2xx: r.non2xx,
-            errors: r.errors + r.timeouts,
-            ratio: rps / bareRps,
+            p50: median(runs.map((r) => r.latency.p50)),
+            p99: median(runs.map((r) => r.latency.p99)),
+            non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+            errors: runs.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+            ratio: median(runs.map((r, round) => rpsOf(r) / rpsOf(results[0]![round]!))),
           };
           rows.push(row);
           console.log(
-            `  ${row.endpoint} via ${row.target}: ${fmt(rps, 0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms`,
+            `  ${row.endpoint} via ${row.target}: ${fmt(rps, 0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms; ` +
+              `by round ${runs.map((r) => fmt(rpsOf(r), 0)).join(' / ')}`,
           );
         }
       } finally {
@@ -114,7 +132,7 @@ export async function runReadPath(): Promise<ReadRow[]> {
   console.log('');
   console.log(
     table(
-      ['endpoint / target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'ratio vs bare'],
+      ['endpoint / target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'ratio vs bare (median of rounds)'],
       rows.map((r) => [
         `${r.endpoint} — ${r.target}`,
         fmt(r.rps, 0),

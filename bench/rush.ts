@@ -14,8 +14,10 @@
  * the commit, in its own process), a unique violation counting as the 400. Ratio = service ÷
  * ceiling (aim ≥ 0.5).
  *
- * Also records the RSS of every replica process at idle (ready, before any load) and at the end
- * of the rush.
+ * Also prints the CPU seconds each process used from the first request until the cascade the rush
+ * set off is over (every order's ticket held, every outbox sent), per order created, beside the
+ * ceiling's; and records the RSS of every replica process at idle (ready, before any load) and at
+ * the end of the rush.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
