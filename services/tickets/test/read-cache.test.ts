@@ -40,13 +40,13 @@ async function anotherReplica(url: string, cacheTtlMs: number) {
   return { app, database };
 }
 
-/** The ids `database`'s feed reports from now on. */
-function changesHeardBy(database: ServiceDatabase): Set<string> {
-  const ids = new Set<string>();
+/** How many times `database`'s feed has reported each id, from now on. */
+function changesHeardBy(database: ServiceDatabase): Map<string, number> {
+  const heard = new Map<string, number>();
   database.changes.subscribe((changes) => {
-    if (changes !== 'all') for (const id of changes) ids.add(id);
+    if (changes !== 'all') for (const id of changes) heard.set(id, (heard.get(id) ?? 0) + 1);
   });
-  return ids;
+  return heard;
 }
 
 type Ticket = { id: string; version: number; price: number; orderId?: string };
@@ -75,7 +75,11 @@ describe('tickets read caches', () => {
   });
 
   it('answers a read from the cache, not the database', async () => {
+    const heardOnA = changesHeardBy(t.database);
     const { ticket } = await aTicket(t, { price: 10 });
+    // A hears of its creation twice: from its own commit, then from the relay's announcement,
+    // which drops the entry again. Read after both.
+    await waitFor(() => heardOnA.get(ticket.id) === 2);
     expect((await read(t.app, ticket.id)).price).toBe(10);
     // A change behind the service's back (no outbox row, so no change is announced).
     await t.database.pool.query('update tickets set price_cents = 999 where id = $1', [ticket.id]);
