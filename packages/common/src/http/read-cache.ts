@@ -51,13 +51,12 @@ export class ReadCache<V> {
   private readonly changedAt = new Map<string, number>();
   private clearedAt = 0;
   private readonly maxChangedKeys: number;
+  private readonly unsubscribe: () => void = () => {};
 
   constructor(private readonly options: ReadCacheOptions) {
     this.maxChangedKeys = Math.max(1_024, options.maxEntries);
     if (options.ttlMs > 0) this.unsubscribe = options.feed.subscribe((changes) => this.changed(changes));
   }
-
-  private readonly unsubscribe: () => void = () => {};
 
   /** Stops listening to the feed and drops everything. */
   close(): void {

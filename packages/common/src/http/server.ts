@@ -16,6 +16,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { levels } from 'pino';
 import { HttpError, type ErrorItem } from '../errors.ts';
 import { sessionPlugin, type SessionOptions } from './session.ts';
 import { installHttpObservability, requestTraceFields } from '../observability/http.ts';
@@ -55,16 +56,6 @@ function makeAjv(options: AjvOptions): Ajv {
   return ajv;
 }
 
-const LEVELS: Record<string, number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  silent: Infinity,
-};
-
 /** One log line per request, when it completes (Fastify's default is two). */
 class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
@@ -73,7 +64,8 @@ class OneLinePerRequest extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    if ((LEVELS[request.log.level] ?? 0) > LEVELS.info!) return; // not even the fields, on the hot path
+    // Not even the fields, on the hot path. ('silent' has no value: nothing is logged.)
+    if ((levels.values[request.log.level] ?? Infinity) > levels.values.info!) return;
     request.log.info(
       {
         method: request.method,
