@@ -1,7 +1,7 @@
 /**
- * The cluster under test in a process of its own: `startCluster` runs the balancing gateway in
- * the process that calls it, and a load generator in that same process would share the gateway's
- * event loop (and be measured as gateway time). Started by `startBenchCluster` with an IPC
+ * The cluster under test in a process of its own: `startCluster` runs the supervisor (and, where
+ * nginx is missing, the Node gateway) in the process that calls it, and a load generator in that
+ * same process would share its event loop (and be measured as entry time). Started by `startBenchCluster` with an IPC
  * channel: it receives the options, answers with the addresses once every replica is ready, and
  * stops the cluster when told to.
  */
@@ -15,6 +15,8 @@ export interface HostReady {
   url: string;
   databaseUrls: Record<string, string>;
   replicas: { service: string; name: string; url: string; pid: number | undefined }[];
+  /** The entry's kind and its main process (nginx's master; the bench reads its workers). */
+  entry: { kind: string; pids: number[] };
 }
 
 const logger = createLogger('bench-cluster', { level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
@@ -28,15 +30,11 @@ process.once('message', (options: HostOptions) => {
     });
     process.once('disconnect', stop); // the benchmark died: do not leave replicas behind
     try {
-      await cluster.waitUntilReady();
+      await cluster.waitUntilReady(); // every replica ready, and the entry routing to each
     } catch (error) {
       await cluster.stop();
       throw error;
     }
-    // waitUntilReady asks /readyz itself; the gateway routes only to replicas its own poller has
-    // marked healthy, which can come later: wait for that too, or the first requests get 503.
-    const all = SERVICES.flatMap((s) => cluster.replicas[s]);
-    while (!all.every((r) => r.healthy)) await new Promise((resolve) => setTimeout(resolve, 50));
     const ready: HostReady = {
       type: 'ready',
       url: cluster.url,
@@ -44,6 +42,7 @@ process.once('message', (options: HostOptions) => {
       replicas: SERVICES.flatMap((s) =>
         cluster.replicas[s].map((r) => ({ service: s, name: r.name, url: r.url, pid: r.process?.pid })),
       ),
+      entry: { kind: cluster.entry.kind, pids: cluster.entry.pids().slice(0, 1) },
     };
     process.send?.(ready);
   })();

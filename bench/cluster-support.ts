@@ -43,8 +43,10 @@ export interface BenchCluster {
   replicas: Record<ServiceName, BenchReplica[]>;
   jwtKey: string;
   replicaCount: number;
-  /** The process running the cluster's gateway (bench/cluster-host.ts). */
-  gatewayPid: number | undefined;
+  /** The process running the cluster's supervisor (bench/cluster-host.ts). */
+  hostPid: number | undefined;
+  /** The HTTP entry: nginx or the Node gateway (in the host process). */
+  entry: { kind: string; pids(): number[] };
   /** A pool on a service's database (closed by `close`). */
   pool(service: ServiceName): pg.Pool;
   /** Stops every replica, drops the databases and deletes the stream. */
@@ -52,8 +54,8 @@ export interface BenchCluster {
 }
 
 /**
- * Starts the cluster in a child process (bench/cluster-host.ts): the gateway then has an event
- * loop of its own, not shared with the load generator. Unique databases and stream per run.
+ * Starts the cluster in a child process (bench/cluster-host.ts): its supervisor (and a Node
+ * gateway) then has an event loop of its own, not shared with the load generator. Unique databases and stream per run.
  */
 export async function startBenchCluster(replicas: number): Promise<BenchCluster> {
   const id = randomUUID().replace(/-/g, '').slice(0, 8);
@@ -71,6 +73,11 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
     orderExpirationSeconds: 900,
     env: { LOG_LEVEL: 'warn' },
     output: 'ignore',
+    // CLUSTER_ENTRY=node measures the Node gateway where nginx is installed.
+    entry:
+      process.env.CLUSTER_ENTRY === 'node' || process.env.CLUSTER_ENTRY === 'nginx'
+        ? process.env.CLUSTER_ENTRY
+        : 'auto',
   };
   const host = fork(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
@@ -119,7 +126,15 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
     replicas: byService,
     jwtKey,
     replicaCount: replicas,
-    gatewayPid: host.pid,
+    hostPid: host.pid,
+    entry: {
+      kind: ready.entry.kind,
+      // nginx's workers are replaced when it reloads: read them from its master each time.
+      pids: () =>
+        ready.entry.kind === 'nginx'
+          ? ready.entry.pids.flatMap((pid) => [pid, ...childrenOf(pid)])
+          : ready.entry.pids,
+    },
     pool(service) {
       let pool = pools.get(service);
       if (!pool)
@@ -220,6 +235,14 @@ export function cpuSecondsOf(pid: number | undefined): number {
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
   } catch {
     return Number.NaN;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:read`: the read path. `GET /api/tickets/:id` and a 20-item page
  * `GET /api/tickets?limit=20` at a fixed concurrency (BENCH_READ_CONNECTIONS, 32) for
- * BENCH_READ_SECONDS (10) each, with autocannon, through the cluster's gateway and directly
+ * BENCH_READ_SECONDS (10) each, with autocannon, through the cluster's entry and directly
  * against one tickets replica, beside a bare `node:http` server (its own process) answering the
  * same bytes from memory. Ratio = service ÷ bare (aim ≥ 0.5).
  *
@@ -91,7 +91,7 @@ export async function runReadPath(): Promise<ReadRow[]> {
       try {
         const targets = [
           { name: 'bare node:http', url: bare.url + endpoint.path },
-          { name: 'gateway → tickets', url: cluster.url + endpoint.path },
+          { name: `entry (${bench.entry.kind}) → tickets`, url: cluster.url + endpoint.path },
           { name: 'tickets replica', url: cluster.replicas.tickets[0]!.url + endpoint.path },
         ];
         for (const target of targets) await load(target.url, 1); // warm-up: JIT, connections, caches
@@ -132,7 +132,15 @@ export async function runReadPath(): Promise<ReadRow[]> {
   console.log('');
   console.log(
     table(
-      ['endpoint / target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'ratio vs bare (median of rounds)'],
+      [
+        'endpoint / target',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'non-2xx',
+        'errors',
+        'ratio vs bare (median of rounds)',
+      ],
       rows.map((r) => [
         `${r.endpoint} — ${r.target}`,
         fmt(r.rps, 0),

@@ -2,7 +2,7 @@
  * `npm run bench:rush`: the on-sale rush. BENCH_RUSH_TICKETS (1,000) tickets created through the
  * API by 4 sellers; once the orders service's replica holds all of them (polled in its database),
  * BENCH_RUSH_BUYERS (5) signed-in buyers per ticket (distinct minted sessions) all send
- * `POST /api/orders` through the gateway (BENCH_RUSH_DIRECT=1: straight to the orders replicas)
+ * `POST /api/orders` through the cluster's entry (BENCH_RUSH_DIRECT=1: straight to the orders replicas)
  * from BENCH_RUSH_CONNECTIONS (200) concurrent connections. Exactly one order per ticket may be
  * created (201); every other buyer is refused (400); nothing else may happen. Prints orders/s and
  * p50/p99.
@@ -67,7 +67,7 @@ export interface MemoryRow {
   afterRush: number;
 }
 
-/** CPU seconds used during a rush, by process (replicas, gateway) and in all. */
+/** CPU seconds used during a rush, by process (replicas, entry, supervisor) and in all. */
 export interface RushCpu {
   processes: { name: string; seconds: number }[];
   /** This process (the load generator), the Postgres backends of bench databases, NATS, the machine. */
@@ -233,17 +233,21 @@ export async function runRush(): Promise<RushResult> {
       `  ${TICKETS} tickets created; orders replica complete ${fmt(waited, 0)} ms after the last create`,
     );
     const cookies = await Promise.all(Array.from({ length: TICKETS * BUYERS }, () => mintCookie(jwtKey)));
-    // BENCH_RUSH_DIRECT=1: straight to the orders replicas (round robin), without the gateway hop.
+    // BENCH_RUSH_DIRECT=1: straight to the orders replicas (round robin), without the entry's hop.
     const buyers = DIRECT
       ? bench.replicas.orders.map(
           (r) => new Client(r.url, Math.ceil(CONNECTIONS / bench.replicas.orders.length)),
         )
       : [client];
+    // The Node gateway runs in the supervisor's process; nginx in processes of its own.
+    // A process that starts meanwhile (an nginx worker) counts from zero.
     const measured = [
-      ...all.map((r) => ({ name: r.name, pid: r.pid })),
-      { name: 'gateway', pid: bench.gatewayPid },
+      ...all.map((r) => ({ name: r.name, pids: () => [r.pid] })),
+      { name: `entry (${bench.entry.kind})`, pids: () => bench.entry.pids() },
+      ...(bench.entry.kind === 'node' ? [] : [{ name: 'supervisor', pids: () => [bench.hostPid] }]),
     ];
-    const cpuBefore = measured.map((p) => cpuSecondsOf(p.pid));
+    const cpuOf = (pids: (number | undefined)[]) => new Map(pids.map((pid) => [pid, cpuSecondsOf(pid)]));
+    const cpuBefore = measured.map((p) => cpuOf(p.pids()));
     const totalsBefore = await sampleCpu(NATS_PORT);
     const run = await runPool(TICKETS * BUYERS, CONNECTIONS, async (i) => {
       const res = await buyers[i % buyers.length]!.request('POST', '/api/orders', cookies[i]!, {
@@ -254,11 +258,20 @@ export async function runRush(): Promise<RushResult> {
     // Until the cascade the rush set off is over too: its events are part of what an order costs.
     await waitForQuiet(bench, TICKETS);
     serviceCpu = {
-      processes: measured.map((p, i) => ({ name: p.name, seconds: cpuSecondsOf(p.pid) - cpuBefore[i]! })),
+      processes: measured.map((p, i) => ({
+        name: p.name,
+        seconds: [...cpuOf(p.pids())].reduce(
+          (sum, [pid, now]) => sum + now - (cpuBefore[i]!.get(pid) ?? 0),
+          0,
+        ),
+      })),
       totals: cpuUsed(totalsBefore, await sampleCpu(NATS_PORT)),
     };
     for (const buyer of new Set([client, ...buyers])) buyer.close();
-    service = summarize(`${DIRECT ? 'orders replicas' : 'cluster gateway'} (${REPLICAS} replica(s))`, run);
+    service = summarize(
+      `${DIRECT ? 'orders replicas' : `cluster entry (${bench.entry.kind})`} (${REPLICAS} replica(s))`,
+      run,
+    );
     for (const r of all)
       memory.push({ replica: r.name, idle: idle.get(r.name) ?? Number.NaN, afterRush: rssMiB(r) });
     const { rows } = await bench

@@ -10,31 +10,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController } from 'fastify';
-import replyFrom from '@fastify/reply-from';
 import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
 export { freePort } from '@ticketing/common';
 import { freePort } from '@ticketing/common';
+import { startEntry, type Entry, type EntryKind } from './entry.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 export const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Which service serves a path; expiration has no public routes. */
-const ROUTES: [prefix: string, service: ServiceName][] = [
-  ['/api/users', 'auth'],
-  ['/api/tickets', 'tickets'],
-  ['/api/orders', 'orders'],
-  ['/api/payments', 'payments'],
-];
-
 export interface ClusterOptions {
   logger: Logger;
+  /** The entry's port; 0 picks a free one. */
   port: number;
   host?: string;
+  /** The HTTP entry: nginx where installed (`auto`, the default), or the Node gateway. */
+  entry?: EntryKind | 'auto';
   replicas: number;
   /** A Postgres server URL; each service gets `<prefix>_<service>` on it. */
   databaseUrl: string;
@@ -62,6 +55,8 @@ export class Replica {
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
     private readonly output: 'prefixed' | 'ignore',
+    /** Told when this replica leaves the rotation, so the entry need not wait for the next poll. */
+    private readonly left: () => void = () => {},
   ) {}
 
   get name(): string {
@@ -101,7 +96,9 @@ export class Replica {
     this.healthy = false;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     void this.exited.then(() => {
-      if (this.process === child) this.healthy = false;
+      if (this.process !== child) return;
+      this.healthy = false;
+      this.left();
     });
   }
 
@@ -110,6 +107,7 @@ export class Replica {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     this.healthy = false;
+    this.left();
     child.kill(signal);
     await this.exited;
   }
@@ -126,9 +124,11 @@ export class Replica {
 
 export interface Cluster {
   url: string;
+  /** The HTTP entry: which one, and its processes (for CPU figures). */
+  entry: Pick<Entry, 'kind' | 'pids'>;
   replicas: Record<ServiceName, Replica[]>;
   databaseUrls: Record<ServiceName, string>;
-  /** Waits until every running replica answers /readyz. */
+  /** Waits until every running replica answers /readyz and the entry routes to all of them. */
   waitUntilReady(timeoutMs?: number): Promise<void>;
   restart(replica: Replica): Promise<void>;
   stop(): Promise<void>;
@@ -143,6 +143,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 
   const replicas = {} as Record<ServiceName, Replica[]>;
+  // Replicas tell the entry when they leave the rotation; the entry starts after them.
+  let routeAgain = () => {};
   for (const service of SERVICES) {
     replicas[service] = [];
     for (let i = 1; i <= options.replicas; i++) {
@@ -155,7 +157,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         JWT_KEY: options.jwtKey,
         ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds),
       };
-      replicas[service].push(new Replica(service, i, await freePort(), env, options.output ?? 'prefixed'));
+      replicas[service].push(
+        new Replica(service, i, await freePort(), env, options.output ?? 'prefixed', () => routeAgain()),
+      );
     }
   }
   // The first replica of each service migrates its database; start those first so the others
@@ -163,7 +167,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   for (const service of SERVICES) replicas[service][0]!.start();
   for (const service of SERVICES) for (const replica of replicas[service].slice(1)) replica.start();
 
-  // Health: poll /readyz of every replica; a replica leaves the rotation the moment it exits.
+  const entry = await startEntry({
+    kind: options.entry,
+    port: options.port,
+    host: options.host,
+    replicas,
+    logger: log,
+  });
+  routeAgain = () => {
+    try {
+      entry.update();
+    } catch (error) {
+      log.error({ err: error }, 'could not update the entry');
+    }
+  };
+  const url = `http://127.0.0.1:${entry.port}`;
+
+  // Health: poll /readyz of every replica; a replica that exited leaves the rotation at the next
+  // round (the entry tries another replica when one refuses a connection meanwhile).
   const all = () => SERVICES.flatMap((s) => replicas[s]);
   let polling = true;
   const poll = async () => {
@@ -183,16 +204,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           }
         }),
       );
+      routeAgain();
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
   const polled = poll();
 
-  const gateway = await startGateway(replicas, options, log);
-  const url = `http://127.0.0.1:${gateway.port}`;
-
   const cluster: Cluster = {
     url,
+    entry,
     replicas,
     databaseUrls,
     async waitUntilReady(timeoutMs = 90_000) {
@@ -200,7 +220,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       for (;;) {
         const running = all().filter((r) => r.process?.exitCode === null && r.process.signalCode === null);
         const states = await Promise.all(running.map((r) => r.readyz()));
-        if (running.length > 0 && states.every(Boolean)) return;
+        // The entry routes only to replicas its poller has seen ready, which can come a little later.
+        if (running.length > 0 && states.every(Boolean) && running.every((r) => r.healthy)) {
+          routeAgain();
+          await entry.settled();
+          return;
+        }
         if (Date.now() > deadline) {
           const waiting = running.filter((_, i) => !states[i]).map((r) => r.name);
           throw new Error(`cluster not ready after ${timeoutMs} ms: ${waiting.join(', ')}`);
@@ -213,62 +238,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       replica.start();
     },
     async stop() {
-      await gateway.close();
+      await entry.close();
       polling = false;
       await polled;
       await Promise.all(all().map((replica) => replica.kill('SIGTERM')));
     },
   };
   return cluster;
-}
-
-/** One HTTP entry: round robin over the healthy replicas of the service a path belongs to. */
-async function startGateway(
-  replicas: Record<ServiceName, Replica[]>,
-  options: ClusterOptions,
-  log: Logger,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const app = Fastify({
-    loggerInstance: log.child({ component: 'gateway' }),
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-  await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
-  const next: Partial<Record<ServiceName, number>> = {};
-
-  const pick = (service: ServiceName): Replica | undefined => {
-    const pool = replicas[service];
-    for (let i = 0; i < pool.length; i++) {
-      const index = ((next[service] ?? 0) + i) % pool.length;
-      if (pool[index]!.healthy) {
-        next[service] = index + 1;
-        return pool[index];
-      }
-    }
-    return undefined;
-  };
-
-  app.all('/*', async (request, reply) => {
-    const path = request.url.split('?')[0]!;
-    const service = ROUTES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1];
-    if (!service) {
-      if (path === '/healthz') return reply.send({ status: 'ok' });
-      return reply.status(404).send({ errors: [{ message: 'Not found' }] });
-    }
-    const replica = pick(service);
-    if (!replica)
-      return reply.status(503).send({ errors: [{ message: `The ${service} service is unavailable` }] });
-    return reply.from(`${replica.url}${request.url}`, {
-      onError: (failed, { error }) => {
-        replica.healthy = false; // out of the rotation until /readyz says otherwise
-        log.warn({ err: error, replica: replica.name }, 'upstream failed');
-        void failed.status(502).send({ errors: [{ message: `The ${service} service did not answer` }] });
-      },
-    });
-  });
-  // Bodies are streamed through untouched (reply-from pipes a stream body); the service parses
-  // and validates them.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
-  return { port: (app.server.address() as net.AddressInfo).port, close: () => app.close() };
 }

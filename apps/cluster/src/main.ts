@@ -8,6 +8,10 @@ const Config = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ default: '127.0.0.1' }),
   REPLICAS: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+  /** The HTTP entry: nginx where installed (`auto`), or the Node gateway. */
+  CLUSTER_ENTRY: Type.Union([Type.Literal('auto'), Type.Literal('nginx'), Type.Literal('node')], {
+    default: 'auto',
+  }),
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
   DATABASE_PREFIX: Type.String({ pattern: '^[a-z][a-z0-9_]*$', default: 'ticketing_cluster' }),
   NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
@@ -24,6 +28,7 @@ const cluster = await startCluster({
   port: config.PORT,
   host: config.HOST,
   replicas: config.REPLICAS,
+  entry: config.CLUSTER_ENTRY,
   databaseUrl: config.DATABASE_URL,
   databasePrefix: config.DATABASE_PREFIX,
   natsUrl: config.NATS_URL,
@@ -33,7 +38,12 @@ const cluster = await startCluster({
 });
 await cluster.waitUntilReady();
 logger.info(
-  { replicas: config.REPLICAS, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//'), nats: config.NATS_URL },
+  {
+    replicas: config.REPLICAS,
+    entry: cluster.entry.kind,
+    database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//'),
+    nats: config.NATS_URL,
+  },
   `ticketing cluster ready at ${cluster.url} (${config.REPLICAS} replicas per service)`,
 );
 onShutdown(logger, () => cluster.stop());

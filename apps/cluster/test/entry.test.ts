@@ -1,0 +1,185 @@
+/**
+ * The cluster's HTTP entry, both kinds against the same expectations: routes by path prefix,
+ * round robin over healthy replicas only, a replica that refuses connections skipped, the API's
+ * error shape for unknown paths and unavailable services, bodies and cookies passed through.
+ * The replicas are stand-in HTTP servers that say who they are. The nginx half needs an nginx
+ * binary (CI installs Debian's nginx-light) and skips, saying so, without one.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '@ticketing/common/testing';
+import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
+import { startEntry, type Entry, type EntryKind } from '../src/entry.ts';
+import { findNginx, nginxConfig } from '../src/nginx-entry.ts';
+
+const nginx = findNginx();
+if (!nginx)
+  console.warn(
+    'nginx entry tests skipped: no nginx binary (apt-get install nginx-light, or set NGINX_BINARY)',
+  );
+
+/** A stand-in replica: answers every request with its name, the method, path, body and cookie. */
+async function standIn(name: string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          name,
+          method: request.method,
+          url: request.url,
+          body,
+          cookie: request.headers.cookie,
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
+  const enabled = kind === 'node' || Boolean(nginx);
+  const servers: { close(): Promise<void> }[] = [];
+  const replicas = {} as Record<ServiceName, Replica[]>;
+  let entry: Entry;
+  let url: string;
+
+  beforeAll(async () => {
+    if (!enabled) return;
+    for (const service of SERVICES) {
+      replicas[service] = [];
+      for (const index of [1, 2]) {
+        const server = await standIn(`${service}-${index}`);
+        servers.push(server);
+        const replica = new Replica(service, index, server.port, {}, 'ignore');
+        replica.healthy = true;
+        replicas[service].push(replica);
+      }
+    }
+    entry = await startEntry({ kind, port: 0, replicas, logger: silentLogger });
+    url = `http://127.0.0.1:${entry.port}`;
+    await entry.settled();
+  });
+  afterAll(async () => {
+    if (!enabled) return;
+    await entry.close();
+    await Promise.all(servers.map((server) => server.close()));
+  });
+  afterEach(async () => {
+    if (!enabled) return;
+    for (const service of SERVICES) for (const replica of replicas[service]) replica.healthy = true;
+    entry.update();
+    await entry.settled();
+  });
+
+  const get = async (path: string, init?: RequestInit) => {
+    const response = await fetch(url + path, init);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const setHealth = async (healthy: Record<string, boolean>) => {
+    for (const service of SERVICES)
+      for (const r of replicas[service]) if (r.name in healthy) r.healthy = healthy[r.name]!;
+    entry.update();
+    await entry.settled();
+  };
+
+  it.runIf(enabled)('routes each path prefix to its service, and balances over its replicas', async () => {
+    const names = new Set<unknown>();
+    for (let i = 0; i < 4; i++) names.add((await get('/api/tickets/abc?limit=2')).body.name);
+    expect(names).toEqual(new Set(['tickets-1', 'tickets-2']));
+    expect((await get('/api/users/currentuser')).body).toMatchObject({ url: '/api/users/currentuser' });
+    expect(String((await get('/api/users')).body.name)).toMatch(/^auth-/);
+    expect(String((await get('/api/orders/1')).body.name)).toMatch(/^orders-/);
+    expect(String((await get('/api/payments')).body.name)).toMatch(/^payments-/);
+  });
+
+  it.runIf(enabled)(
+    'answers unknown paths (and look-alike prefixes) with 404, and /healthz itself',
+    async () => {
+      expect(await get('/api/ticketsX')).toEqual({
+        status: 404,
+        body: { errors: [{ message: 'Not found' }] },
+      });
+      expect((await get('/nothing/here')).status).toBe(404);
+      expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    },
+  );
+
+  it.runIf(enabled)('passes a POST body and the session cookie through', async () => {
+    const { status, body } = await get('/api/orders', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: 'session=abc' },
+      body: JSON.stringify({ ticketId: 'x' }),
+    });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ method: 'POST', body: '{"ticketId":"x"}', cookie: 'session=abc' });
+  });
+
+  it.runIf(enabled)('sends nothing to a replica marked unhealthy', async () => {
+    await setHealth({ 'orders-1': false });
+    for (let i = 0; i < 6; i++) expect((await get('/api/orders')).body.name).toBe('orders-2');
+  });
+
+  it.runIf(enabled)('answers 503 in the API shape when a service has no healthy replica', async () => {
+    await setHealth({ 'payments-1': false, 'payments-2': false });
+    expect(await get('/api/payments')).toEqual({
+      status: 503,
+      body: { errors: [{ message: 'The payments service is unavailable' }] },
+    });
+    expect((await get('/api/tickets')).status).toBe(200); // the other services are unaffected
+  });
+
+  it.runIf(enabled)('skips a replica marked healthy that refuses connections (it just died)', async () => {
+    const dead = replicas.auth[0]!;
+    const port = dead.port;
+    // A port nobody listens on, as after a kill -9 and before the next health poll.
+    Object.defineProperty(dead, 'port', { value: await freePort(), configurable: true });
+    try {
+      entry.update();
+      await entry.settled();
+      const answers: unknown[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { status, body } = await get('/api/users');
+        answers.push(status === 200 ? body.name : status);
+      }
+      if (kind === 'nginx') {
+        expect(answers).toEqual(['auth-2', 'auth-2', 'auth-2', 'auth-2']); // retried on the other
+      } else {
+        // The Node gateway answers the request that hit it 502, and sends no more there.
+        expect(answers.filter((a) => a === 502).length).toBeLessThanOrEqual(1);
+        expect(answers.filter((a) => a === 'auth-2').length).toBeGreaterThanOrEqual(3);
+        expect(dead.healthy).toBe(false);
+      }
+    } finally {
+      Object.defineProperty(dead, 'port', { value: port, configurable: true });
+    }
+  });
+});
+
+describe('nginxConfig', () => {
+  it('lists every replica, marks the unhealthy ones down, and gives a service without replicas a down server', () => {
+    const config = nginxConfig(
+      { dir: '/tmp/x', host: '127.0.0.1', port: 8080, controlPort: 8081, generation: 7 },
+      {
+        tickets: [
+          { port: 4001, healthy: true },
+          { port: 4002, healthy: false },
+        ],
+      },
+    );
+    expect(config).toContain('server 127.0.0.1:4001 max_fails=1 fail_timeout=1s;');
+    expect(config).toContain('server 127.0.0.1:4002 max_fails=1 fail_timeout=1s down;');
+    expect(config).toMatch(/upstream auth \{\n {4}server 127\.0\.0\.1:9 down;/);
+    expect(config).toContain('location ~ ^/api/tickets(/|$)');
+    expect(config).toContain("return 200 '7';");
+    expect(config).toContain('listen 127.0.0.1:8080;');
+  });
+});
