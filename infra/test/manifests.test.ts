@@ -19,6 +19,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1Probe as IProbe } from 'kubernetes-models/v1/Probe';
+import { ROUTES } from '../../apps/cluster/src/entry.ts';
 import { parseImage, type Resource } from './kustomize.ts';
 import {
   containerEnv,
@@ -287,6 +288,9 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
       }
     }
     expect(routed).toEqual(expected);
+    // The scale-out mode's entry (nginx or the Node gateway) routes the same prefixes.
+    const api = Object.fromEntries(Object.entries(expected).filter(([prefix]) => prefix !== '/'));
+    expect(Object.fromEntries(ROUTES)).toEqual(api);
     expect(Object.keys(expected)).toEqual(
       expect.arrayContaining(['/api/users', '/api/tickets', '/api/orders', '/api/payments', '/']),
     );

@@ -55,8 +55,11 @@ export class Replica {
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
     private readonly output: 'prefixed' | 'ignore',
-    /** Told when this replica leaves the rotation, so the entry need not wait for the next poll. */
-    private readonly left: () => void = () => {},
+    /**
+     * Told when this replica leaves the rotation, so the entry need not wait for the next poll;
+     * resolves once the entry sends it nothing more.
+     */
+    private readonly left: () => Promise<void> = async () => {},
   ) {}
 
   get name(): string {
@@ -98,16 +101,20 @@ export class Replica {
     void this.exited.then(() => {
       if (this.process !== child) return;
       this.healthy = false;
-      this.left();
+      void this.left();
     });
   }
 
-  /** Sends `signal` and waits for the process to exit. */
+  /**
+   * Sends `signal` and waits for the process to exit. A stop (SIGTERM, SIGINT) first takes the
+   * replica out of the entry's rotation, so that no request reaches it while it closes; SIGKILL
+   * is a crash, announced to nobody.
+   */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     this.healthy = false;
-    this.left();
+    if (signal !== 'SIGKILL') await this.left();
     child.kill(signal);
     await this.exited;
   }
@@ -143,8 +150,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 
   const replicas = {} as Record<ServiceName, Replica[]>;
-  // Replicas tell the entry when they leave the rotation; the entry starts after them.
-  let routeAgain = () => {};
+  // Replicas tell the entry when they leave the rotation (it routes to none until they are ready).
+  const reroute = () => {
+    try {
+      entry.update();
+    } catch (error) {
+      log.error({ err: error }, 'could not update the entry');
+    }
+  };
+  const left = async () => {
+    reroute();
+    await entry.settled().catch((error: unknown) => log.error({ err: error }, 'the entry did not settle'));
+  };
   for (const service of SERVICES) {
     replicas[service] = [];
     for (let i = 1; i <= options.replicas; i++) {
@@ -158,15 +175,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds),
       };
       replicas[service].push(
-        new Replica(service, i, await freePort(), env, options.output ?? 'prefixed', () => routeAgain()),
+        new Replica(service, i, await freePort(), env, options.output ?? 'prefixed', left),
       );
     }
   }
-  // The first replica of each service migrates its database; start those first so the others
-  // do not all queue on the migration lock at once.
-  for (const service of SERVICES) replicas[service][0]!.start();
-  for (const service of SERVICES) for (const replica of replicas[service].slice(1)) replica.start();
-
+  // The entry first, so that a cluster whose entry cannot start leaves no replica behind.
   const entry = await startEntry({
     kind: options.entry,
     port: options.port,
@@ -174,13 +187,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     replicas,
     logger: log,
   });
-  routeAgain = () => {
-    try {
-      entry.update();
-    } catch (error) {
-      log.error({ err: error }, 'could not update the entry');
-    }
-  };
+  // The first replica of each service migrates its database; start those first so the others
+  // do not all queue on the migration lock at once.
+  for (const service of SERVICES) replicas[service][0]!.start();
+  for (const service of SERVICES) for (const replica of replicas[service].slice(1)) replica.start();
   const url = `http://127.0.0.1:${entry.port}`;
 
   // Health: poll /readyz of every replica; a replica that exited leaves the rotation at the next
@@ -204,7 +214,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           }
         }),
       );
-      routeAgain();
+      reroute();
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
@@ -222,7 +232,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         const states = await Promise.all(running.map((r) => r.readyz()));
         // The entry routes only to replicas its poller has seen ready, which can come a little later.
         if (running.length > 0 && states.every(Boolean) && running.every((r) => r.healthy)) {
-          routeAgain();
+          reroute();
           await entry.settled();
           return;
         }

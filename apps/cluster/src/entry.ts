@@ -6,7 +6,7 @@
  * - **nginx** (the default where an nginx binary is installed): the same proxy the compose file and
  *   the Kubernetes ingress put in front of the services. The supervisor writes its configuration
  *   and reloads it when the set of healthy replicas changes. On the read benchmark it forwards
- *   about four times as many requests per second as the Node gateway, on the same two cores.
+ *   three to four times as many requests per second as the Node gateway, on the same two cores.
  * - **node**: Fastify and `@fastify/reply-from` in the supervisor's own process, for a machine
  *   without nginx (`CLUSTER_ENTRY=node` picks it anyway).
  *

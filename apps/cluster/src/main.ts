@@ -36,7 +36,12 @@ const cluster = await startCluster({
   jwtKey: resolveJwtKey({ jwtKey: config.JWT_KEY, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR }),
   orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
 });
-await cluster.waitUntilReady();
+try {
+  await cluster.waitUntilReady();
+} catch (error) {
+  await cluster.stop(); // no replica, no nginx left behind
+  throw error;
+}
 logger.info(
   {
     replicas: config.REPLICAS,

@@ -9,15 +9,20 @@
  * exited (until then they still serve the connections they hold).
  * Between two polls, nginx's own failover covers a replica that just died: a connection refused
  * (or a 503 from a replica shutting down, for requests that can be repeated) is tried on the next
- * replica.
+ * replica, and the refusing one is skipped for a second.
+ *
+ * A reload closes the keep-alive connections that clients hold idle on the old workers, so
+ * reloads happen only when health changes. nginx runs in a process group of its own, which the
+ * supervisor takes down whole, on close and on its own exit: workers outlive a killed master.
+ * If nginx dies anyway, the group is killed and nginx started again.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '@ticketing/common';
+import { freePort, type Logger } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { ROUTES, type Entry, type EntryOptions } from './entry.ts';
 
@@ -49,17 +54,20 @@ export function nginxConfig(layout: NginxLayout, upstreams: Upstreams): string {
     );
     // An upstream needs a server; a service with no replica at all has one that is down.
     if (servers.length === 0) servers.push('    server 127.0.0.1:9 down;');
-    return `  upstream ${service} {\n${servers.join('\n')}\n    keepalive 64;\n    keepalive_requests 1000000;\n  }`;
+    // Idle connections to a replica are closed before the replica's own keep-alive timeout (72 s).
+    const keepalive = ['keepalive 64;', 'keepalive_requests 1000000;', 'keepalive_timeout 50s;'];
+    return `  upstream ${service} {\n${[...servers, ...keepalive.map((line) => `    ${line}`)].join('\n')}\n  }`;
   });
   const locations = ROUTES.map(
     ([prefix, service]) =>
       `    location ~ ^${prefix}(/|$) {\n      set $service ${service};\n      proxy_pass http://${service};\n    }`,
   );
+  const listen = layout.host.includes(':') ? `[${layout.host}]` : layout.host;
   return `# Written by apps/cluster/src/nginx-entry.ts (generation ${layout.generation}); rewritten and
 # reloaded whenever a replica's health changes.
 worker_processes 1;
 # Workers replaced by a reload finish their requests in flight within this.
-worker_shutdown_timeout 10s;
+worker_shutdown_timeout 5s;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log stderr error;
@@ -77,11 +85,14 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  default_type application/json;
+  default_type "application/json; charset=utf-8";
+  # The services refuse bodies over 64 KiB themselves, in the API's shape.
+  client_max_body_size 1m;
+  client_body_buffer_size 128k;
 
   proxy_http_version 1.1;
   proxy_set_header Connection "";
-  proxy_set_header Host $host;
+  proxy_set_header Host $http_host;
   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
   proxy_set_header X-Forwarded-Proto $scheme;
   proxy_connect_timeout 2s;
@@ -92,7 +103,7 @@ http {
 ${upstreamBlocks.join('\n')}
 
   server {
-    listen ${layout.host}:${layout.port};
+    listen ${listen}:${layout.port};
 ${locations.join('\n')}
     location = /healthz {
       return 200 ${json('{"status":"ok"}')};
@@ -100,10 +111,15 @@ ${locations.join('\n')}
     location / {
       return 404 ${json('{"errors":[{"message":"Not found"}]}')};
     }
-    # No replica to send to, or the one sent to failed: nginx's own 502/504, in the API's shape.
+    # nginx's own errors in the API's shape: no replica to send to, or the one sent to failed;
+    # a body over client_max_body_size.
     error_page 502 504 = @unavailable;
     location @unavailable {
       return 503 ${json('{"errors":[{"message":"The $service service is unavailable"}]}')};
+    }
+    error_page 413 = @too_large;
+    location @too_large {
+      return 413 ${json('{"errors":[{"message":"Request body is too large"}]}')};
     }
   }
 
@@ -119,8 +135,10 @@ ${locations.join('\n')}
 }
 
 export async function startNginxEntry(binary: string, options: EntryOptions): Promise<Entry> {
-  const log = options.logger.child({ component: 'nginx' });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketing-nginx-'));
+  // Started as root, nginx runs its workers as nobody, and they keep request bodies and large
+  // responses in temp directories under here.
+  await chmod(dir, 0o711);
   const layout: NginxLayout = {
     dir,
     host: options.host ?? '127.0.0.1',
@@ -128,44 +146,159 @@ export async function startNginxEntry(binary: string, options: EntryOptions): Pr
     controlPort: await freePort(),
     generation: 0,
   };
-  const configFile = path.join(dir, 'nginx.conf');
-  let applied = '';
-  const write = (): boolean => {
+  const entry = new NginxEntry(binary, layout, options);
+  try {
+    entry.start();
+    await entry.settled();
+  } catch (error) {
+    await entry.close();
+    throw error;
+  }
+  return entry;
+}
+
+class NginxEntry implements Entry {
+  readonly kind = 'nginx';
+  private readonly log: Logger;
+  private readonly configFile: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private applied = '';
+  private stderr = '';
+  private closing = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** On the supervisor's exit, however it exits: take nginx down with it. */
+  private readonly onExit = () => this.killGroup('SIGKILL');
+
+  constructor(
+    private readonly binary: string,
+    private readonly layout: NginxLayout,
+    private readonly options: EntryOptions,
+  ) {
+    this.log = options.logger.child({ component: 'nginx' });
+    this.configFile = path.join(layout.dir, 'nginx.conf');
+    process.once('exit', this.onExit);
+  }
+
+  get port(): number {
+    return this.layout.port;
+  }
+
+  start(): void {
+    this.write(true);
+    const child = spawn(this.binary, ['-p', this.layout.dir, '-c', this.configFile, '-e', 'stderr'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true, // a process group of its own (see killGroup)
+    });
+    this.child = child;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.stderr = (this.stderr + text).slice(-4_000);
+      for (const line of text.split('\n')) if (line.trim()) this.log.warn(line.trim());
+    });
+    this.exited = new Promise((resolve) => {
+      child.once('error', (error) => {
+        this.log.error({ err: error, binary: this.binary }, 'could not run nginx');
+        resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    void this.exited.then(() => {
+      if (this.closing || this.child !== child) return;
+      this.log.error({ code: child.exitCode, signal: child.signalCode }, 'nginx exited; starting it again');
+      this.killGroup('SIGKILL', child); // its workers would go on serving the old configuration
+      this.restartTimer = setTimeout(() => this.start(), 1_000);
+    });
+  }
+
+  pids(): number[] {
+    return this.child?.pid ? [this.child.pid, ...(this.workers() ?? [])] : [];
+  }
+
+  update(): void {
+    if (this.closing || !this.running()) return;
+    if (this.write()) this.child!.kill('SIGHUP');
+  }
+
+  /** Until the workers run this configuration or a later one, and no older worker is left. */
+  async settled(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const wanted = this.layout.generation;
+    // (No answer is NaN, which is not >= anything.)
+    while (!(Number(await this.generation()) >= wanted) || (this.workers()?.length ?? 1) > 1) {
+      if (this.closing) return;
+      if (Date.now() > deadline)
+        throw new Error(`nginx did not load configuration ${wanted}: ${this.stderr.trim() || 'no output'}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.restartTimer);
+    process.removeListener('exit', this.onExit);
+    if (this.running()) {
+      this.child!.kill('SIGQUIT'); // graceful: the workers finish their requests in flight
+      const timer = setTimeout(() => this.killGroup('SIGKILL'), 8_000); // > worker_shutdown_timeout
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.killGroup('SIGKILL'); // any worker left behind
+    await rm(this.layout.dir, { recursive: true, force: true });
+  }
+
+  private running(): boolean {
+    return this.child?.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Writes the configuration for the replicas' health now; false if it is the one applied. */
+  private write(force = false): boolean {
     const upstreams: Upstreams = {};
     for (const [, service] of ROUTES)
-      upstreams[service] = options.replicas[service].map((r: Replica) => ({
+      upstreams[service] = this.options.replicas[service].map((r: Replica) => ({
         port: r.port,
         healthy: r.healthy,
       }));
     const health = JSON.stringify(upstreams);
-    if (health === applied) return false;
-    applied = health;
-    layout.generation += 1;
-    writeFileSync(configFile, nginxConfig(layout, upstreams));
+    if (health === this.applied && !force) return false;
+    this.applied = health;
+    this.layout.generation += 1;
+    // Whole or not at all: a master still reading the last one never sees half a file.
+    writeFileSync(`${this.configFile}.next`, nginxConfig(this.layout, upstreams));
+    renameSync(`${this.configFile}.next`, this.configFile);
     return true;
-  };
-  write();
+  }
 
-  const child = spawn(binary, ['-p', dir, '-c', configFile, '-e', 'stderr'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    stderr = (stderr + text).slice(-4_000);
-    for (const line of text.split('\n')) if (line.trim()) log.warn(line.trim());
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let closing = false;
-  void exited.then(() => {
-    if (!closing) log.error({ code: child.exitCode, signal: child.signalCode }, 'nginx exited');
-  });
+  private killGroup(signal: NodeJS.Signals, child = this.child): void {
+    if (!child?.pid) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
 
-  const generation = () =>
-    new Promise<string | undefined>((resolve) => {
-      // A new connection each time: a kept-alive one would stay with a worker being replaced.
+  private workers(): number[] | undefined {
+    const pid = this.child?.pid;
+    if (!pid) return [];
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    } catch {
+      return undefined; // no /proc: the generation alone has to do
+    }
+  }
+
+  /** The configuration a worker answers with, on a new connection each time. */
+  private generation(): Promise<string | undefined> {
+    return new Promise((resolve) => {
       const request = http.get(
-        { host: '127.0.0.1', port: layout.controlPort, path: '/generation', agent: false, timeout: 1_000 },
+        {
+          host: '127.0.0.1',
+          port: this.layout.controlPort,
+          path: '/generation',
+          agent: false,
+          timeout: 1_000,
+        },
         (response) => {
           let body = '';
           response.setEncoding('utf8');
@@ -177,51 +310,5 @@ export async function startNginxEntry(binary: string, options: EntryOptions): Pr
       request.on('error', () => resolve(undefined));
       request.on('timeout', () => request.destroy());
     });
-
-  const workers = (): number[] | undefined => {
-    try {
-      const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8');
-      return children.split(' ').filter(Boolean).map(Number);
-    } catch {
-      return undefined; // no /proc: the generation alone has to do
-    }
-  };
-  const settled = async (timeoutMs = 15_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while ((await generation()) !== String(layout.generation) || (workers()?.length ?? 1) > 1) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`);
-      if (Date.now() > deadline) throw new Error(`nginx did not load generation ${layout.generation}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  try {
-    await settled();
-  } catch (error) {
-    child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-    throw error;
   }
-  log.info({ port: layout.port, binary }, 'nginx entry started');
-
-  return {
-    kind: 'nginx',
-    port: layout.port,
-    pids: () => (child.pid ? [child.pid, ...(workers() ?? [])] : []),
-    update() {
-      if (closing || child.exitCode !== null) return;
-      if (write()) child.kill('SIGHUP');
-    },
-    settled: () => settled(),
-    async close() {
-      closing = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGQUIT'); // graceful: finish the requests in flight
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }

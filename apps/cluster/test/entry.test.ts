@@ -5,10 +5,11 @@
  * The replicas are stand-in HTTP servers that say who they are. The nginx half needs an nginx
  * binary (CI installs Debian's nginx-light) and skips, saying so, without one.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@ticketing/common/testing';
+import { silentLogger, waitFor } from '@ticketing/common/testing';
 import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
 import { startEntry, type Entry, type EntryKind } from '../src/entry.ts';
 import { findNginx, nginxConfig } from '../src/nginx-entry.ts';
@@ -38,6 +39,7 @@ async function standIn(name: string): Promise<{ port: number; close(): Promise<v
       );
     });
   });
+  server.keepAliveTimeout = 120_000; // like the services (72 s), longer than the entry keeps idle ones
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
@@ -123,6 +125,17 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
     expect(body).toMatchObject({ method: 'POST', body: '{"ticketId":"x"}', cookie: 'session=abc' });
   });
 
+  it.runIf(enabled)('passes a body larger than its buffers whole', async () => {
+    const big = JSON.stringify({ title: 'x'.repeat(40_000) }); // the services take up to 64 KiB
+    const { status, body } = await get('/api/tickets', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    expect(status).toBe(200);
+    expect(body.body).toBe(big);
+  });
+
   it.runIf(enabled)('sends nothing to a replica marked unhealthy', async () => {
     await setHealth({ 'orders-1': false });
     for (let i = 0; i < 6; i++) expect((await get('/api/orders')).body.name).toBe('orders-2');
@@ -160,6 +173,43 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
       }
     } finally {
       Object.defineProperty(dead, 'port', { value: port, configurable: true });
+    }
+  });
+});
+
+describe.runIf(nginx)('the nginx process', () => {
+  it('is started again when it dies, and leaves no process behind when closed', async () => {
+    const server = await standIn('auth-1');
+    const replica = new Replica('auth', 1, server.port, {}, 'ignore');
+    replica.healthy = true;
+    const replicas = Object.fromEntries(SERVICES.map((s) => [s, s === 'auth' ? [replica] : []])) as Record<
+      ServiceName,
+      Replica[]
+    >;
+    const entry = await startEntry({ kind: 'nginx', port: 0, replicas, logger: silentLogger });
+    // Running, as opposed to gone or a zombie waiting for whoever adopted it to reap it.
+    const alive = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const [master, ...workers] = entry.pids();
+      expect(workers.length).toBe(1);
+      process.kill(master!, 'SIGKILL'); // its worker would go on serving the old configuration
+      await waitFor(() => entry.pids()[0] !== master && entry.pids().length === 2, 10_000, 50);
+      await entry.settled();
+      expect(workers.some(alive)).toBe(false);
+      const response = await fetch(`http://127.0.0.1:${entry.port}/api/users`);
+      expect(((await response.json()) as { name: string }).name).toBe('auth-1');
+    } finally {
+      const pids = entry.pids();
+      await entry.close();
+      await server.close();
+      expect(pids.filter(alive)).toEqual([]);
     }
   });
 });
