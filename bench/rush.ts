@@ -3,7 +3,8 @@
  * API by 4 sellers; once the orders service's replica holds all of them (polled in its database),
  * BENCH_RUSH_BUYERS (5) signed-in buyers per ticket (distinct minted sessions) all send
  * `POST /api/orders` through the cluster's entry (BENCH_RUSH_DIRECT=1: straight to the orders replicas)
- * from BENCH_RUSH_CONNECTIONS (200) concurrent connections. Exactly one order per ticket may be
+ * from BENCH_RUSH_CONNECTIONS (200) concurrent connections, the buyers of each ticket at the same
+ * time (see ticketOf). Exactly one order per ticket may be
  * created (201); every other buyer is refused (400); nothing else may happen. Prints orders/s and
  * p50/p99.
  *
@@ -47,6 +48,7 @@ const CONNECTIONS = intFromEnv('BENCH_RUSH_CONNECTIONS', 200);
 const REPLICAS = intFromEnv('BENCH_RUSH_REPLICAS', 1);
 const CEILING_POOL = intFromEnv('BENCH_RUSH_CEILING_POOL', 20);
 const DIRECT = process.env.BENCH_RUSH_DIRECT === '1';
+const SPREAD = process.env.BENCH_RUSH_SPREAD === '1';
 const NATS_PORT = new URL(NATS_URL).port || '4222';
 
 export interface RushRun {
@@ -84,7 +86,17 @@ export interface RushResult {
   memory: MemoryRow[];
 }
 
-/** Buyer i wants ticket i % tickets: the buyers of a ticket arrive spread over the whole rush. */
+/**
+ * Which ticket buyer i wants. By default the buyers of a ticket come one after another, so that
+ * with hundreds of requests in flight all five race for it at once (the seeds' concurrency story:
+ * most get past the check before any order exists, and the unique index decides).
+ * BENCH_RUSH_SPREAD=1: buyer i wants ticket i % tickets, so each ticket's buyers arrive a fifth of
+ * the rush apart, the first buyer of every ticket first (the order of the figures before
+ * 2026-12-01 afternoon).
+ */
+const ticketOf = (i: number, tickets: number, buyers: number) =>
+  SPREAD ? i % tickets : Math.floor(i / buyers);
+
 async function runPool(
   count: number,
   concurrency: number,
@@ -152,7 +164,7 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
     );
     const buyerIds = Array.from({ length: tickets * buyers }, () => randomUUID());
     const send = async (i: number): Promise<number> => {
-      const ticketId = ids[i % tickets]!;
+      const ticketId = ids[ticketOf(i, tickets, buyers)]!;
       const { rows } = await db.pool.query<{ id: string; price_cents: number; seller_id: string }>(
         'select id, price_cents, seller_id from tickets where id = $1',
         [ticketId],
@@ -211,7 +223,7 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
 
 export async function runRush(): Promise<RushResult> {
   console.log(
-    `\n== 2. On-sale rush: ${TICKETS} tickets × ${BUYERS} buyers, ${CONNECTIONS} connections, ${REPLICAS} replica(s) per service ==`,
+    `\n== 2. On-sale rush: ${TICKETS} tickets × ${BUYERS} buyers (${SPREAD ? 'spread over the rush' : "each ticket's at once"}), ${CONNECTIONS} connections, ${REPLICAS} replica(s) per service ==`,
   );
   const bench = await startBenchCluster(REPLICAS);
   let service: RushRun;
@@ -251,7 +263,7 @@ export async function runRush(): Promise<RushResult> {
     const totalsBefore = await sampleCpu(NATS_PORT);
     const run = await runPool(TICKETS * BUYERS, CONNECTIONS, async (i) => {
       const res = await buyers[i % buyers.length]!.request('POST', '/api/orders', cookies[i]!, {
-        ticketId: created[i % TICKETS]!.id,
+        ticketId: created[ticketOf(i, TICKETS, BUYERS)]!.id,
       });
       return res.status;
     });

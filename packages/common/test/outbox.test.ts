@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { migrateDatabase } from '../src/db/database.ts';
 import { InProcessBus } from '../src/messaging/in-process.ts';
-import { OutboxRelay, publishEvent } from '../src/messaging/outbox.ts';
+import { OutboxRelay, publishEvent, writeAndPublish } from '../src/messaging/outbox.ts';
 import type { DeliveredMessage, Transport } from '../src/messaging/transport.ts';
 import { createTestDatabase, silentLogger, sleep, waitFor } from '../src/testing/index.ts';
 
@@ -79,6 +79,29 @@ describe('transactional outbox', () => {
     await waitFor(() => received.length === 1, 2_000, 2);
     expect(Date.now() - committedAt).toBeLessThan(500);
     expect(received[0]).toEqual({ type: 'ticket:created', id, version: 0 });
+  });
+
+  it('writeAndPublish: one statement queues the event only if its write changed a row, published promptly', async () => {
+    const bus = new InProcessBus();
+    const { received, ready } = record(bus);
+    await ready;
+    start(bus, { pollIntervalMs: 60_000 });
+    await sleep(100); // leadership acquired
+    await database.pool.query('create table things (id uuid primary key)');
+    const id = randomUUID();
+    const insert = () => sql`insert into things (id) values (${id}) on conflict do nothing returning id`;
+    const committedAt = Date.now();
+    const rows = await writeAndPublish(database, insert(), 'ticket:created', ticket(id, 0));
+    expect(rows).toEqual([{ id }]);
+    await waitFor(() => received.length === 1, 2_000, 2);
+    expect(Date.now() - committedAt).toBeLessThan(500); // woken after the statement, not polled
+    expect(received[0]).toEqual({ type: 'ticket:created', id, version: 0 });
+
+    // The same insert again changes nothing: no event.
+    expect(await writeAndPublish(database, insert(), 'ticket:created', ticket(id, 1))).toEqual([]);
+    await sleep(200);
+    expect(received).toHaveLength(1);
+    expect((await database.pool.query('select count(*)::int as n from outbox')).rows[0].n).toBe(1);
   });
 
   it('publishes nothing for a transaction that rolls back', async () => {

@@ -56,6 +56,18 @@ export function expectCommit(backend: string, entityId: string): boolean {
   return true;
 }
 
+/**
+ * Reports a statement on `pool` that wrote outbox rows for `entityIds` and has committed already
+ * (it ran on its own, outside a transaction). False if nobody watches the pool: then the caller
+ * must NOTIFY the relay itself.
+ */
+export function reportCommitted(pool: pg.Pool, entityIds: readonly string[]): boolean {
+  const watch = watches.get(pool);
+  if (!watch) return false;
+  watch.committed(entityIds);
+  return true;
+}
+
 /** Watches `pool` for commits that wrote outbox rows, for a relay or an observer; returns the unwatch. */
 export function watchCommits(
   pool: pg.Pool,
@@ -134,7 +146,7 @@ class CommitWatch {
     this.committed(entities);
   };
 
-  private committed(entityIds: readonly string[]): void {
+  committed(entityIds: readonly string[]): void {
     for (const observer of this.observers) {
       try {
         observer(entityIds);

@@ -16,13 +16,13 @@
  * - marks rows sent only after the transport accepted them, and backs off while it cannot.
  */
 import pg from 'pg';
-import { is, sql } from 'drizzle-orm';
+import { is, sql, type SQLWrapper } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
 import type { Executor, ServiceDatabase } from '../db/database.ts';
 import type { Transport } from './transport.ts';
-import { expectCommit, OUTBOX_CHANNEL, watchCommits } from '../db/commits.ts';
+import { expectCommit, OUTBOX_CHANNEL, reportCommitted, watchCommits } from '../db/commits.ts';
 import { announceChanges } from '../db/change-feed.ts';
 
 /**
@@ -55,8 +55,40 @@ export async function publishEvent<T extends EventType>(
     sql`${row} returning current_database() || ':' || pg_backend_pid() as backend`,
   );
   // Nobody in this process will see this connection go back to its pool: NOTIFY at commit.
-  if (!expectCommit(rows[0]!.backend, entityId)) await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  if (!expectCommit(rows[0]!.backend, entityId))
+    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
   return event;
+}
+
+/**
+ * Runs `write`, a data-modifying statement with `RETURNING`, and queues `type` with `data` in the
+ * same statement, which commits on its own: the event is queued if and only if `write` returned a
+ * row. That is one round trip where `BEGIN`, the write, the outbox insert and `COMMIT` are four;
+ * for a hot path that changes one row and publishes one event, whose event data is known before
+ * the write (the rush's order creation). Returns the rows `write` returned, as Postgres names
+ * their columns.
+ */
+export async function writeAndPublish<T extends EventType, Row extends pg.QueryResultRow>(
+  database: Pick<ServiceDatabase, 'db' | 'pool'>,
+  write: SQLWrapper,
+  type: T,
+  data: EventData<T>,
+  entityId: string = entityOf(data),
+): Promise<Row[]> {
+  const event = makeEvent(type, data);
+  // write.getSQL(): a query builder itself would be put in parentheses, which a data-modifying
+  // statement in WITH cannot have.
+  const { rows } = await database.db.execute<Row>(sql`with written as (${write.getSQL()}),
+    queued as (
+      insert into outbox (event_id, type, entity_id, envelope)
+      select ${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb
+      where exists (select 1 from written)
+    )
+    select * from written`);
+  // Committed already: wake the relay (and tell the caches) as after a transaction's commit.
+  if (rows.length > 0 && !reportCommitted(database.pool, [entityId]))
+    await database.pool.query('select pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
+  return rows as Row[];
 }
 
 function entityOf(data: object): string {
@@ -271,7 +303,10 @@ export class OutboxRelay {
   private announce(rows: OutboxRow[]): void {
     const client = this.lockClient;
     if (!client) return;
-    announceChanges(client, rows.map((row) => row.entity_id)).catch((error: unknown) =>
+    announceChanges(
+      client,
+      rows.map((row) => row.entity_id),
+    ).catch((error: unknown) =>
       this.log.warn({ err: error }, 'could not announce changes; caches expire them instead'),
     );
   }

@@ -3,12 +3,12 @@
  * one order at a time hold a ticket (created, awaiting payment or complete). Cancelling releases
  * the ticket; a completed order cannot be cancelled; cancelling twice changes nothing.
  *
- * Every change bumps the order's version and queues its event in the same transaction.
+ * Every change bumps the order's version and queues its event in the same transaction (a creation,
+ * in the same statement).
  */
 import { randomUUID } from 'node:crypto';
 import {
   BadRequestError,
-  isUniqueViolation,
   NotAuthorizedError,
   NotFoundError,
   publishEvent,
@@ -18,13 +18,14 @@ import {
   type Database,
   type EventData,
   type Executor,
+  type ServiceDatabase,
 } from '@ticketing/common';
 import {
   applyTicketVersion,
   findOrder,
   findTicket,
   findTicketToOrder,
-  insertOrder,
+  insertOrderUnlessHeld,
   insertTicket,
   listOrdersOf,
   lockOrder,
@@ -38,43 +39,36 @@ export interface OrdersSettings {
 }
 
 export async function createOrder(
-  db: Database,
+  database: Pick<ServiceDatabase, 'db' | 'pool'>,
   buyer: CurrentUser,
   ticketId: string,
   settings: OrdersSettings,
 ): Promise<OrderWithTicket> {
-  const found = await findTicketToOrder(db, ticketId);
+  const found = await findTicketToOrder(database.db, ticketId);
   if (!found) throw new NotFoundError('Ticket not found');
   const { ticket } = found;
   if (ticket.sellerId === buyer.id) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   if (found.reserved) throw new BadRequestError('Ticket is already reserved', 'ticketId');
-  try {
-    return await db.transaction(async (tx) => {
-      const order = await insertOrder(tx, {
-        id: randomUUID(),
-        userId: buyer.id,
-        ticketId: ticket.id,
-        status: 'created',
-        priceCents: ticket.priceCents,
-        expiresAt: new Date(Date.now() + settings.expirationSeconds * 1000),
-        version: 0,
-      });
-      await publishEvent(tx, 'order:created', {
-        id: order.id,
-        version: order.version,
-        status: order.status,
-        userId: order.userId,
-        expiresAt: order.expiresAt.toISOString(),
-        ticket: { id: ticket.id, price: order.priceCents },
-      });
-      return { ...order, ticket };
-    });
-  } catch (error) {
-    if (isUniqueViolation(error, 'orders_one_active_per_ticket')) {
-      throw new BadRequestError('Ticket is already reserved', 'ticketId');
-    }
-    throw error;
-  }
+  // Buyers who got this far at the same time race for the ticket; the database decides.
+  const order = {
+    id: randomUUID(),
+    userId: buyer.id,
+    ticketId: ticket.id,
+    status: 'created' as const,
+    priceCents: ticket.priceCents,
+    expiresAt: new Date(Date.now() + settings.expirationSeconds * 1000),
+    version: 0,
+  };
+  const created = await insertOrderUnlessHeld(database, order, {
+    id: order.id,
+    version: order.version,
+    status: order.status,
+    userId: order.userId,
+    expiresAt: order.expiresAt.toISOString(),
+    ticket: { id: ticket.id, price: order.priceCents },
+  });
+  if (!created) throw new BadRequestError('Ticket is already reserved', 'ticketId');
+  return { ...created, ticket };
 }
 
 export async function getOwnOrder(db: Executor, user: CurrentUser, id: string): Promise<OrderWithTicket> {

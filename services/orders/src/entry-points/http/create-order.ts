@@ -23,7 +23,7 @@ export async function createOrderRoute(
     },
     async (request, reply) => {
       const buyer = requireUser(request);
-      const order = await createOrder(database.db, buyer, request.body.ticketId, settings);
+      const order = await createOrder(database, buyer, request.body.ticketId, settings);
       return reply.status(201).send(orderJson(order));
     },
   );
