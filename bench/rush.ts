@@ -10,10 +10,11 @@
  *
  * Ceiling, in the same run: the same database writes with `pg` from as many concurrent callers on
  * a pool of BENCH_RUSH_CEILING_POOL (20) connections, against a scratch copy of the orders schema
- * in its own database: read the ticket, then one transaction inserting the order row and its
- * outbox row under the same unique partial index (no NOTIFY: the service's relay is woken after
- * the commit, in its own process), a unique violation counting as the 400. Ratio = service ÷
- * ceiling (aim ≥ 0.5).
+ * in its own database: read the ticket, then the statement the service uses (writeAndPublish),
+ * inserting the order row and, only if it went in, its outbox row, under the same unique partial
+ * index (no NOTIFY: the service's relay is woken after the commit, in its own process); no row
+ * inserted counts as the 400. (Until 2026-12-01 afternoon, like the service then: a transaction,
+ * a unique violation counting as the 400.) Ratio = service ÷ ceiling (aim ≥ 0.5).
  *
  * Also prints the CPU seconds each process used from the first request until the cascade the rush
  * set off is over (every order's ticket held, every outbox sent), per order created, beside the
@@ -170,44 +171,39 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
         [ticketId],
       );
       const ticket = rows[0]!;
-      const client = await db.pool.connect();
-      try {
-        await client.query('begin');
-        const orderId = randomUUID();
-        const expiresAt = new Date(Date.now() + 900_000);
-        await client.query(
-          `insert into orders (id, user_id, ticket_id, status, price_cents, expires_at, version)
-           values ($1, $2, $3, 'created', $4, $5, 0) returning *`,
-          [orderId, buyerIds[i], ticket.id, ticket.price_cents, expiresAt],
-        );
-        const eventId = randomUUID();
-        const envelope = {
-          id: eventId,
-          type: 'order:created',
-          occurredAt: new Date().toISOString(),
-          data: {
-            id: orderId,
-            version: 0,
-            status: 'created',
-            userId: buyerIds[i],
-            expiresAt,
-            ticket: { id: ticket.id, price: ticket.price_cents },
-          },
-        };
-        await client.query(
-          `insert into outbox (event_id, type, entity_id, envelope) values ($1, 'order:created', $2, $3::jsonb)
-           returning current_database() || ':' || pg_backend_pid() as backend`,
-          [eventId, orderId, JSON.stringify(envelope)],
-        );
-        await client.query('commit');
-        return 201;
-      } catch (error) {
-        await client.query('rollback');
-        if ((error as { code?: string }).code === '23505') return 400;
-        throw error;
-      } finally {
-        client.release();
-      }
+      const orderId = randomUUID();
+      const expiresAt = new Date(Date.now() + 900_000);
+      const eventId = randomUUID();
+      const envelope = {
+        id: eventId,
+        type: 'order:created',
+        occurredAt: new Date().toISOString(),
+        data: {
+          id: orderId,
+          version: 0,
+          status: 'created',
+          userId: buyerIds[i],
+          expiresAt,
+          ticket: { id: ticket.id, price: ticket.price_cents },
+        },
+      };
+      // The service's statement (writeAndPublish): the order, and its outbox row only if the order
+      // went in, committed on its own; the one-active-order index refuses the losers.
+      const inserted = await db.pool.query(
+        `with written as (
+           insert into orders (id, user_id, ticket_id, status, price_cents, expires_at, version)
+           values ($1, $2, $3, 'created', $4, $5, 0)
+           on conflict (ticket_id) where status in ('created', 'awaiting:payment', 'complete') do nothing
+           returning created_at
+         ),
+         queued as (
+           insert into outbox (event_id, type, entity_id, envelope)
+           select $6, 'order:created', $1, $7::jsonb where exists (select 1 from written)
+         )
+         select * from written`,
+        [orderId, buyerIds[i], ticket.id, ticket.price_cents, expiresAt, eventId, JSON.stringify(envelope)],
+      );
+      return inserted.rowCount === 1 ? 201 : 400;
     };
     const before = await sampleCpu(NATS_PORT);
     const run = await runPool(tickets * buyers, CONNECTIONS, send);

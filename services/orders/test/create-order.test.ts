@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceHarness } from '@ticketing/common/testing';
-import { findTicketToOrder } from '../src/data-access/orders-repository.ts';
+import { findTicketToOrder, insertOrderUnlessHeld } from '../src/data-access/orders-repository.ts';
 import { aTicket, anOrder, startOrders } from './fixtures.ts';
 
 describe('POST /api/orders', () => {
@@ -44,7 +44,7 @@ describe('POST /api/orders', () => {
 
   it('tells a held ticket from a free one in the query before any transaction', async () => {
     // The refusal of most buyers in a rush rests on it (the unique index would refuse them too,
-    // but only after a transaction each).
+    // but only after one more statement each).
     const ticket = await aTicket(o);
     expect((await findTicketToOrder(o.database.db, ticket.id))?.reserved).toBe(false);
     const { order } = await anOrder(o, ticket.id);
@@ -92,6 +92,39 @@ describe('POST /api/orders', () => {
       expiresAt: order.expiresAt,
       ticket: { id: ticket.id, price: 1234 },
     });
+  });
+
+  it('inserts and queues nothing for the loser of a race: a buyer past the check when another order holds the ticket', async () => {
+    const ticket = await aTicket(o);
+    const holder = (await anOrder(o, ticket.id)).order;
+    const order = {
+      id: randomUUID(),
+      userId: randomUUID(),
+      ticketId: ticket.id,
+      status: 'created' as const,
+      priceCents: ticket.price,
+      expiresAt: new Date(Date.now() + 60_000),
+      version: 0,
+    };
+    const event = {
+      id: order.id,
+      version: 0,
+      status: order.status,
+      userId: order.userId,
+      expiresAt: order.expiresAt.toISOString(),
+      ticket: { id: ticket.id, price: ticket.price },
+    };
+    const queued = async () => (await o.outbox('order:created')).filter((e) => e.data.id === order.id);
+    expect(await insertOrderUnlessHeld(o.database, order, event)).toBeUndefined();
+    expect(await queued()).toEqual([]);
+
+    // Once the holder is cancelled, the same insert goes in, with its event.
+    await o.database.pool.query("update orders set status = 'cancelled' where id = $1", [holder.id]);
+    const created = await insertOrderUnlessHeld(o.database, order, event);
+    expect(created).toMatchObject({ id: order.id, ticketId: ticket.id, status: 'created' });
+    expect(created!.createdAt).toBeInstanceOf(Date);
+    expect(Math.abs(created!.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect((await queued()).map((e) => e.data)).toEqual([event]);
   });
 
   it('lets a ticket be ordered again once its order is cancelled', async () => {

@@ -1,8 +1,9 @@
 /**
  * Transactional outbox. A service never publishes from a request or event handler: it calls
- * `publishEvent(tx, ...)` inside the transaction that changes its state, and the relay publishes
- * the row after commit. A crash at any point loses nothing: an unsent row is sent by the next
- * relay, and a row sent twice is dropped by the broker (msgID) or the consumers' inbox.
+ * `publishEvent(tx, ...)` inside the transaction that changes its state (or, for one row and one
+ * event, `writeAndPublish`: the change and the outbox row in one statement), and the relay
+ * publishes the row after commit. A crash at any point loses nothing: an unsent row is sent by
+ * the next relay, and a row sent twice is dropped by the broker (msgID) or the consumers' inbox.
  *
  * The relay
  * - runs on one replica per service at a time (a session advisory lock; a standby takes over when
@@ -61,12 +62,12 @@ export async function publishEvent<T extends EventType>(
 }
 
 /**
- * Runs `write`, a data-modifying statement with `RETURNING`, and queues `type` with `data` in the
- * same statement, which commits on its own: the event is queued if and only if `write` returned a
- * row. That is one round trip where `BEGIN`, the write, the outbox insert and `COMMIT` are four;
- * for a hot path that changes one row and publishes one event, whose event data is known before
- * the write (the rush's order creation). Returns the rows `write` returned, as Postgres names
- * their columns.
+ * Runs `write`, a data-modifying statement with `RETURNING` that changes one row, and queues
+ * `type` with `data` in the same statement, which commits on its own: the event is queued if and
+ * only if `write` returned a row. That is one round trip where `BEGIN`, the write, the outbox
+ * insert and `COMMIT` are four; for a hot path whose event data is known before the write (the
+ * rush's order creation). Returns the rows `write` returned as Postgres names their columns, in
+ * drizzle's raw types (timestamps as text). Not inside a transaction: it commits by itself.
  */
 export async function writeAndPublish<T extends EventType, Row extends pg.QueryResultRow>(
   database: Pick<ServiceDatabase, 'db' | 'pool'>,
@@ -75,20 +76,37 @@ export async function writeAndPublish<T extends EventType, Row extends pg.QueryR
   data: EventData<T>,
   entityId: string = entityOf(data),
 ): Promise<Row[]> {
+  if (is(database.db, PgTransaction))
+    throw new Error('writeAndPublish commits by itself: not in a transaction');
   const event = makeEvent(type, data);
-  // write.getSQL(): a query builder itself would be put in parentheses, which a data-modifying
-  // statement in WITH cannot have.
-  const { rows } = await database.db.execute<Row>(sql`with written as (${write.getSQL()}),
-    queued as (
-      insert into outbox (event_id, type, entity_id, envelope)
-      select ${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb
-      where exists (select 1 from written)
-    )
-    select * from written`);
-  // Committed already: wake the relay (and tell the caches) as after a transaction's commit.
-  if (rows.length > 0 && !reportCommitted(database.pool, [entityId]))
-    await database.pool.query('select pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
-  return rows as Row[];
+  let rows: Row[];
+  try {
+    // write.getSQL(): a query builder itself would be put in parentheses, which a data-modifying
+    // statement in WITH cannot have.
+    const result = await database.db.execute<Row>(sql`with written as (${write.getSQL()}),
+      queued as (
+        insert into outbox (event_id, type, entity_id, envelope)
+        select ${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb
+        where exists (select 1 from written)
+      )
+      select * from written`);
+    rows = result.rows as Row[];
+  } catch (error) {
+    // It may have committed all the same (a connection lost on the way back): a wake-up that
+    // finds nothing costs nothing.
+    announceCommit(database.pool, entityId);
+    throw error;
+  }
+  if (rows.length > 0) announceCommit(database.pool, entityId);
+  return rows;
+}
+
+/** After a statement that wrote an outbox row committed: the relay and the caches, as after a transaction. */
+function announceCommit(pool: pg.Pool, entityId: string): void {
+  if (reportCommitted(pool, [entityId])) return;
+  // Nobody in this process watches the pool (a script, a test): wake a relay elsewhere. Should
+  // that fail, the relay's poll finds the row within a second.
+  pool.query('select pg_notify($1, $2)', [OUTBOX_CHANNEL, '']).catch(() => {});
 }
 
 function entityOf(data: object): string {

@@ -9,7 +9,7 @@ import {
   type OrderStatus,
   type ServiceDatabase,
 } from '@ticketing/common';
-import { orders, tickets, type OrderRow, type TicketRow } from './schema.ts';
+import { holdsItsTicket, orders, tickets, type OrderRow, type TicketRow } from './schema.ts';
 
 export type Ticket = TicketRow;
 export type Order = OrderRow;
@@ -80,12 +80,9 @@ export async function insertOrderUnlessHeld(
   const insert = database.db
     .insert(orders)
     .values(order)
-    .onConflictDoNothing({
-      target: orders.ticketId,
-      where: sql`${orders.status} in ('created', 'awaiting:payment', 'complete')`,
-    })
+    .onConflictDoNothing({ target: orders.ticketId, where: holdsItsTicket(orders.status) })
     .returning({ createdAt: orders.createdAt });
-  const [row] = await writeAndPublish<'order:created', { created_at: Date | string }>(
+  const [row] = await writeAndPublish<'order:created', { created_at: string }>(
     database,
     insert,
     'order:created',

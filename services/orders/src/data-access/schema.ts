@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
@@ -12,6 +12,13 @@ export const tickets = pgTable('tickets', {
   sellerId: uuid('seller_id').notNull(),
   version: integer('version').notNull(),
 });
+
+/**
+ * An order in these statuses holds its ticket: the condition of the one-active-order index, and
+ * of the inserts that name that index as their conflict target (they must match it exactly).
+ */
+export const holdsItsTicket = (status: AnyColumn): SQL =>
+  sql`${status} in ('created', 'awaiting:payment', 'complete')`;
 
 export const orders = pgTable(
   'orders',
@@ -31,9 +38,7 @@ export const orders = pgTable(
   (t) => [
     // "One active order per ticket" is the database's job: of many simultaneous orders for one
     // ticket exactly one insert succeeds, the others hit this index.
-    uniqueIndex('orders_one_active_per_ticket')
-      .on(t.ticketId)
-      .where(sql`${t.status} in ('created', 'awaiting:payment', 'complete')`),
+    uniqueIndex('orders_one_active_per_ticket').on(t.ticketId).where(holdsItsTicket(t.status)),
     index('orders_by_user_idx').on(t.userId, t.createdAt),
     check(
       'orders_status_check',
