@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { screen } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { ann, currentPath, errorOf, fakeApi, renderApp, signedInAs } from './setup.tsx';
@@ -56,11 +56,19 @@ describe('sell form', () => {
     const user = await openSellForm();
     const price = screen.getByLabelText<HTMLInputElement>('Price');
 
+    const title = screen.getByLabelText('Title');
+    // A refused submit moves the focus to the first invalid field on the next frame; typing on
+    // before it has moved would type into whichever field it lands on.
+    const submitRefused = async () => {
+      await user.click(screen.getByRole('button', { name: 'List ticket' }));
+      await waitFor(() => expect(document.activeElement).toBe(title));
+    };
+
     await user.type(price, 'ten');
     await user.tab();
     expect(price.value).toBe('ten'); // not a price: left as typed, to be corrected
-    await user.click(screen.getByRole('button', { name: 'List ticket' }));
-    expect(errorOf(screen.getByLabelText('Title'))).toBe('Enter a title');
+    await submitRefused();
+    expect(errorOf(title)).toBe('Enter a title');
     expect(errorOf(price)).toBe('Enter the price as a number, like 35.50');
 
     for (const [typed, message] of [
@@ -70,7 +78,7 @@ describe('sell form', () => {
     ] as const) {
       await user.clear(price);
       await user.type(price, typed);
-      await user.click(screen.getByRole('button', { name: 'List ticket' }));
+      await submitRefused();
       expect(errorOf(price)).toBe(message);
     }
     expect(api.callsTo('POST /api/tickets')).toHaveLength(0);
