@@ -20,8 +20,6 @@ export const OrderStatus = {
   Complete: 'complete',
 } as const;
 export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
-/** Statuses in which an order holds its ticket (the "one active order per ticket" set). */
-export const ACTIVE_ORDER_STATUSES: readonly OrderStatus[] = ['created', 'awaiting:payment', 'complete'];
 
 const Id = Type.String({ format: 'uuid' });
 const Version = Type.Integer({ minimum: 0 });

@@ -34,6 +34,11 @@ import { announceChanges } from '../db/change-feed.ts';
 const MIN_FETCH_INTERVAL_MS = 5;
 const FLUSH_INTERVAL_MS = 20;
 
+/** The outbox row of `event`: the columns, and the values in that order. */
+const OUTBOX_COLUMNS = sql`outbox (event_id, type, entity_id, envelope)`;
+const outboxValues = (event: EventEnvelope, entityId: string) =>
+  sql`${event.id}, ${event.type}, ${entityId}, ${JSON.stringify(event)}::jsonb`;
+
 /**
  * Records `type` with `data` in the outbox of the transaction's database. The event is published
  * if and only if the transaction commits. `entityId` orders events of one entity (default: data.id).
@@ -45,8 +50,7 @@ export async function publishEvent<T extends EventType>(
   entityId: string = entityOf(data),
 ): Promise<EventEnvelope<T>> {
   const event = makeEvent(type, data);
-  const row = sql`insert into outbox (event_id, type, entity_id, envelope)
-    values (${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb)`;
+  const row = sql`insert into ${OUTBOX_COLUMNS} values (${outboxValues(event, entityId)})`;
   if (!is(tx, PgTransaction)) {
     // A statement of its own commits at once: the NOTIFY goes with it.
     await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
@@ -85,9 +89,8 @@ export async function writeAndPublish<T extends EventType, Row extends pg.QueryR
     // statement in WITH cannot have.
     const result = await database.db.execute<Row>(sql`with written as (${write.getSQL()}),
       queued as (
-        insert into outbox (event_id, type, entity_id, envelope)
-        select ${event.id}, ${type}, ${entityId}, ${JSON.stringify(event)}::jsonb
-        where exists (select 1 from written)
+        insert into ${OUTBOX_COLUMNS}
+        select ${outboxValues(event, entityId)} where exists (select 1 from written)
       )
       select * from written`);
     rows = result.rows as Row[];

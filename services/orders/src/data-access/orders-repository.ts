@@ -1,7 +1,6 @@
 /** Reads and writes of orders and of the ticket replica; plain objects in and out. */
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import {
-  ACTIVE_ORDER_STATUSES,
   writeAndPublish,
   type Database,
   type EventData,
@@ -42,10 +41,7 @@ const prepareTicketToOrder = (db: Database) =>
   db
     .select({ ticket: tickets, activeOrderId: orders.id })
     .from(tickets)
-    .leftJoin(
-      orders,
-      and(eq(orders.ticketId, tickets.id), inArray(orders.status, [...ACTIVE_ORDER_STATUSES])),
-    )
+    .leftJoin(orders, and(eq(orders.ticketId, tickets.id), holdsItsTicket(orders.status)))
     .where(eq(tickets.id, sql.placeholder('id')))
     .prepare('orders_find_ticket_to_order');
 
