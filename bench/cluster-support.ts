@@ -14,6 +14,8 @@ import { createLogger, createSessionIssuer, databaseUrl, type SessionIssuer } fr
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, freePort, type ServiceName } from '../apps/cluster/src/cluster.ts';
+import { entryChoiceFromEnv } from '../apps/cluster/src/entry.ts';
+import { childPids } from '../apps/cluster/src/nginx-entry.ts';
 import type { HostOptions, HostReady } from './cluster-host.ts';
 
 export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -74,10 +76,7 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
     env: { LOG_LEVEL: 'warn' },
     output: 'ignore',
     // CLUSTER_ENTRY=node measures the Node gateway where nginx is installed.
-    entry:
-      process.env.CLUSTER_ENTRY === 'node' || process.env.CLUSTER_ENTRY === 'nginx'
-        ? process.env.CLUSTER_ENTRY
-        : 'auto',
+    entry: entryChoiceFromEnv(),
   };
   const host = fork(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
@@ -132,7 +131,7 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
       // nginx's workers are replaced when it reloads: read them from its master each time.
       pids: () =>
         ready.entry.kind === 'nginx'
-          ? ready.entry.pids.flatMap((pid) => [pid, ...childrenOf(pid)])
+          ? ready.entry.pids.flatMap((pid) => [pid, ...(childPids(pid) ?? [])])
           : ready.entry.pids,
     },
     pool(service) {
@@ -235,14 +234,6 @@ export function cpuSecondsOf(pid: number | undefined): number {
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
   } catch {
     return Number.NaN;
-  }
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
   }
 }
 

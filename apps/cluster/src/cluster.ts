@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
 export { freePort } from '@ticketing/common';
 import { freePort } from '@ticketing/common';
-import { startEntry, type Entry, type EntryKind } from './entry.ts';
+import { startEntry, type Entry, type EntryChoice } from './entry.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -27,7 +27,7 @@ export interface ClusterOptions {
   port: number;
   host?: string;
   /** The HTTP entry: nginx where installed (`auto`, the default), or the Node gateway. */
-  entry?: EntryKind | 'auto';
+  entry?: EntryChoice;
   replicas: number;
   /** A Postgres server URL; each service gets `<prefix>_<service>` on it. */
   databaseUrl: string;

@@ -14,9 +14,10 @@
  * replicas is healthy, or whose replica failed mid-request, with `{ errors: [...] }` and a 5xx.
  */
 import net from 'node:net';
+import { Type, type Static } from 'typebox';
 import Fastify, { LogController } from 'fastify';
 import replyFrom from '@fastify/reply-from';
-import type { Logger } from '@ticketing/common';
+import { loadConfig, type Logger } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { startNginxEntry, findNginx } from './nginx-entry.ts';
 
@@ -29,6 +30,16 @@ export const ROUTES: [prefix: string, service: ServiceName][] = [
 ];
 
 export type EntryKind = 'nginx' | 'node';
+
+/** Which entry to run (`CLUSTER_ENTRY`): `auto` takes nginx where installed, else the Node gateway. */
+export const EntryChoice = Type.Union([Type.Literal('auto'), Type.Literal('nginx'), Type.Literal('node')], {
+  default: 'auto',
+});
+export type EntryChoice = Static<typeof EntryChoice>;
+
+/** `CLUSTER_ENTRY` from the environment, validated (for callers without a config of their own). */
+export const entryChoiceFromEnv = (env: Record<string, string | undefined> = process.env): EntryChoice =>
+  loadConfig(Type.Object({ CLUSTER_ENTRY: EntryChoice }), env).CLUSTER_ENTRY;
 
 export interface Entry {
   readonly kind: EntryKind;
@@ -44,7 +55,7 @@ export interface Entry {
 
 export interface EntryOptions {
   /** `auto` (the default): nginx where installed, else the Node gateway. */
-  kind?: EntryKind | 'auto';
+  kind?: EntryChoice;
   port: number;
   host?: string;
   replicas: Record<ServiceName, Replica[]>;

@@ -2,16 +2,14 @@
 import { Type } from 'typebox';
 import { createLogger, loadConfig, NodeEnv, onShutdown, resolveJwtKey } from '@ticketing/common';
 import { startCluster } from './cluster.ts';
+import { EntryChoice } from './entry.ts';
 
 const Config = Type.Object({
   NODE_ENV: NodeEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ default: '127.0.0.1' }),
   REPLICAS: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
-  /** The HTTP entry: nginx where installed (`auto`), or the Node gateway. */
-  CLUSTER_ENTRY: Type.Union([Type.Literal('auto'), Type.Literal('nginx'), Type.Literal('node')], {
-    default: 'auto',
-  }),
+  CLUSTER_ENTRY: EntryChoice,
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
   DATABASE_PREFIX: Type.String({ pattern: '^[a-z][a-z0-9_]*$', default: 'ticketing_cluster' }),
   NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),

@@ -33,6 +33,15 @@ export function findNginx(env: NodeJS.ProcessEnv = process.env): string | undefi
   return (env.NGINX_BINARY ? [env.NGINX_BINARY] : NGINX_PATHS).find((file) => existsSync(file));
 }
 
+/** The processes `pid` started that are still its children (Linux /proc); undefined if unreadable. */
+export function childPids(pid: number): number[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface NginxLayout {
   /** nginx's prefix: its pid file and temp directories. */
   dir: string;
@@ -278,14 +287,10 @@ class NginxEntry implements Entry {
     }
   }
 
+  /** nginx's workers; undefined without /proc (then the generation alone has to do). */
   private workers(): number[] | undefined {
     const pid = this.child?.pid;
-    if (!pid) return [];
-    try {
-      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-    } catch {
-      return undefined; // no /proc: the generation alone has to do
-    }
+    return pid ? childPids(pid) : [];
   }
 
   /** The configuration a worker answers with, on a new connection each time. */
