@@ -56,6 +56,16 @@ describe('transactional outbox', () => {
     return relay;
   };
 
+  /** A relay that leads and polls once a minute, and what reaches the bus: an event seen soon was woken for. */
+  const leaderPollingRarely = async () => {
+    const bus = new InProcessBus();
+    const { received, ready } = record(bus);
+    await ready;
+    start(bus, { pollIntervalMs: 60_000 });
+    await sleep(100); // leadership acquired
+    return received;
+  };
+
   beforeEach(async () => {
     database = await createTestDatabase();
     await migrateDatabase(database);
@@ -66,11 +76,7 @@ describe('transactional outbox', () => {
   });
 
   it('publishes a committed event promptly, woken by NOTIFY rather than polling', async () => {
-    const bus = new InProcessBus();
-    const { received, ready } = record(bus);
-    await ready;
-    start(bus, { pollIntervalMs: 60_000 });
-    await sleep(100); // leadership acquired
+    const received = await leaderPollingRarely();
     const id = randomUUID();
     const committedAt = Date.now();
     await database.db.transaction(async (tx) => {
@@ -82,11 +88,7 @@ describe('transactional outbox', () => {
   });
 
   it('writeAndPublish: one statement queues the event only if its write changed a row, published promptly', async () => {
-    const bus = new InProcessBus();
-    const { received, ready } = record(bus);
-    await ready;
-    start(bus, { pollIntervalMs: 60_000 });
-    await sleep(100); // leadership acquired
+    const received = await leaderPollingRarely();
     await database.pool.query('create table things (id uuid primary key)');
     const id = randomUUID();
     const insert = () => sql`insert into things (id) values (${id}) on conflict do nothing returning id`;
