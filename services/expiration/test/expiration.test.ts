@@ -7,8 +7,10 @@ import {
   waitFor,
   type ServiceHarness,
 } from '@ticketing/common/testing';
+import { listenForNotifications } from '@ticketing/common';
 import { expirationService } from '../src/service.ts';
 import { ExpirationScheduler } from '../src/domain/scheduler.ts';
+import { TIMER_CHANNEL, WAKE_HORIZON_MS } from '../src/data-access/timers-repository.ts';
 import { orderCreatedListener } from '../src/entry-points/events/order-created.listener.ts';
 import { orderCancelledListener } from '../src/entry-points/events/order-settled.listener.ts';
 
@@ -38,6 +40,28 @@ describe('expiration', () => {
     const rows = await timers(order.id);
     expect(rows).toHaveLength(1);
     expect(rows[0].expires_at.toISOString()).toBe(order.expiresAt);
+  });
+
+  it('wakes the schedulers for a timer due soon, not for one due in minutes', async () => {
+    let listening = false;
+    const heard: string[] = [];
+    const listener = listenForNotifications(
+      e.database.url,
+      TIMER_CHANNEL,
+      (payload) => (payload === undefined ? (listening = true) : heard.push(payload)),
+      silentLogger,
+    );
+    try {
+      await waitFor(async () => listening, 5_000, 5);
+      await e.deliver(orderCreatedListener, anOrderCreated(15 * 60_000));
+      await e.deliver(orderCreatedListener, anOrderCreated(WAKE_HORIZON_MS + 1_000));
+      await sleep(100);
+      expect(heard).toEqual([]);
+      await e.deliver(orderCreatedListener, anOrderCreated(300));
+      await waitFor(async () => heard.length === 1, 2_000, 5);
+    } finally {
+      await listener.close();
+    }
   });
 
   it('drops the timer of an order cancelled before its window closed', async () => {

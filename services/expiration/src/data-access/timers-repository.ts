@@ -4,10 +4,26 @@ import { expirationTimers } from './schema.ts';
 
 export const TIMER_CHANNEL = 'expiration_timers';
 
-/** Schedules a timer (once per order) and wakes the scheduler when the transaction commits. */
+/** No scheduler sleeps longer than this between two looks at the table. */
+export const SCHEDULER_MAX_SLEEP_MS = 1_000;
+
+/**
+ * Timers due sooner than this after their transaction began wake the schedulers when it commits.
+ * A later one is seen in time by a scheduler's regular look, which comes within
+ * `SCHEDULER_MAX_SLEEP_MS` of the commit; the margin is for the transaction's own duration. An
+ * order's window is minutes long, so the schedulers are not woken once per order.
+ */
+export const WAKE_HORIZON_MS = 2 * SCHEDULER_MAX_SLEEP_MS;
+
+/** Schedules a timer (once per order), waking the schedulers on commit if it is due soon. */
 export async function scheduleTimer(db: Executor, orderId: string, expiresAt: Date): Promise<void> {
-  await db.insert(expirationTimers).values({ orderId, expiresAt }).onConflictDoNothing();
-  await db.execute(sql`select pg_notify(${TIMER_CHANNEL}, '')`);
+  await db.execute(sql`
+    with scheduled as (
+      insert into expiration_timers (order_id, expires_at) values (${orderId}, ${expiresAt})
+      on conflict do nothing
+      returning expires_at)
+    select pg_notify(${TIMER_CHANNEL}, '') from scheduled
+     where expires_at < now() + make_interval(secs => ${WAKE_HORIZON_MS / 1000})`);
 }
 
 export async function cancelTimer(db: Executor, orderId: string): Promise<void> {

@@ -9,10 +9,19 @@
  * already due at start (the service was down) fires at once.
  */
 import { listenForNotifications, publishEvent, type Logger, type ServiceDatabase } from '@ticketing/common';
-import { claimDueTimers, msUntilNextTimer, TIMER_CHANNEL } from '../data-access/timers-repository.ts';
+import {
+  claimDueTimers,
+  msUntilNextTimer,
+  SCHEDULER_MAX_SLEEP_MS,
+  TIMER_CHANNEL,
+} from '../data-access/timers-repository.ts';
 
 export interface SchedulerOptions {
-  /** Longest sleep between checks; bounds the lateness of a timer whose wake-up was missed. */
+  /**
+   * Longest sleep between checks; bounds the lateness of a timer whose wake-up was missed. At
+   * most `SCHEDULER_MAX_SLEEP_MS`, on which the listener relies to wake schedulers only for timers
+   * due soon.
+   */
   maxSleepMs?: number;
   batchSize?: number;
 }
@@ -30,7 +39,7 @@ export class ExpirationScheduler {
     private readonly logger: Logger,
     options: SchedulerOptions = {},
   ) {
-    this.maxSleepMs = options.maxSleepMs ?? 1_000;
+    this.maxSleepMs = Math.min(options.maxSleepMs ?? SCHEDULER_MAX_SLEEP_MS, SCHEDULER_MAX_SLEEP_MS);
     this.batchSize = options.batchSize ?? 100;
     this.notifications = listenForNotifications(database.url, TIMER_CHANNEL, () => this.wake(), logger);
     this.loop = this.run();
