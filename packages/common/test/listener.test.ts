@@ -6,11 +6,13 @@ import { makeEvent } from '../src/events/contract.ts';
 import { InProcessBus } from '../src/messaging/in-process.ts';
 import {
   defineListener,
+  ListenerQueue,
   PostgresDeadLetters,
   processEvent,
   purgeInbox,
   RetryLater,
   startListeners,
+  UnprocessableEvent,
 } from '../src/messaging/listener.ts';
 import { publishEvent } from '../src/messaging/outbox.ts';
 import { createTestDatabase, silentLogger, waitFor } from '../src/testing/index.ts';
@@ -186,5 +188,98 @@ describe('idempotent, version-aware listeners', () => {
     expect(letters[0]!.reason).toMatch(/price/);
     await subscription.close();
     await bus.close();
+  });
+});
+
+describe('deliveries sharing transactions (ListenerQueue)', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await migrateDatabase(database);
+    await database.pool.query('create table applications (event_id uuid not null, txid bigint not null)');
+  });
+  afterAll(() => database.drop());
+
+  /** Notes each application with its transaction; some titles misbehave. */
+  const notingListener = defineListener('ticket:updated', async ({ tx, event, data }) => {
+    await tx.execute(sql`insert into applications values (${event.id}, txid_current())`);
+    if (data.title === 'early') throw new RetryLater('not yet');
+    if (data.title === 'poison') throw new UnprocessableEvent('never');
+    if (data.title === 'bug') throw new Error('a bug');
+  });
+  const anUpdate = (title = 'x') => {
+    const event = updated(randomUUID(), 0);
+    return { ...event, data: { ...event.data, title } };
+  };
+  const applications = async (ids: string[]) =>
+    (
+      await database.pool.query<{ event_id: string; txid: string }>(
+        'select event_id, txid::text from applications where event_id = any($1::uuid[])',
+        [ids],
+      )
+    ).rows;
+  const queue = (lanes = 1) =>
+    new ListenerQueue(database, 'q', notingListener, silentLogger, { lanes, maxBatch: 16 });
+
+  it('applies one delivery at once, and those that arrive meanwhile together, each once', async () => {
+    const q = queue();
+    const events = Array.from({ length: 10 }, () => anUpdate());
+    const outcomes = await Promise.all([...events, events[3]!].map((event) => q.apply(event)));
+    expect(outcomes).toEqual(Array(11).fill({ kind: 'ack' }));
+    const rows = await applications(events.map((e) => e.id));
+    expect(rows).toHaveLength(10); // the one delivered twice, applied once
+    // The first alone, the nine waiting behind it together.
+    const alone = rows.find((r) => r.event_id === events[0]!.id)!.txid;
+    expect(rows.filter((r) => r.txid === alone)).toHaveLength(1);
+    expect(new Set(rows.filter((r) => r.txid !== alone).map((r) => r.txid)).size).toBe(1);
+  });
+
+  it('has no effect for an event applied before', async () => {
+    const q = queue();
+    const done = anUpdate();
+    await q.apply(done);
+    const events = [anUpdate(), done, anUpdate(), done];
+    expect(await Promise.all(events.map((event) => q.apply(event)))).toEqual(Array(4).fill({ kind: 'ack' }));
+    expect(await applications([done.id])).toHaveLength(1);
+  });
+
+  it('rolls back a batch that fails and gives each of its events the outcome it has alone', async () => {
+    const q = queue();
+    const first = anUpdate();
+    const [good1, early, poison, good2, bug] = ['x', 'early', 'poison', 'x', 'bug'].map(anUpdate);
+    const settled = await Promise.allSettled(
+      [first, good1, early, poison, good2, bug].map((e) => q.apply(e!)),
+    );
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.kind : 'thrown'))).toEqual([
+      'ack',
+      'ack',
+      'retry',
+      'dead-letter',
+      'ack',
+      'thrown',
+    ]);
+    expect(settled[2]).toMatchObject({ value: { early: true, reason: 'not yet' } });
+    expect(settled[5]).toMatchObject({ reason: { message: 'a bug' } });
+    // Only what committed is left: the good events, once each, and nothing of the others.
+    const rows = await applications([first, good1, early, poison, good2, bug].map((e) => e!.id));
+    expect(rows.map((r) => r.event_id).sort()).toEqual([first.id, good1!.id, good2!.id].sort());
+    const inbox = await database.pool.query('select event_id from inbox where event_id = any($1::uuid[])', [
+      [early, poison, bug].map((e) => e!.id),
+    ]);
+    expect(inbox.rows).toEqual([]);
+  });
+
+  it('dead-letters an invalid body without holding up the valid ones', async () => {
+    const q = queue();
+    const [a, b] = [anUpdate(), anUpdate()];
+    const outcomes = await Promise.all([q.apply(a), q.apply({ ...b, data: { id: 'x' } }), q.apply(b)]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['ack', 'dead-letter', 'ack']);
+  });
+
+  it('runs as many transactions at once as it has lanes', async () => {
+    const q = queue(3);
+    const events = Array.from({ length: 3 }, () => anUpdate());
+    await Promise.all(events.map((event) => q.apply(event)));
+    expect(new Set((await applications(events.map((e) => e.id))).map((r) => r.txid)).size).toBe(3);
   });
 });
