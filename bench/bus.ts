@@ -6,7 +6,8 @@
  *
  *   producer service DB: transaction { insert domain row; publishEvent → outbox row }
  *     → OutboxRelay (woken at commit; publishes; marks rows sent) → transport
- *     → consumer service: startListeners → transaction { inbox row; handler inserts a replica row }
+ *     → consumer service: startListeners → transaction { inbox rows; handler inserts a replica
+ *       row per event } (deliveries that wait share one, as `ListenerQueue` does)
  *
  * with BENCH_PRODUCERS (16) producers committing concurrently and the listener at its default
  * concurrency (8), and prints publish→handled throughput over the whole run (first producer start
@@ -14,14 +15,15 @@
  * consumer's transaction for that event.
  *
  * Beside it, in the same run, two ceilings doing the same work with no abstraction:
- * - bare Postgres: the same two transactions (domain + outbox row; inbox + replica row) issued
- *   directly with `pg` at the same concurrency, handed from producers to consumers through an
+ * - bare Postgres: the same two transactions (domain + outbox row; inbox + replica rows) issued
+ *   directly with `pg`, the consumers sharing transactions as the listener does (its lanes, and
+ *   every event waiting, up to its batch size), handed from producers to consumers through an
  *   in-memory queue (a perfect, free bus);
  * - bare JetStream (NATS_URL only): the `@nats-io/jetstream` client publishing the same payloads
  *   with msgID from as many publishers, and a durable pull consumer (`consume()`) acking them.
  * The ratio of the full path's throughput to the lower applicable ceiling says how much of the
  * machine the abstraction leaves on the table (aim: at least 0.5). Producers run at
- * BENCH_PRODUCERS and consumers at the listener's concurrency in every path.
+ * BENCH_PRODUCERS in every path.
  *
  * It also prints the CPU each path used (this process, the Postgres backends of its databases, the
  * NATS server) per event, and the machine's load: on a 2-core machine anything else running
@@ -45,6 +47,7 @@ import {
 } from '@nats-io/jetstream';
 import {
   createLogger,
+  DEFAULT_BATCHING,
   defineListener,
   InProcessBus,
   JetStreamTransport,
@@ -123,7 +126,8 @@ function tickets(count: number): Ticket[] {
  * with the event id. (A WeakMap, not AsyncLocalStorage: on Node 20 that turns on promise hooks,
  * which slow every await of the path being measured.)
  */
-const eventOfTransaction = new WeakMap<object, string>();
+/** The events a consumer transaction applied (several when deliveries share it: `ListenerQueue`). */
+const eventsOfTransaction = new WeakMap<object, string[]>();
 
 function reportingCommits(database: ServiceDatabase, committed: (eventId: string) => void): ServiceDatabase {
   const db = Object.create(database.db) as ServiceDatabase['db'];
@@ -133,8 +137,7 @@ function reportingCommits(database: ServiceDatabase, committed: (eventId: string
       transaction = tx;
       return run(tx);
     }, config);
-    const eventId = transaction && eventOfTransaction.get(transaction);
-    if (eventId) committed(eventId);
+    for (const eventId of (transaction && eventsOfTransaction.get(transaction)) ?? []) committed(eventId);
     return result;
   };
   return { ...database, db };
@@ -144,7 +147,9 @@ const replicaListener = defineListener('ticket:created', async ({ tx, event, dat
   await tx.execute(sql`
     insert into bench_ticket_replica (id, version, title, price)
     values (${data.id}, ${data.version}, ${data.title}, ${data.price})`);
-  eventOfTransaction.set(tx, event.id);
+  const applied = eventsOfTransaction.get(tx);
+  if (applied) applied.push(event.id);
+  else eventsOfTransaction.set(tx, [event.id]);
 });
 
 interface Transports {
@@ -276,17 +281,25 @@ async function barePostgres(name: string, server: PostgresServer, events: number
     const recorder = new Recorder(events);
     const queue = new AsyncQueue<string>();
 
-    const consumers = Array.from({ length: LISTENER_CONCURRENCY }, async () => {
+    // Shaped like the listener's `ListenerQueue`: `lanes` consumers, each taking into one
+    // transaction every event waiting when it comes free (up to `maxBatch`).
+    const { lanes, maxBatch } = DEFAULT_BATCHING;
+    const consumers = Array.from({ length: lanes }, async () => {
       for (let body = await queue.take(); body !== undefined; body = await queue.take()) {
-        const event = JSON.parse(body) as EventEnvelope<'ticket:created'>;
+        const batch = [body, ...queue.takeWaiting(maxBatch - 1)].map(
+          (text) => JSON.parse(text) as EventEnvelope<'ticket:created'>,
+        );
         const client = await consumerDb.pool.connect();
         try {
           await client.query('begin');
-          const fresh = await client.query(
-            `insert into inbox (consumer, event_id) values ($1, $2) on conflict do nothing returning event_id`,
-            [`${GROUP}:ticket:created`, event.id],
+          const inserted = await client.query<{ event_id: string }>(
+            `insert into inbox (consumer, event_id) select $1, id from unnest($2::uuid[]) as id
+             on conflict do nothing returning event_id`,
+            [`${GROUP}:ticket:created`, batch.map((event) => event.id)],
           );
-          if (fresh.rowCount === 1) {
+          const fresh = new Set(inserted.rows.map((row) => row.event_id));
+          for (const event of batch) {
+            if (!fresh.delete(event.id)) continue;
             await client.query(
               'insert into bench_ticket_replica (id, version, title, price) values ($1, $2, $3, $4)',
               [event.data.id, event.data.version, event.data.title, event.data.price],
@@ -296,7 +309,7 @@ async function barePostgres(name: string, server: PostgresServer, events: number
         } finally {
           client.release();
         }
-        recorder.end(event.id);
+        for (const event of batch) recorder.end(event.id);
       }
     });
 

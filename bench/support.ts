@@ -161,6 +161,14 @@ export class AsyncQueue<T> {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Up to `max` items already queued, without waiting. */
+  takeWaiting(max: number): T[] {
+    const end = Math.min(this.items.length, this.head + max);
+    const taken = this.items.slice(this.head, end);
+    this.head = end;
+    return taken;
+  }
+
   close(): void {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) waiter(undefined);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { context, createContextKey } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { sql } from 'drizzle-orm';
 import { migrateDatabase } from '../src/db/database.ts';
 import { makeEvent } from '../src/events/contract.ts';
@@ -7,6 +9,7 @@ import { InProcessBus } from '../src/messaging/in-process.ts';
 import {
   defineListener,
   ListenerQueue,
+  type Listener,
   PostgresDeadLetters,
   processEvent,
   purgeInbox,
@@ -15,7 +18,7 @@ import {
   UnprocessableEvent,
 } from '../src/messaging/listener.ts';
 import { publishEvent } from '../src/messaging/outbox.ts';
-import { createTestDatabase, silentLogger, waitFor } from '../src/testing/index.ts';
+import { createTestDatabase, silentLogger, sleep, waitFor } from '../src/testing/index.ts';
 
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
@@ -33,6 +36,7 @@ const countingListener = defineListener('ticket:updated', async ({ tx, data }) =
   await publishEvent(tx, 'ticket:created', { ...data, orderId: undefined } as never);
 });
 
+type Event = ReturnType<typeof updated>;
 const updated = (id: string, version: number) =>
   makeEvent('ticket:updated', { id, version, title: 'x', price: 100, userId: randomUUID() });
 
@@ -200,9 +204,15 @@ describe('deliveries sharing transactions (ListenerQueue)', () => {
   });
   afterAll(() => database.drop());
 
+  /** Every run of the handler, committed or not: the event and its transaction. */
+  const attempts: { id: string; txid: string }[] = [];
+  const attemptsOf = (id: string) => attempts.filter((a) => a.id === id);
   /** Notes each application with its transaction; some titles misbehave. */
   const notingListener = defineListener('ticket:updated', async ({ tx, event, data }) => {
-    await tx.execute(sql`insert into applications values (${event.id}, txid_current())`);
+    const { rows } = await tx.execute<{ txid: string }>(
+      sql`insert into applications values (${event.id}, txid_current()) returning txid::text`,
+    );
+    attempts.push({ id: event.id, txid: rows[0]!.txid });
     if (data.title === 'early') throw new RetryLater('not yet');
     if (data.title === 'poison') throw new UnprocessableEvent('never');
     if (data.title === 'bug') throw new Error('a bug');
@@ -211,22 +221,22 @@ describe('deliveries sharing transactions (ListenerQueue)', () => {
     const event = updated(randomUUID(), 0);
     return { ...event, data: { ...event.data, title } };
   };
-  const applications = async (ids: string[]) =>
+  const committed = async (ids: string[]) =>
     (
       await database.pool.query<{ event_id: string; txid: string }>(
         'select event_id, txid::text from applications where event_id = any($1::uuid[])',
         [ids],
       )
     ).rows;
-  const queue = (lanes = 1) =>
-    new ListenerQueue(database, 'q', notingListener, silentLogger, { lanes, maxBatch: 16 });
+  const queue = (lanes = 1, listener: Listener<'ticket:updated'> = notingListener) =>
+    new ListenerQueue(database, 'q', listener, silentLogger, { lanes, maxBatch: 16 });
 
   it('applies one delivery at once, and those that arrive meanwhile together, each once', async () => {
     const q = queue();
     const events = Array.from({ length: 10 }, () => anUpdate());
     const outcomes = await Promise.all([...events, events[3]!].map((event) => q.apply(event)));
     expect(outcomes).toEqual(Array(11).fill({ kind: 'ack' }));
-    const rows = await applications(events.map((e) => e.id));
+    const rows = await committed(events.map((e) => e.id));
     expect(rows).toHaveLength(10); // the one delivered twice, applied once
     // The first alone, the nine waiting behind it together.
     const alone = rows.find((r) => r.event_id === events[0]!.id)!.txid;
@@ -234,22 +244,24 @@ describe('deliveries sharing transactions (ListenerQueue)', () => {
     expect(new Set(rows.filter((r) => r.txid !== alone).map((r) => r.txid)).size).toBe(1);
   });
 
-  it('has no effect for an event applied before', async () => {
+  it('has no effect for an event applied before, whatever the case of its id', async () => {
     const q = queue();
     const done = anUpdate();
     await q.apply(done);
-    const events = [anUpdate(), done, anUpdate(), done];
+    const shouted = { ...done, id: done.id.toUpperCase() };
+    const events = [anUpdate(), done, anUpdate(), shouted];
     expect(await Promise.all(events.map((event) => q.apply(event)))).toEqual(Array(4).fill({ kind: 'ack' }));
-    expect(await applications([done.id])).toHaveLength(1);
+    expect(await committed([done.id])).toHaveLength(1);
+    const fresh = anUpdate();
+    expect(await q.apply({ ...fresh, id: fresh.id.toUpperCase() })).toEqual({ kind: 'ack' });
+    expect(await committed([fresh.id])).toHaveLength(1);
   });
 
   it('rolls back a batch that fails and gives each of its events the outcome it has alone', async () => {
     const q = queue();
-    const first = anUpdate();
-    const [good1, early, poison, good2, bug] = ['x', 'early', 'poison', 'x', 'bug'].map(anUpdate);
-    const settled = await Promise.allSettled(
-      [first, good1, early, poison, good2, bug].map((e) => q.apply(e!)),
-    );
+    const events = ['x', 'x', 'early', 'poison', 'x', 'bug'].map(anUpdate);
+    const [first, good1, early, poison, good2, bug] = events as [Event, Event, Event, Event, Event, Event];
+    const settled = await Promise.allSettled(events.map((e) => q.apply(e)));
     expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.kind : 'thrown'))).toEqual([
       'ack',
       'ack',
@@ -260,11 +272,17 @@ describe('deliveries sharing transactions (ListenerQueue)', () => {
     ]);
     expect(settled[2]).toMatchObject({ value: { early: true, reason: 'not yet' } });
     expect(settled[5]).toMatchObject({ reason: { message: 'a bug' } });
+    // The five behind the first ran together, up to the first failure, and then each alone.
+    const batch = attemptsOf(good1.id)[0]!.txid;
+    expect(attemptsOf(early.id)[0]!.txid).toBe(batch);
+    expect(attemptsOf(good1.id)).toHaveLength(2);
+    expect(attemptsOf(good2.id)).toHaveLength(1); // alone: the batch stopped at `early`
     // Only what committed is left: the good events, once each, and nothing of the others.
-    const rows = await applications([first, good1, early, poison, good2, bug].map((e) => e!.id));
-    expect(rows.map((r) => r.event_id).sort()).toEqual([first.id, good1!.id, good2!.id].sort());
+    const rows = await committed(events.map((e) => e.id));
+    expect(rows.map((r) => r.event_id).sort()).toEqual([first.id, good1.id, good2.id].sort());
+    expect(rows.some((r) => r.txid === batch)).toBe(false);
     const inbox = await database.pool.query('select event_id from inbox where event_id = any($1::uuid[])', [
-      [early, poison, bug].map((e) => e!.id),
+      [early.id, poison.id, bug.id],
     ]);
     expect(inbox.rows).toEqual([]);
   });
@@ -276,10 +294,69 @@ describe('deliveries sharing transactions (ListenerQueue)', () => {
     expect(outcomes.map((o) => o.kind)).toEqual(['ack', 'dead-letter', 'ack']);
   });
 
-  it('runs as many transactions at once as it has lanes', async () => {
-    const q = queue(3);
-    const events = Array.from({ length: 3 }, () => anUpdate());
-    await Promise.all(events.map((event) => q.apply(event)));
-    expect(new Set((await applications(events.map((e) => e.id))).map((r) => r.txid)).size).toBe(3);
+  /** A listener whose handlers wait to be let go, counting how many run at once. */
+  const gated = (batch?: boolean) => {
+    let running = 0;
+    let most = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const listener = defineListener(
+      'ticket:updated',
+      async () => {
+        most = Math.max(most, ++running);
+        await gate;
+        running -= 1;
+      },
+      { batch },
+    );
+    return { listener, open: () => open(), most: () => most };
+  };
+
+  it('runs at most as many transactions at once as it has lanes', async () => {
+    const { listener, open, most } = gated();
+    const q = queue(2, listener);
+    const outcomes = Promise.all(Array.from({ length: 6 }, () => q.apply(anUpdate())));
+    await sleep(100);
+    expect(most()).toBe(2);
+    open();
+    expect(await outcomes).toEqual(Array(6).fill({ kind: 'ack' }));
+  });
+
+  it('applies each delivery alone, as it comes, for a listener defined with batch: false', async () => {
+    const { listener, open, most } = gated(false);
+    const q = queue(1, listener);
+    const outcomes = Promise.all(Array.from({ length: 4 }, () => q.apply(anUpdate())));
+    await waitFor(async () => most() === 4, 2_000, 5);
+    open();
+    expect(await outcomes).toEqual(Array(4).fill({ kind: 'ack' }));
+  });
+
+  it('runs each handler in the trace context of its own delivery', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const key = createContextKey('delivery');
+      const seen = new Map<string, unknown>();
+      const listener = defineListener('ticket:updated', async ({ event }) => {
+        seen.set(event.id, context.active().getValue(key));
+      });
+      const q = queue(1, listener);
+      const events = Array.from({ length: 5 }, () => anUpdate());
+      await Promise.all(
+        events.map((e) => context.with(context.active().setValue(key, e.id), () => q.apply(e))),
+      );
+      expect(events.map((e) => seen.get(e.id))).toEqual(events.map((e) => e.id));
+    } finally {
+      context.disable();
+    }
+  });
+
+  it('refuses a batching without lanes or without room for an event', () => {
+    expect(
+      () => new ListenerQueue(database, 'q', notingListener, silentLogger, { lanes: 0, maxBatch: 4 }),
+    ).toThrow(/at least one lane/);
+    expect(
+      () => new ListenerQueue(database, 'q', notingListener, silentLogger, { lanes: 2, maxBatch: 0 }),
+    ).toThrow(/at least one lane/);
   });
 });

@@ -9,6 +9,7 @@
  * 30 minutes) while its predecessor is on its way. An event about the past simply returns:
  * ack.
  */
+import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { sql } from 'drizzle-orm';
 import { parseEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
@@ -38,6 +39,12 @@ export interface ListenerContext<T extends EventType> {
 export interface Listener<T extends EventType> {
   event: T;
   handle(context: ListenerContext<T>): Promise<void>;
+  /**
+   * False: each event in a transaction of its own, never batched with others (`ListenerQueue`).
+   * For handlers that call out of the process (a payment provider): a batch would hold its rows
+   * locked while it waits, and repeat the calls of a batch rolled back.
+   */
+  batch?: boolean;
 }
 
 /** A listener for any one event type (what a service's list of listeners holds). */
@@ -46,8 +53,9 @@ export type AnyListener = { [T in EventType]: Listener<T> }[EventType];
 export function defineListener<T extends EventType>(
   event: T,
   handle: (context: ListenerContext<T>) => Promise<void>,
+  options: { batch?: boolean } = {},
 ): Listener<T> {
-  return { event, handle };
+  return { event, handle, ...options };
 }
 
 /** Thrown by a handler for an event that cannot be applied yet (e.g. version v before v-1). */
@@ -74,18 +82,24 @@ export async function processEvent<T extends EventType>(
 ): Promise<Outcome> {
   const parsed = parseEvent(body, listener.event);
   if (!parsed.ok) return deadLetter(parsed.reason);
-  return applyAlone(database, group, listener, parsed.event, log);
+  return applyAlone(database, group, listener, { event: parsed.event, context: context.active() }, log);
+}
+
+/** An event to apply, and the trace context of its delivery, in which its handler runs. */
+interface Delivery<T extends EventType> {
+  event: EventEnvelope<T>;
+  context: Context;
 }
 
 async function applyAlone<T extends EventType>(
   database: ServiceDatabase,
   group: string,
   listener: Listener<T>,
-  event: EventEnvelope<T>,
+  delivery: Delivery<T>,
   log: Logger,
 ): Promise<Outcome> {
   try {
-    await applyTogether(database, group, listener, [event], log);
+    await applyTogether(database, group, listener, [delivery], log);
     return ack;
   } catch (error) {
     if (error instanceof RetryLater) return retryEarly(error.message);
@@ -98,7 +112,7 @@ async function applyAlone<T extends EventType>(
 const outage = (error: unknown): Outcome => ({ kind: 'retry', reason: String(error), transient: true });
 
 /**
- * Applies `events` in one transaction: their inbox rows in one statement, then the handler of
+ * Applies `deliveries` in one transaction: their inbox rows in one statement, then the handler of
  * each event whose row is new, in the order given, so that an event applied before (or listed
  * twice) has no effect. All of them or none: a handler's error rolls back the lot.
  */
@@ -106,11 +120,13 @@ async function applyTogether<T extends EventType>(
   database: ServiceDatabase,
   group: string,
   listener: Listener<T>,
-  events: readonly EventEnvelope<T>[],
+  deliveries: readonly Delivery<T>[],
   log: Logger,
 ): Promise<void> {
   const consumer = inboxConsumer(group, listener.event);
-  const ids = events.map((event) => event.id);
+  // Postgres answers with uuids in lower case; an envelope may spell its id in upper case.
+  const idOf = ({ event }: Delivery<T>) => event.id.toLowerCase();
+  const ids = deliveries.map(idOf);
   await database.db.transaction(async (tx) => {
     // Plain SQL: the query builder took about a tenth of the process's CPU per event on
     // `npm run bench:bus`.
@@ -120,14 +136,17 @@ async function applyTogether<T extends EventType>(
       on conflict do nothing
       returning event_id`);
     const fresh = new Set(rows.map((row) => row.event_id));
-    for (const event of events) {
-      if (!fresh.delete(event.id)) continue; // applied before, or listed twice: no effect
-      await listener.handle({
-        tx,
-        event,
-        data: event.data,
-        log: log.child({ eventId: event.id, type: event.type }),
-      });
+    for (const delivery of deliveries) {
+      if (!fresh.delete(idOf(delivery))) continue; // applied before, or listed twice: no effect
+      const { event } = delivery;
+      const handle = () =>
+        listener.handle({
+          tx,
+          event,
+          data: event.data,
+          log: log.child({ eventId: event.id, type: event.type }),
+        });
+      await context.with(delivery.context, handle);
     }
   });
 }
@@ -141,8 +160,7 @@ export interface BatchingOptions {
 
 export const DEFAULT_BATCHING: BatchingOptions = { lanes: 2, maxBatch: 16 };
 
-interface Waiting<T extends EventType> {
-  event: EventEnvelope<T>;
+interface Waiting<T extends EventType> extends Delivery<T> {
   resolve: (outcome: Outcome) => void;
   reject: (error: unknown) => void;
 }
@@ -153,7 +171,9 @@ interface Waiting<T extends EventType> {
  * A delivery that finds a lane free starts a transaction at once, as it would alone. One that
  * arrives while every lane is busy waits, and the next lane to come free takes every delivery
  * waiting (up to `maxBatch`) into one transaction. Under load, BEGIN, the inbox insert and COMMIT
- * are paid once per batch instead of once per event; at rest, nothing waits.
+ * are paid once per batch instead of once per event; at rest, nothing waits. Each handler runs in
+ * the trace context of its own delivery. A listener defined with `batch: false` skips the queue:
+ * each delivery is applied alone, as it comes.
  *
  * A batch commits whole or not at all. If anything in it fails (a handler's error, a version from
  * the future, a deadlock with another replica), it is rolled back and its events are applied one
@@ -170,14 +190,25 @@ export class ListenerQueue<T extends EventType> {
     private readonly listener: Listener<T>,
     private readonly log: Logger,
     private readonly options: BatchingOptions = DEFAULT_BATCHING,
-  ) {}
+  ) {
+    const { lanes, maxBatch } = options;
+    if (!(Number.isInteger(lanes) && lanes >= 1 && Number.isInteger(maxBatch) && maxBatch >= 1)) {
+      throw new Error(
+        `batching needs at least one lane and one event per batch, got ${lanes} and ${maxBatch}`,
+      );
+    }
+  }
 
   /** Validates a delivery's body and applies it; resolves with its outcome. */
   apply(body: unknown): Promise<Outcome> {
     const parsed = parseEvent(body, this.listener.event);
     if (!parsed.ok) return Promise.resolve(deadLetter(parsed.reason));
+    const delivery = { event: parsed.event, context: context.active() };
+    if (this.listener.batch === false) {
+      return applyAlone(this.database, this.group, this.listener, delivery, this.log);
+    }
     return new Promise<Outcome>((resolve, reject) => {
-      this.waiting.push({ event: parsed.event, resolve, reject });
+      this.waiting.push({ ...delivery, resolve, reject });
       this.startBatches();
     });
   }
@@ -186,23 +217,21 @@ export class ListenerQueue<T extends EventType> {
     while (this.running < this.options.lanes && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.options.maxBatch);
       this.running += 1;
-      void this.applyBatch(batch).finally(() => {
-        this.running -= 1;
-        this.startBatches();
-      });
+      // A lane belongs to no delivery: it must not run its batch in the context of the delivery
+      // whose arrival started it.
+      void context.with(ROOT_CONTEXT, () =>
+        this.applyBatch(batch).finally(() => {
+          this.running -= 1;
+          this.startBatches();
+        }),
+      );
     }
   }
 
   private async applyBatch(batch: Waiting<T>[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        await applyTogether(
-          this.database,
-          this.group,
-          this.listener,
-          batch.map((w) => w.event),
-          this.log,
-        );
+        await applyTogether(this.database, this.group, this.listener, batch, this.log);
         for (const waiting of batch) waiting.resolve(ack);
         return;
       } catch (error) {
@@ -216,8 +245,11 @@ export class ListenerQueue<T extends EventType> {
         );
       }
     }
-    for (const { event, resolve, reject } of batch) {
-      await applyAlone(this.database, this.group, this.listener, event, this.log).then(resolve, reject);
+    for (const waiting of batch) {
+      await applyAlone(this.database, this.group, this.listener, waiting, this.log).then(
+        waiting.resolve,
+        waiting.reject,
+      );
     }
   }
 }

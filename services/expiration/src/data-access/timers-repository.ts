@@ -8,10 +8,11 @@ export const TIMER_CHANNEL = 'expiration_timers';
 export const SCHEDULER_MAX_SLEEP_MS = 1_000;
 
 /**
- * Timers due sooner than this after their transaction began wake the schedulers when it commits.
- * A later one is seen in time by a scheduler's regular look, which comes within
- * `SCHEDULER_MAX_SLEEP_MS` of the commit; the margin is for the transaction's own duration. An
- * order's window is minutes long, so the schedulers are not woken once per order.
+ * A timer due sooner than this after it is written wakes the schedulers when its transaction
+ * commits. A later one is seen in time by a scheduler's regular look, which comes within
+ * `SCHEDULER_MAX_SLEEP_MS` of the commit; the margin is for the rest of the transaction (the
+ * other events of a batch, the commit). An order's window is minutes long, so the schedulers are
+ * not woken once per order.
  */
 export const WAKE_HORIZON_MS = 2 * SCHEDULER_MAX_SLEEP_MS;
 
@@ -23,7 +24,7 @@ export async function scheduleTimer(db: Executor, orderId: string, expiresAt: Da
       on conflict do nothing
       returning expires_at)
     select pg_notify(${TIMER_CHANNEL}, '') from scheduled
-     where expires_at < now() + make_interval(secs => ${WAKE_HORIZON_MS / 1000})`);
+     where expires_at < clock_timestamp() + make_interval(secs => ${WAKE_HORIZON_MS / 1000})`);
 }
 
 export async function cancelTimer(db: Executor, orderId: string): Promise<void> {
