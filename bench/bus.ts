@@ -10,7 +10,7 @@
  *       row per event } (deliveries that wait share one, as `ListenerQueue` does)
  *
  * with BENCH_PRODUCERS (16) producers committing concurrently and the listener at its default
- * concurrency (8), and prints publish→handled throughput over the whole run (first producer start
+ * concurrency (32), and prints publish→handled throughput over the whole run (first producer start
  * to last consumer commit) and the p50/p99 latency from each producer commit to the commit of the
  * consumer's transaction for that event.
  *
@@ -48,6 +48,7 @@ import {
 import {
   createLogger,
   DEFAULT_BATCHING,
+  DEFAULT_LISTENER_CONCURRENCY,
   defineListener,
   InProcessBus,
   JetStreamTransport,
@@ -83,16 +84,14 @@ function intFromEnv(name: string, fallback: number): number {
 
 const EVENTS = intFromEnv('BENCH_EVENTS', 10_000);
 const PRODUCERS = intFromEnv('BENCH_PRODUCERS', 16);
-/** `consume()`'s default listener concurrency, used unless BENCH_LISTENER_CONCURRENCY is set. */
-const DEFAULT_LISTENER_CONCURRENCY = 8;
 const LISTENER_CONCURRENCY = intFromEnv('BENCH_LISTENER_CONCURRENCY', DEFAULT_LISTENER_CONCURRENCY);
 const WARMUP = intFromEnv('BENCH_WARMUP', 500);
 const NATS_URL = process.env.NATS_URL;
 const TIMEOUT_MS = 120_000;
 /** Producer pool: one connection per producer plus the relay's queries. */
 const PRODUCER_POOL = PRODUCERS + 4;
-/** Consumer pool: a service's default (openDatabase's `max`), above the listener's concurrency. */
-const CONSUMER_POOL = Math.max(10, LISTENER_CONCURRENCY + 2);
+/** Consumer pool: a service's default (openDatabase's `max`); the listener's lanes take two. */
+const CONSUMER_POOL = 10;
 const GROUP = 'bench-consumer';
 
 const logger = createLogger('bench', { level: process.env.LOG_LEVEL ?? 'warn', pretty: false });

@@ -10,6 +10,7 @@ import { buildHttpServer } from './http/server.ts';
 import { ensureDatabase, migrateDatabase, openDatabase, type ServiceDatabase } from './db/database.ts';
 import { OutboxRelay } from './messaging/outbox.ts';
 import { purgeInbox, startListeners, type AnyListener } from './messaging/listener.ts';
+import { DEFAULT_LISTENER_CONCURRENCY } from './messaging/consumer.ts';
 import type { Subscription, Transport } from './messaging/transport.ts';
 import { JetStreamTransport } from './messaging/jetstream.ts';
 import { loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
@@ -130,7 +131,7 @@ export const StandaloneConfig = Type.Object({
   NATS_STREAM_REPLICAS: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data' }),
-  LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: 8 }),
+  LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: DEFAULT_LISTENER_CONCURRENCY }),
 });
 
 /**

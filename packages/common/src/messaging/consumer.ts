@@ -102,6 +102,12 @@ export function backoffDelay(policy: RetryPolicy, deliveryCount: number): number
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, deliveryCount - 1));
 }
 
+/**
+ * Deliveries a subscriber holds at once. Its listener applies them in a few shared transactions
+ * (`ListenerQueue`), so this bounds the size of those batches, not the connections they take.
+ */
+export const DEFAULT_LISTENER_CONCURRENCY = 32;
+
 export interface ConsumeOptions {
   group: string;
   subject: string;
@@ -133,7 +139,7 @@ export async function consume(
     subject: options.subject,
     ackWaitMs: policy.ackWaitMs,
     maxDeliver: -1,
-    concurrency: options.concurrency ?? 8,
+    concurrency: options.concurrency ?? DEFAULT_LISTENER_CONCURRENCY,
   };
 
   /** True once the letter is recorded and the message terminated. */
