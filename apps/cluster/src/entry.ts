@@ -17,7 +17,7 @@ import net from 'node:net';
 import { Type, type Static } from 'typebox';
 import Fastify, { LogController } from 'fastify';
 import replyFrom from '@fastify/reply-from';
-import { loadConfig, type Logger } from '@ticketing/common';
+import { apiClientErrorHandler, loadConfig, type Logger } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { startNginxEntry, findNginx } from './nginx-entry.ts';
 
@@ -84,6 +84,7 @@ async function startNodeEntry({ port, host, replicas, logger }: EntryOptions): P
   const app = Fastify({
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: apiClientErrorHandler,
   });
   await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
   const next: Partial<Record<ServiceName, number>> = {};

@@ -22,7 +22,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, type Logger } from '@ticketing/common';
+import { clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { ROUTES, type Entry, type EntryOptions } from './entry.ts';
 
@@ -52,6 +52,8 @@ export interface NginxLayout {
 }
 
 export type Upstreams = Partial<Record<ServiceName, { port: number; healthy: boolean }[]>>;
+
+const errorBody = (message: string) => JSON.stringify({ errors: [{ message }] });
 
 /** The whole nginx.conf for these replicas. */
 export function nginxConfig(layout: NginxLayout, upstreams: Upstreams): string {
@@ -129,6 +131,14 @@ ${locations.join('\n')}
     error_page 413 = @too_large;
     location @too_large {
       return 413 ${json('{"errors":[{"message":"Request body is too large"}]}')};
+    }
+    # A header line over large_client_header_buffers (nginx's 494), as the services and the Node
+    # gateway answer headers over their limit (clientErrorAnswer). A request line nginx cannot
+    # parse, or one too long (400, 414), keeps nginx's own page: redirecting those to a location
+    # makes them a 500.
+    error_page 494 = @headers_too_large;
+    location @headers_too_large {
+      return 431 ${json(errorBody(clientErrorAnswer('HPE_HEADER_OVERFLOW').message))};
     }
   }
 

@@ -316,9 +316,13 @@ describe('deliveries sharing transactions (ListenerQueue)', () => {
     const { listener, open, most } = gated();
     const q = queue(2, listener);
     const outcomes = Promise.all(Array.from({ length: 6 }, () => q.apply(anUpdate())));
-    await sleep(100);
-    expect(most()).toBe(2);
-    open();
+    try {
+      await waitFor(async () => most() === 2, 5_000, 5);
+      await sleep(100); // room for a third, were there one
+      expect(most()).toBe(2);
+    } finally {
+      open();
+    }
     expect(await outcomes).toEqual(Array(6).fill({ kind: 'ack' }));
   });
 
@@ -326,8 +330,11 @@ describe('deliveries sharing transactions (ListenerQueue)', () => {
     const { listener, open, most } = gated(false);
     const q = queue(1, listener);
     const outcomes = Promise.all(Array.from({ length: 4 }, () => q.apply(anUpdate())));
-    await waitFor(async () => most() === 4, 2_000, 5);
-    open();
+    try {
+      await waitFor(async () => most() === 4, 5_000, 5);
+    } finally {
+      open();
+    }
     expect(await outcomes).toEqual(Array(4).fill({ kind: 'ack' }));
   });
 

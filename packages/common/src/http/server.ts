@@ -19,6 +19,7 @@ import addFormatsModule from 'ajv-formats';
 import { levels } from 'pino';
 import { HttpError, type ErrorItem } from '../errors.ts';
 import { sessionPlugin, type SessionOptions } from './session.ts';
+import { apiClientErrorHandler } from './client-errors.ts';
 import { installHttpObservability, requestTraceFields } from '../observability/http.ts';
 
 export type HttpApp = FastifyInstance<
@@ -86,6 +87,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    clientErrorHandler: apiClientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Spans, request metrics and GET /metrics; first, so that it sees every route.
   installHttpObservability(app, { service: options.service ?? 'http' });
