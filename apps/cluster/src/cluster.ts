@@ -15,6 +15,7 @@ import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
 export { freePort } from '@ticketing/common';
 import { freePort } from '@ticketing/common';
 import { startEntry, type Entry, type EntryChoice } from './entry.ts';
+import { tiedToSupervisor } from './tied.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -78,7 +79,7 @@ export class Replica {
       : ['--import', 'tsx', `services/${this.service}/src/main.ts`];
     // REPLICA_NODE_ARGS: extra flags for node, for profiling (`--cpu-prof --cpu-prof-dir=/tmp/prof`).
     const nodeArgs = (process.env.REPLICA_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    const child = spawn(...tiedToSupervisor(process.execPath, [...nodeArgs, ...args]), {
       cwd: ROOT,
       env: { ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: [

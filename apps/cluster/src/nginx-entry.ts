@@ -25,6 +25,7 @@ import path from 'node:path';
 import { clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { ROUTES, type Entry, type EntryOptions } from './entry.ts';
+import { tiedToSupervisor } from './tied.ts';
 
 const NGINX_PATHS = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx', '/usr/local/bin/nginx'];
 
@@ -205,7 +206,8 @@ class NginxEntry implements Entry {
 
   start(): void {
     this.write(true);
-    const child = spawn(this.binary, ['-p', this.layout.dir, '-c', this.configFile, '-e', 'stderr'], {
+    const nginxArgs = ['-p', this.layout.dir, '-c', this.configFile, '-e', 'stderr'];
+    const child = spawn(...tiedToSupervisor(this.binary, nginxArgs), {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true, // a process group of its own (see killGroup)
     });
