@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, waitFor } from '@ticketing/common/testing';
+import { sendRawHttp, silentLogger, waitFor } from '@ticketing/common/testing';
 import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
 import { startEntry, type Entry, type EntryKind } from '../src/entry.ts';
 import { findNginx, nginxConfig } from '../src/nginx-entry.ts';
@@ -115,19 +115,7 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
     },
   );
 
-  /** Sends `request` as it is on a new connection; the status and body of the answer. */
-  const raw = (request: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const socket = net.connect(entry.port, '127.0.0.1', () => socket.end(request));
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk));
-      socket.on('error', reject);
-      socket.on('close', () => {
-        const [head = '', body = ''] = text.split('\r\n\r\n');
-        resolve({ status: Number(head.split(' ')[1]), body });
-      });
-    });
+  const raw = (request: string) => sendRawHttp(entry.port, request);
 
   it.runIf(enabled)('answers headers over its limit with 431 in the API error shape', async () => {
     const huge = `GET /api/tickets HTTP/1.1\r\nHost: x\r\nCookie: session=${'a'.repeat(20_000)}\r\n\r\n`;

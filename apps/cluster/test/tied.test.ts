@@ -37,14 +37,13 @@ async function supervisor(script: string): Promise<{ pid: number; children: numb
   return { pid: child.pid!, children: JSON.parse(line) as number[] };
 }
 
-/** Whatever a failed case left running. */
-function killAll(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
+/** Kills the supervisor with SIGKILL; resolves once its children are gone (kills any left, if not). */
+async function killAndWaitForChildren(supervisorPid: number, children: number[]): Promise<void> {
+  process.kill(supervisorPid, 'SIGKILL');
+  try {
+    await waitFor(async () => !children.some(alive), 5_000, 20);
+  } finally {
+    for (const pid of children.filter(alive)) process.kill(pid, 'SIGKILL');
   }
 }
 
@@ -57,12 +56,7 @@ describe.runIf(process.platform === 'linux')('children of a supervisor killed wi
       setTimeout(() => console.log(JSON.stringify([replica.pid])), 200);
       setInterval(() => {}, 1000);`);
     expect(children.every(alive)).toBe(true);
-    process.kill(pid, 'SIGKILL');
-    try {
-      await waitFor(async () => !children.some(alive), 5_000, 20);
-    } finally {
-      killAll(children);
-    }
+    await killAndWaitForChildren(pid, children);
   });
 
   it.runIf(findNginx())('nginx and its workers exit', async () => {
@@ -77,11 +71,6 @@ describe.runIf(process.platform === 'linux')('children of a supervisor killed wi
       setInterval(() => {}, 1000);`);
     expect(children.length).toBeGreaterThanOrEqual(2); // the master and a worker
     expect(children.every(alive)).toBe(true);
-    process.kill(pid, 'SIGKILL');
-    try {
-      await waitFor(async () => !children.some(alive), 5_000, 20);
-    } finally {
-      killAll(children);
-    }
+    await killAndWaitForChildren(pid, children);
   });
 });

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpServer, type HttpApp } from '../src/http/server.ts';
-import { silentLogger } from '../src/testing/index.ts';
+import { sendRawHttp, silentLogger } from '../src/testing/index.ts';
 
 describe("a service's answer to requests it cannot parse", () => {
   let app: HttpApp;
@@ -20,19 +20,7 @@ describe("a service's answer to requests it cannot parse", () => {
   });
   afterAll(() => app.close());
 
-  /** Sends `request` as it is; the status, headers and body of the answer once the server closes. */
-  const raw = (request: string) =>
-    new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk));
-      socket.on('error', reject);
-      socket.on('close', () => {
-        const [head = '', body = ''] = text.split('\r\n\r\n');
-        resolve({ status: Number(head.split(' ')[1]), head, body });
-      });
-    });
+  const raw = (request: string) => sendRawHttp(port, request);
 
   it('answers a malformed request line with 400', async () => {
     const { status, head, body } = await raw('NOT HTTP AT ALL\r\n\r\n');

@@ -1,5 +1,6 @@
 /** Helpers for tests of any service: a fresh database per test file, a quiet logger, polling. */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { pino, type Logger } from 'pino';
@@ -62,4 +63,25 @@ export async function waitFor<T>(
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends `request` byte for byte on a new connection to 127.0.0.1:`port` (what no HTTP client
+ * would send); the answer's status, head and body once the server closes the connection.
+ */
+export function sendRawHttp(
+  port: number,
+  request: string,
+): Promise<{ status: number; head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), head, body });
+    });
+  });
+}
 export * from './service-harness.ts';
