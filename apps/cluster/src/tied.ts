@@ -5,6 +5,10 @@
  * takes its replicas and nginx down: each gets SIGTERM and stops as it would on `start:cluster`'s
  * Ctrl-C (nginx's master then stops its workers). Without setpriv the command runs as it is, and a
  * SIGKILLed supervisor leaves its children running, as before.
+ *
+ * The kernel sends the signal when the *thread* that started the child ends, so the cluster is to be
+ * started from a process's main thread, as `start:cluster`, the benchmarks' cluster host and
+ * vitest's forked workers do: one started from a worker thread would lose its children with it.
  */
 import { existsSync } from 'node:fs';
 
