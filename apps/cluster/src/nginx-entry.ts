@@ -54,7 +54,9 @@ export interface NginxLayout {
 
 export type Upstreams = Partial<Record<ServiceName, { port: number; healthy: boolean }[]>>;
 
+/** The API's error shape, for the answers nginx gives itself. */
 const errorBody = (message: string) => JSON.stringify({ errors: [{ message }] });
+const headersTooLarge = clientErrorAnswer('HPE_HEADER_OVERFLOW');
 
 /** The whole nginx.conf for these replicas. */
 export function nginxConfig(layout: NginxLayout, upstreams: Upstreams): string {
@@ -121,17 +123,17 @@ ${locations.join('\n')}
       return 200 ${json('{"status":"ok"}')};
     }
     location / {
-      return 404 ${json('{"errors":[{"message":"Not found"}]}')};
+      return 404 ${json(errorBody('Not found'))};
     }
     # nginx's own errors in the API's shape: no replica to send to, or the one sent to failed;
     # a body over client_max_body_size.
     error_page 502 504 = @unavailable;
     location @unavailable {
-      return 503 ${json('{"errors":[{"message":"The $service service is unavailable"}]}')};
+      return 503 ${json(errorBody('The $service service is unavailable'))};
     }
     error_page 413 = @too_large;
     location @too_large {
-      return 413 ${json('{"errors":[{"message":"Request body is too large"}]}')};
+      return 413 ${json(errorBody('Request body is too large'))};
     }
     # A header line over large_client_header_buffers (nginx's 494), as the services and the Node
     # gateway answer headers over their limit (clientErrorAnswer). A request line nginx cannot
@@ -139,7 +141,7 @@ ${locations.join('\n')}
     # makes them a 500.
     error_page 494 = @headers_too_large;
     location @headers_too_large {
-      return 431 ${json(errorBody(clientErrorAnswer('HPE_HEADER_OVERFLOW').message))};
+      return ${headersTooLarge.status} ${json(errorBody(headersTooLarge.message))};
     }
   }
 

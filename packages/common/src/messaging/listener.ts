@@ -328,8 +328,6 @@ export interface StartListenersOptions {
   logger: Logger;
   concurrency?: number;
   policy?: Partial<RetryPolicy>;
-  /** How deliveries share transactions (`DEFAULT_BATCHING`); `{ lanes: n, maxBatch: 1 }` for none. */
-  batching?: BatchingOptions;
 }
 
 /** Subscribes every listener of a service; `close` stops them after their in-flight events. */
@@ -337,13 +335,7 @@ export async function startListeners(options: StartListenersOptions): Promise<Su
   const deadLetterStore = new PostgresDeadLetters(options.database);
   const queues = options.listeners.map(
     (listener) =>
-      new ListenerQueue(
-        options.database,
-        options.group,
-        listener as Listener<EventType>,
-        options.logger,
-        options.batching,
-      ),
+      new ListenerQueue(options.database, options.group, listener as Listener<EventType>, options.logger),
   );
   const subscriptions = await Promise.all(
     options.listeners.map((listener, index) =>
