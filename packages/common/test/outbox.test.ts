@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { migrateDatabase } from '../src/db/database.ts';
 import { InProcessBus } from '../src/messaging/in-process.ts';
-import { OutboxRelay, publishEvent, writeAndPublish } from '../src/messaging/outbox.ts';
+import { OutboxRelay, prepareWriteAndPublish, publishEvent } from '../src/messaging/outbox.ts';
 import type { DeliveredMessage, Transport } from '../src/messaging/transport.ts';
 import { createTestDatabase, silentLogger, sleep, waitFor } from '../src/testing/index.ts';
 
@@ -87,23 +88,46 @@ describe('transactional outbox', () => {
     expect(received[0]).toEqual({ type: 'ticket:created', id, version: 0 });
   });
 
-  it('writeAndPublish: one statement queues the event only if its write changed a row, published promptly', async () => {
+  it('prepareWriteAndPublish: one prepared statement queues the event only if its write changed a row, published promptly', async () => {
     const received = await leaderPollingRarely();
     await database.pool.query('create table things (id uuid primary key)');
-    const id = randomUUID();
-    const insert = () => sql`insert into things (id) values (${id}) on conflict do nothing returning id`;
+    const insertThing = prepareWriteAndPublish<'ticket:created', { id: string }, { id: string }>(
+      'test_insert_thing',
+      'ticket:created',
+      sql`insert into things (id) values (${sql.placeholder('id')}) on conflict do nothing returning id`,
+    );
+    const [first, second] = [randomUUID(), randomUUID()];
     const committedAt = Date.now();
-    const rows = await writeAndPublish(database, insert(), 'ticket:created', ticket(id, 0));
-    expect(rows).toEqual([{ id }]);
+    expect(await insertThing(database, { id: first }, ticket(first, 0))).toEqual([{ id: first }]);
     await waitFor(() => received.length === 1, 2_000, 2);
     expect(Date.now() - committedAt).toBeLessThan(500); // woken after the statement, not polled
-    expect(received[0]).toEqual({ type: 'ticket:created', id, version: 0 });
+    expect(received[0]).toEqual({ type: 'ticket:created', id: first, version: 0 });
 
     // The same insert again changes nothing: no event.
-    expect(await writeAndPublish(database, insert(), 'ticket:created', ticket(id, 1))).toEqual([]);
+    expect(await insertThing(database, { id: first }, ticket(first, 1))).toEqual([]);
+    // The statement again, with other values, on one connection so that it can be found there
+    // afterwards; no relay of this process watches that pool, so a NOTIFY wakes the relay.
+    const onePool = new pg.Pool({ connectionString: database.url, max: 1 });
+    try {
+      expect(await insertThing({ pool: onePool }, { id: second }, ticket(second, 0))).toEqual([
+        { id: second },
+      ]);
+      // Postgres holds it as a named statement of the connection that ran it.
+      const prepared = await onePool.query('select statement from pg_prepared_statements where name = $1', [
+        'test_insert_thing',
+      ]);
+      expect(prepared.rows[0]?.statement).toMatch(/insert into things .* insert into outbox/s);
+    } finally {
+      await onePool.end();
+    }
+    await waitFor(() => received.length === 2, 2_000, 2);
     await sleep(200);
-    expect(received).toHaveLength(1);
-    expect((await database.pool.query('select count(*)::int as n from outbox')).rows[0].n).toBe(1);
+    expect(received.map((r) => r.id)).toEqual([first, second]);
+    const { rows } = await database.pool.query('select entity_id, envelope from outbox order by seq');
+    expect(rows.map((r) => [r.entity_id, r.envelope.type, r.envelope.data.id])).toEqual([
+      [first, 'ticket:created', first],
+      [second, 'ticket:created', second],
+    ]);
   });
 
   it('publishes nothing for a transaction that rolls back', async () => {

@@ -1,7 +1,8 @@
 /** Reads and writes of orders and of the ticket replica; plain objects in and out. */
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import {
-  writeAndPublish,
+  prepareWriteAndPublish,
   type Database,
   type EventData,
   type Executor,
@@ -62,6 +63,31 @@ export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<
   return rows.length === 1;
 }
 
+// The busiest write of a rush, prepared (see prepareWriteAndPublish); built with a query builder
+// that has no connection, since it only renders SQL.
+const insertOrderAndQueue = prepareWriteAndPublish<
+  'order:created',
+  Omit<Order, 'createdAt'>,
+  { created_at: Date }
+>(
+  'orders_insert_unless_held',
+  'order:created',
+  drizzle
+    .mock()
+    .insert(orders)
+    .values({
+      id: sql.placeholder('id'),
+      userId: sql.placeholder('userId'),
+      ticketId: sql.placeholder('ticketId'),
+      status: sql.placeholder('status'),
+      priceCents: sql.placeholder('priceCents'),
+      expiresAt: sql.placeholder('expiresAt'),
+      version: sql.placeholder('version'),
+    })
+    .onConflictDoNothing({ target: orders.ticketId, where: holdsItsTicket(orders.status) })
+    .returning({ createdAt: orders.createdAt }),
+);
+
 /**
  * Inserts `order` and queues its `order:created`, in one statement that commits on its own,
  * unless an active order holds the ticket: then the unique index makes the insert do nothing, no
@@ -69,22 +95,12 @@ export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<
  * trip, no transaction to roll back, no error in the server's log.
  */
 export async function insertOrderUnlessHeld(
-  database: Pick<ServiceDatabase, 'db' | 'pool'>,
+  database: Pick<ServiceDatabase, 'pool'>,
   order: Omit<Order, 'createdAt'>,
   event: EventData<'order:created'>,
 ): Promise<Order | undefined> {
-  const insert = database.db
-    .insert(orders)
-    .values(order)
-    .onConflictDoNothing({ target: orders.ticketId, where: holdsItsTicket(orders.status) })
-    .returning({ createdAt: orders.createdAt });
-  const [row] = await writeAndPublish<'order:created', { created_at: string }>(
-    database,
-    insert,
-    'order:created',
-    event,
-  );
-  return row && { ...order, createdAt: new Date(row.created_at) };
+  const [row] = await insertOrderAndQueue(database, order, event);
+  return row && { ...order, createdAt: row.created_at };
 }
 
 export async function findOrder(db: Executor, id: string): Promise<OrderWithTicket | undefined> {
