@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceHarness } from '@ticketing/common/testing';
+import { waitFor, type ServiceHarness } from '@ticketing/common/testing';
 import { makeEvent } from '@ticketing/common';
 import { orderCreatedListener } from '../src/entry-points/events/order-created.listener.ts';
 import { orderCancelledListener } from '../src/entry-points/events/order-cancelled.listener.ts';
@@ -51,6 +51,34 @@ describe('tickets listeners', () => {
       await t.deliver(orderCancelledListener, cancelled(order.id, ticket.id));
       await t.deliver(orderCreatedListener, order);
       expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 0 });
+    });
+
+    it('does not reserve for an order cancelled while it waited for the ticket', async () => {
+      const { ticket } = await aTicket(t);
+      const order = anOrderCreated(ticket);
+      // A cancellation holds the ticket's lock, as releaseTicket does, and records the order.
+      const cancelling = await t.database.pool.connect();
+      try {
+        await cancelling.query('begin');
+        await cancelling.query('select 1 from tickets where id = $1 for update', [ticket.id]);
+        await cancelling.query('insert into cancelled_orders (order_id) values ($1)', [order.id]);
+        const delivered = t.deliver(orderCreatedListener, order);
+        // The reservation waits for the lock...
+        await waitFor(async () => {
+          const { rows } = await t.database.pool.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`,
+          );
+          return rows[0]!.n === 1;
+        }, 5_000);
+        // ...and gets it once the cancellation has committed: it must see that cancellation.
+        await cancelling.query('commit');
+        expect(await delivered).toEqual({ kind: 'ack' });
+      } finally {
+        cancelling.release();
+      }
+      expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 0 });
+      expect(await updatesOf(ticket.id)).toEqual([]);
     });
   });
 

@@ -129,6 +129,10 @@ export async function listTickets(db: Executor, limit: number, cursor?: PageCurs
 export async function reserveTicket(tx: Executor, ticketId: string, orderId: string): Promise<void> {
   const ticket = await lockTicket(tx, ticketId);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
+  // Asked only once the lock is held, in a statement of its own: a cancellation that held the lock
+  // first is committed by then, and a statement sees what was committed before it began. Asked in
+  // the locking statement itself, it would be answered from before the wait, and a ticket could go
+  // to an order cancelled meanwhile (the fault tests caught that when it was tried).
   if (ticket.orderId === orderId || (await isCancelledOrder(tx, orderId))) return;
   // Held by another order: one of the two was cancelled (orders lets only one be active at a
   // time), and its cancellation is on its way on the other subject. Wait for it rather than guess:
