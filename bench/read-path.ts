@@ -3,7 +3,9 @@
  * `GET /api/tickets?limit=20` at a fixed concurrency (BENCH_READ_CONNECTIONS, 32) for
  * BENCH_READ_SECONDS (10) each, with autocannon, through the cluster's entry and directly
  * against one tickets replica, beside a bare `node:http` server (its own process) answering the
- * same bytes from memory. Ratio = service ÷ bare (aim ≥ 0.5).
+ * same bytes from memory. Ratio = service ÷ bare (aim ≥ 0.5). Where the entry is nginx, also the
+ * bare server behind an nginx configured as the cluster's: the entry's hop alone, which bounds
+ * what any service behind it can reach.
  *
  * The targets take turns: BENCH_READ_ROUNDS (5) rounds of SECONDS ÷ rounds each, bare first in
  * every round, and the ratio is the median of the rounds' ratios. On this VM the speed of the
@@ -17,8 +19,18 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from '../apps/cluster/src/cluster.ts';
+import type { Entry } from '../apps/cluster/src/entry.ts';
+import { findNginx, startNginxEntry } from '../apps/cluster/src/nginx-entry.ts';
 import { table } from './support.ts';
-import { Client, createTickets, fmt, intFromEnv, startBenchCluster, sleep } from './cluster-support.ts';
+import {
+  Client,
+  createTickets,
+  fmt,
+  intFromEnv,
+  logger,
+  startBenchCluster,
+  sleep,
+} from './cluster-support.ts';
 
 const CONNECTIONS = intFromEnv('BENCH_READ_CONNECTIONS', 32);
 const SECONDS = intFromEnv('BENCH_READ_SECONDS', 10);
@@ -28,6 +40,8 @@ const ROUNDS = intFromEnv('BENCH_READ_ROUNDS', 5);
 export interface ReadRow {
   endpoint: string;
   target: string;
+  /** The bare server itself, the bare server behind the entry, or the service. */
+  role: 'bare' | 'bare behind the entry' | 'service';
   rps: number;
   p50: number;
   p99: number;
@@ -37,7 +51,7 @@ export interface ReadRow {
 }
 
 /** A bare node:http server in its own process answering `body` to every request. */
-async function startBare(body: string): Promise<{ url: string; stop(): void }> {
+async function startBare(body: string): Promise<{ port: number; url: string; stop(): void }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -55,7 +69,20 @@ async function startBare(body: string): Promise<{ url: string; stop(): void }> {
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`bare server exited ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { port, url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * An nginx entry configured as the cluster's (the same `nginxConfig`), whose tickets upstream is
+ * the bare server: what the entry's hop alone costs, the most a service behind it could reach.
+ */
+async function startBareBehindNginx(bare: { port: number; url: string }): Promise<Entry> {
+  const upstream = { name: 'bare-1', port: bare.port, url: bare.url, healthy: true };
+  return startNginxEntry(findNginx()!, {
+    port: 0,
+    replicas: { auth: [], tickets: [upstream], orders: [], payments: [], expiration: [] },
+    logger,
+  });
 }
 
 const median = (values: number[]) => {
@@ -88,11 +115,26 @@ export async function runReadPath(): Promise<ReadRow[]> {
     for (const endpoint of endpoints) {
       const body = await (await fetch(cluster.url + endpoint.path)).text();
       const bare = await startBare(body);
+      // Only nginx runs in processes of its own; the Node gateway would share this one's loop.
+      const bareEntry = bench.entry.kind === 'nginx' ? await startBareBehindNginx(bare) : undefined;
       try {
-        const targets = [
-          { name: 'bare node:http', url: bare.url + endpoint.path },
-          { name: `entry (${bench.entry.kind}) → tickets`, url: cluster.url + endpoint.path },
-          { name: 'tickets replica', url: cluster.replicas.tickets[0]!.url + endpoint.path },
+        const targets: { name: string; role: ReadRow['role']; url: string }[] = [
+          { name: 'bare node:http', role: 'bare', url: bare.url + endpoint.path },
+          ...(bareEntry
+            ? [
+                {
+                  name: 'entry (nginx) → bare node:http',
+                  role: 'bare behind the entry' as const,
+                  url: `http://127.0.0.1:${bareEntry.port}${endpoint.path}`,
+                },
+              ]
+            : []),
+          {
+            name: `entry (${bench.entry.kind}) → tickets`,
+            role: 'service',
+            url: cluster.url + endpoint.path,
+          },
+          { name: 'tickets replica', role: 'service', url: cluster.replicas.tickets[0]!.url + endpoint.path },
         ];
         for (const target of targets) await load(target.url, 1); // warm-up: JIT, connections, caches
         await sleep(200);
@@ -109,6 +151,7 @@ export async function runReadPath(): Promise<ReadRow[]> {
           const row: ReadRow = {
             endpoint: endpoint.name,
             target: target.name,
+            role: target.role,
             rps,
             p50: median(runs.map((r) => r.latency.p50)),
             p99: median(runs.map((r) => r.latency.p99)),
@@ -123,6 +166,7 @@ export async function runReadPath(): Promise<ReadRow[]> {
           );
         }
       } finally {
+        await bareEntry?.close();
         bare.stop();
       }
     }

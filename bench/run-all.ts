@@ -28,15 +28,16 @@ const rush = await runRush();
 const replication = await runReplication();
 
 const rows: string[][] = [];
-for (const r of read.filter((r) => !r.target.startsWith('bare'))) {
-  const bare = read.find((b) => b.endpoint === r.endpoint && b.target.startsWith('bare'))!;
+for (const r of read.filter((r) => r.role !== 'bare')) {
+  const bare = read.find((b) => b.endpoint === r.endpoint && b.role === 'bare')!;
+  const isBound = r.role === 'bare behind the entry';
   rows.push([
     `read ${r.endpoint} (${r.target})`,
     `${fmt(r.rps, 0)} req/s, p99 ${r.p99} ms`,
     `${fmt(bare.rps, 0)} req/s bare`,
     fmt(r.ratio, 2),
-    '≥ 0.5',
-    r.ratio >= 0.5 ? 'met' : 'missed',
+    isBound ? '' : '≥ 0.5',
+    isBound ? "(the entry's own bound)" : r.ratio >= 0.5 ? 'met' : 'missed',
   ]);
 }
 const exact = rush.service.created === 1000 && rush.service.refused === 4000 && rush.service.other === 0;

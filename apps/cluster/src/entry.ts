@@ -58,9 +58,12 @@ export interface EntryOptions {
   kind?: EntryChoice;
   port: number;
   host?: string;
-  replicas: Record<ServiceName, Replica[]>;
+  replicas: Record<ServiceName, Upstream[]>;
   logger: Logger;
 }
+
+/** What the entry needs of a replica: where it listens and whether it is healthy. */
+export type Upstream = Pick<Replica, 'name' | 'port' | 'url'> & { healthy: boolean };
 
 export async function startEntry(options: EntryOptions): Promise<Entry> {
   const wanted = options.kind ?? 'auto';
@@ -89,7 +92,7 @@ async function startNodeEntry({ port, host, replicas, logger }: EntryOptions): P
   await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
   const next: Partial<Record<ServiceName, number>> = {};
 
-  const pick = (service: ServiceName): Replica | undefined => {
+  const pick = (service: ServiceName): Upstream | undefined => {
     const pool = replicas[service];
     for (let i = 0; i < pool.length; i++) {
       const index = ((next[service] ?? 0) + i) % pool.length;

@@ -23,7 +23,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
-import type { Replica, ServiceName } from './cluster.ts';
+import type { ServiceName } from './cluster.ts';
 import { ROUTES, type Entry, type EntryOptions } from './entry.ts';
 import { tiedToSupervisor } from './tied.ts';
 
@@ -278,7 +278,7 @@ class NginxEntry implements Entry {
   private write(force = false): boolean {
     const upstreams: Upstreams = {};
     for (const [, service] of ROUTES)
-      upstreams[service] = this.options.replicas[service].map((r: Replica) => ({
+      upstreams[service] = this.options.replicas[service].map((r) => ({
         port: r.port,
         healthy: r.healthy,
       }));
