@@ -19,6 +19,10 @@
  * service's are (since session 6; unnamed before). (Until 2026-12-01 afternoon, like the service
  * then: a transaction, a unique violation counting as the 400.) Ratio = service ÷ ceiling (aim ≥ 0.5).
  *
+ * Then the same buyers once more, every ticket held by then: each is refused at the read, with no
+ * write and no cascade, and the CPU per request of the orders replicas and the entry is the
+ * request path's alone.
+ *
  * Also prints the CPU seconds each process used from the first request until the cascade the rush
  * set off is over (every order's ticket held, every outbox sent), per order created, beside the
  * ceiling's; and records the RSS of every replica process at idle (ready, before any load) and at
@@ -303,16 +307,27 @@ export async function runRush(): Promise<RushResult> {
     const run = await rush(0, TICKETS);
     // Until the cascade the rush set off is over too: its events are part of what an order costs.
     await waitForQuiet(bench, WARMUP_TICKETS + TICKETS);
-    serviceCpu = {
-      processes: measured.map((p, i) => ({
+    const cpuSince = (before: Map<number | undefined, number>[]) =>
+      measured.map((p, i) => ({
         name: p.name,
-        seconds: [...cpuOf(p.pids())].reduce(
-          (sum, [pid, now]) => sum + now - (cpuBefore[i]!.get(pid) ?? 0),
-          0,
-        ),
-      })),
+        seconds: [...cpuOf(p.pids())].reduce((sum, [pid, now]) => sum + now - (before[i]!.get(pid) ?? 0), 0),
+      }));
+    serviceCpu = {
+      processes: cpuSince(cpuBefore),
       totals: cpuUsed(totalsBefore, await sampleCpu(NATS_PORT)),
     };
+    // The request path alone: the same buyers again, every ticket held by now, so each is refused
+    // at the read: no write, no cascade.
+    const refusalsBefore = measured.map((p) => cpuOf(p.pids()));
+    const refusals = summarize('refused at the read', await rush(0, TICKETS));
+    const perRequest = cpuSince(refusalsBefore)
+      .filter((p) => p.name.startsWith('orders') || p.name.startsWith('entry'))
+      .map((p) => `${p.name} ${fmt((p.seconds * 1000) / refusals.requests, 2)} ms`);
+    console.log(
+      `  the request path alone, the same ${refusals.requests} buyers again (every ticket held): ` +
+        `${fmt(refusals.perSecond, 0)} req/s, ${refusals.refused} × 400, ${refusals.requests - refusals.refused} other; ` +
+        `CPU per request: ${perRequest.join(', ')}`,
+    );
     for (const buyer of new Set([client, ...buyers])) buyer.close();
     service = summarize(
       `${DIRECT ? 'orders replicas' : `cluster entry (${bench.entry.kind})`} (${REPLICAS} replica(s))`,
