@@ -115,9 +115,10 @@ export async function runReadPath(): Promise<ReadRow[]> {
     for (const endpoint of endpoints) {
       const body = await (await fetch(cluster.url + endpoint.path)).text();
       const bare = await startBare(body);
-      // Only nginx runs in processes of its own; the Node gateway would share this one's loop.
-      const bareEntry = bench.entry.kind === 'nginx' ? await startBareBehindNginx(bare) : undefined;
+      let bareEntry: Entry | undefined;
       try {
+        // Only nginx runs in processes of its own; the Node gateway would share this one's loop.
+        if (bench.entry.kind === 'nginx') bareEntry = await startBareBehindNginx(bare);
         const targets: { name: string; role: ReadRow['role']; url: string }[] = [
           { name: 'bare node:http', role: 'bare', url: bare.url + endpoint.path },
           ...(bareEntry
@@ -166,8 +167,11 @@ export async function runReadPath(): Promise<ReadRow[]> {
           );
         }
       } finally {
-        await bareEntry?.close();
-        bare.stop();
+        try {
+          await bareEntry?.close();
+        } finally {
+          bare.stop();
+        }
       }
     }
   } finally {

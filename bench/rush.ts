@@ -172,9 +172,9 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
       [ids, sellerId],
     );
     const buyerIds = Array.from({ length: (tickets + WARMUP_TICKETS) * buyers }, () => randomUUID());
-    // Buyer i of the rush whose tickets start at `first`.
-    const send = async (i: number, first: number): Promise<number> => {
-      const ticketId = ids[first + ticketOf(i, first === 0 ? tickets : WARMUP_TICKETS, buyers)]!;
+    // Buyer i of the rush on the `count` tickets from `first` on.
+    const send = async (i: number, first: number, count: number): Promise<number> => {
+      const ticketId = ids[first + ticketOf(i, count, buyers)]!;
       const buyerId = buyerIds[first * buyers + i];
       // Named statements, prepared once per connection, as the service's read and write are.
       const { rows } = await db.pool.query<{ id: string; price_cents: number; seller_id: string }>({
@@ -227,9 +227,9 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
       return inserted.rowCount === 1 ? 201 : 400;
     };
     // Warmed up like the service: a rush on tickets of its own first.
-    await runPool(WARMUP_TICKETS * buyers, CONNECTIONS, (i) => send(i, tickets));
+    await runPool(WARMUP_TICKETS * buyers, CONNECTIONS, (i) => send(i, tickets, WARMUP_TICKETS));
     const before = await sampleCpu(NATS_PORT);
-    const run = await runPool(tickets * buyers, CONNECTIONS, (i) => send(i, 0));
+    const run = await runPool(tickets * buyers, CONNECTIONS, (i) => send(i, 0, tickets));
     const totals = cpuUsed(before, await sampleCpu(NATS_PORT));
     return {
       run: summarize(`pg ceiling (${CONNECTIONS} callers, pool ${CEILING_POOL})`, run),
@@ -316,6 +316,8 @@ export async function runRush(): Promise<RushResult> {
       processes: cpuSince(cpuBefore),
       totals: cpuUsed(totalsBefore, await sampleCpu(NATS_PORT)),
     };
+    for (const r of all)
+      memory.push({ replica: r.name, idle: idle.get(r.name) ?? Number.NaN, afterRush: rssMiB(r) });
     // The request path alone: the same buyers again, every ticket held by now, so each is refused
     // at the read: no write, no cascade.
     const refusalsBefore = measured.map((p) => cpuOf(p.pids()));
@@ -323,9 +325,11 @@ export async function runRush(): Promise<RushResult> {
     const perRequest = cpuSince(refusalsBefore)
       .filter((p) => p.name.startsWith('orders') || p.name.startsWith('entry'))
       .map((p) => `${p.name} ${fmt((p.seconds * 1000) / refusals.requests, 2)} ms`);
+    const allRefused = refusals.refused === refusals.requests;
     console.log(
       `  the request path alone, the same ${refusals.requests} buyers again (every ticket held): ` +
-        `${fmt(refusals.perSecond, 0)} req/s, ${refusals.refused} × 400, ${refusals.requests - refusals.refused} other; ` +
+        `${fmt(refusals.perSecond, 0)} req/s, outcome ${allRefused ? 'exact' : 'WRONG'}: ` +
+        `${refusals.created} × 201, ${refusals.refused} × 400, ${refusals.other} other; ` +
         `CPU per request: ${perRequest.join(', ')}`,
     );
     for (const buyer of new Set([client, ...buyers])) buyer.close();
@@ -333,8 +337,6 @@ export async function runRush(): Promise<RushResult> {
       `${DIRECT ? 'orders replicas' : `cluster entry (${bench.entry.kind})`} (${REPLICAS} replica(s))`,
       run,
     );
-    for (const r of all)
-      memory.push({ replica: r.name, idle: idle.get(r.name) ?? Number.NaN, afterRush: rssMiB(r) });
     const { rows } = await bench.pool('orders').query<{ n: number }>(
       `select count(*)::int as n from orders where status in ('created', 'awaiting:payment', 'complete')
            and ticket_id = any($1::uuid[])`,

@@ -96,6 +96,21 @@ describe('transactional outbox', () => {
       'ticket:created',
       sql`insert into things (id) values (${sql.placeholder('id')}) on conflict do nothing returning id`,
     );
+    // The same statement under its name again is the same statement; another one is refused at once.
+    const sameAgain = () =>
+      prepareWriteAndPublish(
+        'test_insert_thing',
+        'ticket:created',
+        sql`insert into things (id) values (${sql.placeholder('id')}) on conflict do nothing returning id`,
+      );
+    expect(sameAgain).not.toThrow();
+    expect(() =>
+      prepareWriteAndPublish(
+        'test_insert_thing',
+        'ticket:created',
+        sql`insert into things (id) values (${sql.placeholder('id')}) returning id`,
+      ),
+    ).toThrow(/already another statement/);
     const [first, second] = [randomUUID(), randomUUID()];
     const committedAt = Date.now();
     expect(await insertThing(database, { id: first }, ticket(first, 0))).toEqual([{ id: first }]);
@@ -116,7 +131,7 @@ describe('transactional outbox', () => {
       const prepared = await onePool.query('select statement from pg_prepared_statements where name = $1', [
         'test_insert_thing',
       ]);
-      expect(prepared.rows[0]?.statement).toMatch(/insert into things .* insert into outbox/s);
+      expect(prepared.rows[0]?.statement).toMatch(/insert into things .*insert into outbox/s);
     } finally {
       await onePool.end();
     }

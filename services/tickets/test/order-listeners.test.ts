@@ -63,11 +63,13 @@ describe('tickets listeners', () => {
         await cancelling.query('select 1 from tickets where id = $1 for update', [ticket.id]);
         await cancelling.query('insert into cancelled_orders (order_id) values ($1)', [order.id]);
         const delivered = t.deliver(orderCreatedListener, order);
+        delivered.catch(() => {}); // awaited below; not unhandled meanwhile
         // The reservation waits for the lock...
         await waitFor(async () => {
           const { rows } = await t.database.pool.query<{ n: number }>(
             `select count(*)::int as n from pg_stat_activity
-              where datname = current_database() and wait_event_type = 'Lock'`,
+              where datname = current_database() and wait_event = 'transactionid'
+                and query like '%for update%'`,
           );
           return rows[0]!.n === 1;
         }, 5_000);
@@ -75,7 +77,7 @@ describe('tickets listeners', () => {
         await cancelling.query('commit');
         expect(await delivered).toEqual({ kind: 'ack' });
       } finally {
-        cancelling.release();
+        cancelling.release(true); // closed, not pooled: a failure above leaves its transaction open
       }
       expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 0 });
       expect(await updatesOf(ticket.id)).toEqual([]);

@@ -1,9 +1,10 @@
 /**
  * Transactional outbox. A service never publishes from a request or event handler: it calls
  * `publishEvent(tx, ...)` inside the transaction that changes its state (or, for one row and one
- * event, a statement from `prepareWriteAndPublish`: the change and the outbox row in one statement), and the relay
- * publishes the row after commit. A crash at any point loses nothing: an unsent row is sent by
- * the next relay, and a row sent twice is dropped by the broker (msgID) or the consumers' inbox.
+ * event, a statement from `prepareWriteAndPublish`: the change and the outbox row in one
+ * statement), and the relay publishes the row after commit. A crash at any point loses nothing:
+ * an unsent row is sent by the next relay, and a row sent twice is dropped by the broker (msgID)
+ * or the consumers' inbox.
  *
  * The relay
  * - runs on one replica per service at a time (a session advisory lock; a standby takes over when
@@ -34,10 +35,12 @@ import { announceChanges } from '../db/change-feed.ts';
 const MIN_FETCH_INTERVAL_MS = 5;
 const FLUSH_INTERVAL_MS = 20;
 
-/** The outbox row of `event`: the columns, and the values in that order. */
+/** An outbox row: the columns, and the values in that order (values, or placeholders for them). */
 const OUTBOX_COLUMNS = sql`outbox (event_id, type, entity_id, envelope)`;
+const outboxRow = (eventId: unknown, type: unknown, entityId: unknown, envelope: unknown) =>
+  sql`${eventId}, ${type}, ${entityId}, ${envelope}::jsonb`;
 const outboxValues = (event: EventEnvelope, entityId: string) =>
-  sql`${event.id}, ${event.type}, ${entityId}, ${JSON.stringify(event)}::jsonb`;
+  outboxRow(event.id, event.type, entityId, JSON.stringify(event));
 
 /**
  * Records `type` with `data` in the outbox of the transaction's database. The event is published
@@ -74,9 +77,9 @@ export async function publishEvent<T extends EventType>(
  *
  * Prepared: `write` is built once, with `sql.placeholder(name)` for each of its values, and the
  * whole statement is rendered here, once. Each call fills in the values and runs it as the named
- * statement `name`, which Postgres parses and plans once per connection. (Built by drizzle and
- * parsed by Postgres on every call, this was the busiest work of the orders replica in a rush
- * after the HTTP requests themselves.)
+ * statement `name`, which Postgres parses once per connection and whose plan it caches. (Built by
+ * drizzle and parsed by Postgres on every call, this was the busiest work of the orders replica in
+ * a rush after the HTTP requests themselves.)
  *
  * The returned function takes the values of the placeholders and the event's data, and answers
  * the rows `write` returned, as Postgres names their columns, in node-postgres's types. It runs
@@ -87,14 +90,21 @@ export function prepareWriteAndPublish<
   Values extends Record<string, unknown>,
   Row extends pg.QueryResultRow,
 >(name: string, type: T, write: SQLWrapper): WriteAndPublish<T, Values, Row> {
+  const queued = outboxRow(
+    sql.placeholder(EVENT_ID),
+    type,
+    sql.placeholder(ENTITY_ID),
+    sql.placeholder(ENVELOPE),
+  );
   const statement = dialect.sqlToQuery(sql`with written as (${write.getSQL()}),
-      queued as (
-        insert into ${OUTBOX_COLUMNS}
-        select ${sql.placeholder(EVENT_ID)}, ${type}, ${sql.placeholder(ENTITY_ID)},
-          ${sql.placeholder(ENVELOPE)}::jsonb
-        where exists (select 1 from written)
-      )
+      queued as (insert into ${OUTBOX_COLUMNS} select ${queued} where exists (select 1 from written))
       select * from written`);
+  // A name is one statement on every connection: Postgres refuses a second text under the same
+  // name only on the connections that ran the first, which would fail now and then, not at once.
+  const known = preparedTexts.get(name);
+  if (known !== undefined && known !== statement.sql)
+    throw new Error(`prepared statement ${name} is already another statement`);
+  preparedTexts.set(name, statement.sql);
   return async (database, values, data, entityId = entityOf(data)) => {
     const event = makeEvent(type, data);
     const query = {
@@ -129,6 +139,7 @@ export type WriteAndPublish<T extends EventType, Values, Row> = (
 ) => Promise<Row[]>;
 
 const dialect = new PgDialect();
+const preparedTexts = new Map<string, string>();
 // The outbox row's own placeholders, named so that no write's could be taken for them.
 const EVENT_ID = 'outbox.event_id';
 const ENTITY_ID = 'outbox.entity_id';
