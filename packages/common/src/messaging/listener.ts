@@ -333,13 +333,10 @@ export interface StartListenersOptions {
 /** Subscribes every listener of a service; `close` stops them after their in-flight events. */
 export async function startListeners(options: StartListenersOptions): Promise<Subscription> {
   const deadLetterStore = new PostgresDeadLetters(options.database);
-  const queues = options.listeners.map(
-    (listener) =>
-      new ListenerQueue(options.database, options.group, listener as Listener<EventType>, options.logger),
-  );
   const subscriptions = await Promise.all(
-    options.listeners.map((listener, index) =>
-      consume(
+    options.listeners.map((listener) => {
+      const queue = new ListenerQueue(options.database, options.group, listener, options.logger);
+      return consume(
         options.transport,
         {
           group: options.group,
@@ -349,9 +346,9 @@ export async function startListeners(options: StartListenersOptions): Promise<Su
           deadLetters: deadLetterStore,
           logger: options.logger,
         },
-        (message) => queues[index]!.apply(message.body),
-      ),
-    ),
+        (message) => queue.apply(message.body),
+      );
+    }),
   );
   return {
     close: async () => {
