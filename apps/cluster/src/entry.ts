@@ -48,8 +48,8 @@ export interface Entry {
   pids(): number[];
   /** Called after the replicas' health may have changed; applies it to the routing. */
   update(): void;
-  /** Resolves once the routing reflects the last `update()`. */
-  settled(): Promise<void>;
+  /** Resolves once the routing reflects the last `update()`; rejects if it does not in time. */
+  settled(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,10 @@
  * replica, and the refusing one is skipped for a second.
  *
  * A reload closes the keep-alive connections that clients hold idle on the old workers, so
- * reloads happen only when health changes. nginx runs in a process group of its own, which the
+ * reloads happen only when health changes. nginx may refuse one (it cannot open the file: out of
+ * descriptors, say) and go on with the configuration it has; the entry sees the old generation
+ * on the control port and reloads again, waiting longer each time, until a worker answers with
+ * the new one. A configuration that could not be written is written at the next update. nginx runs in a process group of its own, which the
  * supervisor takes down whole, on close and on its own exit: workers outlive a killed master.
  * If nginx dies anyway, the group is killed and nginx started again.
  */
@@ -26,6 +29,10 @@ import { clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
 import type { ServiceName } from './cluster.ts';
 import { ROUTES, type Entry, type EntryOptions } from './entry.ts';
 import { tiedToSupervisor } from './tied.ts';
+
+/** A reload nginx has not taken by then is sent again; the wait doubles each time, up to the max. */
+const RELOAD_RETRY_MS = 1_000;
+const RELOAD_RETRY_MAX_MS = 30_000;
 
 const NGINX_PATHS = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx', '/usr/local/bin/nginx'];
 
@@ -189,6 +196,14 @@ class NginxEntry implements Entry {
   private stderr = '';
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The running nginx has answered on its control port: it takes signals now. */
+  private answered = false;
+  /** The last generation a worker answered with. */
+  private loaded = 0;
+  /** When the running nginx was last sent a reload (0: never). */
+  private reloadSentAt = 0;
+  private reloadRetryMs = RELOAD_RETRY_MS;
+  private checking = false;
   /** On the supervisor's exit, however it exits: take nginx down with it. */
   private readonly onExit = () => this.killGroup('SIGKILL');
 
@@ -208,6 +223,9 @@ class NginxEntry implements Entry {
 
   start(): void {
     this.write(true);
+    this.answered = false;
+    this.reloadSentAt = 0;
+    this.reloadRetryMs = RELOAD_RETRY_MS;
     const nginxArgs = ['-p', this.layout.dir, '-c', this.configFile, '-e', 'stderr'];
     const child = spawn(...tiedToSupervisor(this.binary, nginxArgs), {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -240,7 +258,10 @@ class NginxEntry implements Entry {
 
   update(): void {
     if (this.closing || !this.running()) return;
-    if (this.write()) this.child!.kill('SIGHUP');
+    // Before it answers, nginx may still be reading its configuration, and a SIGHUP then would
+    // end it: `checkLoaded` sends the reload once it answers.
+    if (this.write() && this.answered) this.reload();
+    void this.checkLoaded();
   }
 
   /** Until the workers run this configuration or a later one, and no older worker is left. */
@@ -270,6 +291,44 @@ class NginxEntry implements Entry {
     await rm(this.layout.dir, { recursive: true, force: true });
   }
 
+  private reload(): void {
+    this.child!.kill('SIGHUP');
+    this.reloadSentAt = Date.now();
+  }
+
+  /**
+   * Asks which configuration the workers run, if the last one written is not known to be loaded,
+   * and reloads again if nginx answers with an older one: it did not take the reload (it said why
+   * on stderr), or it was started before the configuration changed.
+   */
+  private async checkLoaded(): Promise<void> {
+    const wanted = this.layout.generation;
+    if (this.checking || this.loaded >= wanted) return;
+    if (this.reloadSentAt > 0 && Date.now() - this.reloadSentAt < this.reloadRetryMs) return;
+    this.checking = true;
+    try {
+      const answer = Number(await this.generation());
+      // No answer: still starting, or gone (and started again when it exits).
+      if (Number.isNaN(answer) || this.closing || !this.running()) return;
+      this.answered = true;
+      if (answer >= wanted) {
+        this.loaded = answer;
+        this.reloadRetryMs = RELOAD_RETRY_MS;
+        return;
+      }
+      if (this.reloadSentAt > 0) {
+        this.log.error(
+          { wanted, running: answer, stderr: this.stderr.trim().split('\n').slice(-3).join('\n') },
+          `nginx did not take the reload; reloading again in ${this.reloadRetryMs} ms if it does not take this one`,
+        );
+        this.reloadRetryMs = Math.min(this.reloadRetryMs * 2, RELOAD_RETRY_MAX_MS);
+      }
+      this.reload();
+    } finally {
+      this.checking = false;
+    }
+  }
+
   private running(): boolean {
     return this.child?.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -284,11 +343,13 @@ class NginxEntry implements Entry {
       }));
     const health = JSON.stringify(upstreams);
     if (health === this.applied && !force) return false;
-    this.applied = health;
-    this.layout.generation += 1;
-    // Whole or not at all: a master still reading the last one never sees half a file.
-    writeFileSync(`${this.configFile}.next`, nginxConfig(this.layout, upstreams));
+    const layout = { ...this.layout, generation: this.layout.generation + 1 };
+    // Whole or not at all: a master still reading the last one never sees half a file. If the
+    // write fails (it throws), nothing is taken as applied, and the next update writes again.
+    writeFileSync(`${this.configFile}.next`, nginxConfig(layout, upstreams));
     renameSync(`${this.configFile}.next`, this.configFile);
+    this.layout.generation = layout.generation;
+    this.applied = health;
     return true;
   }
 

@@ -5,9 +5,11 @@
  * The replicas are stand-in HTTP servers that say who they are. The nginx half needs an nginx
  * binary (CI installs Debian's nginx-light) and skips, saying so, without one.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sendRawHttp, silentLogger, waitFor } from '@ticketing/common/testing';
 import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
@@ -229,6 +231,78 @@ describe.runIf(nginx)('the nginx process', () => {
       expect(pids.filter(alive)).toEqual([]);
     }
   });
+});
+
+describe.runIf(nginx)('the nginx configuration', () => {
+  // prlimit (util-linux) lowers the master's limit on open files, so that it cannot open the file
+  // it is told to reload: a failure outside the configuration, which nginx survives on the old one.
+  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((file) => existsSync(file));
+
+  it.runIf(prlimit)(
+    'is reloaded again until nginx takes it, and written again when it could not be written',
+    async () => {
+      const servers = [await standIn('tickets-1'), await standIn('tickets-2')];
+      const [first, second] = servers.map((server, i) => {
+        const replica = new Replica('tickets', i + 1, server.port, {}, 'ignore');
+        replica.healthy = i === 0;
+        return replica;
+      }) as [Replica, Replica];
+      const replicas = Object.fromEntries(
+        SERVICES.map((s) => [s, s === 'tickets' ? [first, second] : []]),
+      ) as Record<ServiceName, Replica[]>;
+      const entry = await startEntry({ kind: 'nginx', port: 0, replicas, logger: silentLogger });
+      // The supervisor's poller, which calls update() whatever happened.
+      const poller = setInterval(() => {
+        try {
+          entry.update();
+        } catch {
+          // the write failure below, seen by the test itself
+        }
+      }, 100);
+      const names = async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 4; i++) {
+          const response = await fetch(`http://127.0.0.1:${entry.port}/api/tickets`);
+          seen.add(((await response.json()) as { name: string }).name);
+        }
+        return seen;
+      };
+      const master = String(entry.pids()[0]);
+      const limit = (soft: string) => execFileSync(prlimit!, ['--pid', master, `--nofile=${soft}:`]);
+      const soft = execFileSync(prlimit!, ['--pid', master, '--nofile', '--output=SOFT', '--noheadings'])
+        .toString()
+        .trim();
+      try {
+        expect(await names()).toEqual(new Set(['tickets-1']));
+
+        // Any file it opens now would be descriptor 3 or above: none can be opened.
+        limit('3');
+        second.healthy = true;
+        entry.update();
+        await expect(entry.settled(1_500)).rejects.toThrow(/Too many open files/);
+        expect(await names()).toEqual(new Set(['tickets-1'])); // the old configuration, still served
+        limit(soft);
+        await entry.settled();
+        expect(await names()).toEqual(new Set(['tickets-1', 'tickets-2']));
+
+        // A directory where the configuration is written first: the write fails, and is retried.
+        // (nginx's master retitles itself: "nginx: master process /usr/sbin/nginx -p <dir> …")
+        const prefix = /-p\s(\S+)/.exec(readFileSync(`/proc/${master}/cmdline`, 'utf8'))![1]!;
+        const blocker = path.join(prefix, 'nginx.conf.next');
+        mkdirSync(blocker);
+        second.healthy = false;
+        expect(() => entry.update()).toThrow();
+        rmdirSync(blocker);
+        await waitFor(async () => (await names()).size === 1, 10_000, 100);
+        await entry.settled();
+        expect(await names()).toEqual(new Set(['tickets-1']));
+      } finally {
+        clearInterval(poller);
+        await entry.close();
+        await Promise.all(servers.map((server) => server.close()));
+      }
+    },
+  );
 });
 
 describe('nginxConfig', () => {
