@@ -154,27 +154,31 @@ describe('expiry across a killed and restarted process', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('still expires the order on time when the process is killed between order and expiry', { timeout: 90_000 }, async () => {
-    await start();
-    const route = () => `http://127.0.0.1:${port}`;
-    const seller = await new User(route).signUp();
-    const buyer = await new User(route).signUp();
-    const { order } = await listAndOrder(seller, buyer);
+  it(
+    'still expires the order on time when the process is killed between order and expiry',
+    { timeout: 90_000 },
+    async () => {
+      await start();
+      const route = () => `http://127.0.0.1:${port}`;
+      const seller = await new User(route).signUp();
+      const buyer = await new User(route).signUp();
+      const { order } = await listAndOrder(seller, buyer);
 
-    child!.kill('SIGKILL'); // no shutdown at all
-    await new Promise((resolve) => child!.once('exit', resolve));
-    const readyAgain = await start();
+      child!.kill('SIGKILL'); // no shutdown at all
+      await new Promise((resolve) => child!.once('exit', resolve));
+      const readyAgain = await start();
 
-    const cancelled = await waitFor(
-      async () => {
-        const { body } = await buyer.request<Order>('GET', `/api/orders/${order.id}`);
-        return body.status === 'cancelled' ? Date.now() : undefined;
-      },
-      40_000,
-      25,
-    );
-    expect(cancelled).toBeGreaterThanOrEqual(Date.parse(order.expiresAt));
-    // On time: within about a second of expiresAt (or of the restart, had it outlasted the window).
-    expect(cancelled - Math.max(Date.parse(order.expiresAt), readyAgain)).toBeLessThan(1_500);
-  });
+      const cancelled = await waitFor(
+        async () => {
+          const { body } = await buyer.request<Order>('GET', `/api/orders/${order.id}`);
+          return body.status === 'cancelled' ? Date.now() : undefined;
+        },
+        40_000,
+        25,
+      );
+      expect(cancelled).toBeGreaterThanOrEqual(Date.parse(order.expiresAt));
+      // On time: within about a second of expiresAt (or of the restart, had it outlasted the window).
+      expect(cancelled - Math.max(Date.parse(order.expiresAt), readyAgain)).toBeLessThan(1_500);
+    },
+  );
 });

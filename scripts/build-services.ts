@@ -14,15 +14,22 @@ const services = readdirSync(path.join(root, 'services'));
 
 /** Every dependency of every workspace, except our own packages, stays external. */
 function externals(): string[] {
-  const manifests = ['package.json', ...['packages', 'services', 'apps'].flatMap((dir) =>
-    readdirSync(path.join(root, dir)).map((name) => path.join(dir, name, 'package.json')),
-  )];
+  const manifests = [
+    'package.json',
+    ...['packages', 'services', 'apps'].flatMap((dir) =>
+      readdirSync(path.join(root, dir)).map((name) => path.join(dir, name, 'package.json')),
+    ),
+  ];
   const names = new Set<string>();
   for (const file of manifests) {
     try {
-      const manifest = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as Record<string, Record<string, string> | undefined>;
+      const manifest = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as Record<
+        string,
+        Record<string, string> | undefined
+      >;
       for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
-        for (const name of Object.keys(manifest[field] ?? {})) if (!name.startsWith('@ticketing/')) names.add(name);
+        for (const name of Object.keys(manifest[field] ?? {}))
+          if (!name.startsWith('@ticketing/')) names.add(name);
       }
     } catch {
       // not a workspace

@@ -38,14 +38,30 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
     await client.connect();
     return client;
   };
-  const [tickets, orders, payments] = await Promise.all([connect(targets.tickets), connect(targets.orders), connect(targets.payments)]);
+  const [tickets, orders, payments] = await Promise.all([
+    connect(targets.tickets),
+    connect(targets.orders),
+    connect(targets.payments),
+  ]);
   const others = await Promise.all((targets.others ?? []).map(connect));
   const differences: string[] = [];
   try {
-    type Ticket = { id: string; title: string; price_cents: number; version: number; order_id: string | null };
-    const source = await rows<Ticket>(tickets, 'select id, title, price_cents, version, order_id from tickets');
+    type Ticket = {
+      id: string;
+      title: string;
+      price_cents: number;
+      version: number;
+      order_id: string | null;
+    };
+    const source = await rows<Ticket>(
+      tickets,
+      'select id, title, price_cents, version, order_id from tickets',
+    );
     const replica = new Map(
-      (await rows<Ticket>(orders, 'select id, title, price_cents, version from tickets')).map((t) => [t.id, t]),
+      (await rows<Ticket>(orders, 'select id, title, price_cents, version from tickets')).map((t) => [
+        t.id,
+        t,
+      ]),
     );
     for (const t of source) {
       const copy = replica.get(t.id);
@@ -57,7 +73,8 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
       }
       replica.delete(t.id);
     }
-    for (const id of replica.keys()) differences.push(`ticket ${id}: in the orders replica but not in tickets`);
+    for (const id of replica.keys())
+      differences.push(`ticket ${id}: in the orders replica but not in tickets`);
 
     type Order = { id: string; status: string; version: number; ticket_id: string; price_cents: number };
     const orderRows = await rows<Order>(
@@ -65,7 +82,10 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
       'select id, status, version, ticket_id, price_cents from orders',
     );
     const paymentsReplica = new Map(
-      (await rows<Order>(payments, 'select id, status, version, price_cents from orders')).map((o) => [o.id, o]),
+      (await rows<Order>(payments, 'select id, status, version, price_cents from orders')).map((o) => [
+        o.id,
+        o,
+      ]),
     );
     for (const o of orderRows) {
       const copy = paymentsReplica.get(o.id);
@@ -77,30 +97,41 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
       }
       paymentsReplica.delete(o.id);
     }
-    for (const id of paymentsReplica.keys()) differences.push(`order ${id}: in the payments replica but not in orders`);
+    for (const id of paymentsReplica.keys())
+      differences.push(`order ${id}: in the payments replica but not in orders`);
 
     const active = new Map(
-      orderRows.filter((o) => ['created', 'awaiting:payment', 'complete'].includes(o.status)).map((o) => [o.ticket_id, o]),
+      orderRows
+        .filter((o) => ['created', 'awaiting:payment', 'complete'].includes(o.status))
+        .map((o) => [o.ticket_id, o]),
     );
     for (const t of source) {
       const holder = active.get(t.id);
-      if (t.order_id && !holder) differences.push(`ticket ${t.id}: locked by order ${t.order_id}, which is not active`);
+      if (t.order_id && !holder)
+        differences.push(`ticket ${t.id}: locked by order ${t.order_id}, which is not active`);
       else if (holder && t.order_id !== holder.id) {
-        differences.push(`ticket ${t.id}: held by active order ${holder.id} but its orderId is ${t.order_id ?? 'empty'}`);
+        differences.push(
+          `ticket ${t.id}: held by active order ${holder.id} but its orderId is ${t.order_id ?? 'empty'}`,
+        );
       }
     }
 
     type Paid = { order_id: string; n: number };
     const paid = new Map(
-      (await rows<Paid>(payments, `select order_id, count(*)::int as n from payments where status = 'succeeded' group by order_id`)).map(
-        (p) => [p.order_id, p.n],
-      ),
+      (
+        await rows<Paid>(
+          payments,
+          `select order_id, count(*)::int as n from payments where status = 'succeeded' group by order_id`,
+        )
+      ).map((p) => [p.order_id, p.n]),
     );
     for (const o of orderRows) {
       const n = paid.get(o.id) ?? 0;
       if (n > 1) differences.push(`order ${o.id}: charged ${n} times`);
-      if (o.status === 'complete' && n !== 1) differences.push(`order ${o.id}: complete but ${n} successful payments`);
-      if (o.status !== 'complete' && n > 0) differences.push(`order ${o.id}: ${o.status} but has a successful payment`);
+      if (o.status === 'complete' && n !== 1)
+        differences.push(`order ${o.id}: complete but ${n} successful payments`);
+      if (o.status !== 'complete' && n > 0)
+        differences.push(`order ${o.id}: ${o.status} but has a successful payment`);
     }
 
     const deadLetters: CheckReport['deadLetters'] = [];
@@ -111,7 +142,10 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
       ...others.map((c, i) => [`other-${i + 1}`, c] as const),
     ] as const;
     for (const [name, client] of all) {
-      const [unsent] = await rows<{ n: number }>(client, 'select count(*)::int as n from outbox where sent_at is null');
+      const [unsent] = await rows<{ n: number }>(
+        client,
+        'select count(*)::int as n from outbox where sent_at is null',
+      );
       const n = unsent?.n ?? 0;
       if (n > 0) differences.push(`${name}: ${n} outbox rows not yet sent`);
       for (const d of await rows<{ consumer: string; type: string; reason: string }>(
@@ -163,7 +197,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     others: [url('auth'), url('expiration')],
   });
   console.log(`checked ${JSON.stringify(report.counts)}`);
-  for (const d of report.deadLetters) console.log(`dead letter in ${d.database} (${d.consumer}, ${d.type}): ${d.reason}`);
+  for (const d of report.deadLetters)
+    console.log(`dead letter in ${d.database} (${d.consumer}, ${d.type}): ${d.reason}`);
   for (const d of report.differences) console.log(`DIFFERENCE ${d}`);
   console.log(report.differences.length === 0 ? 'consistent' : `${report.differences.length} differences`);
   process.exitCode = report.differences.length === 0 ? 0 : 1;

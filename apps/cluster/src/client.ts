@@ -36,7 +36,10 @@ export class HttpUser {
   }
 
   async signUp(): Promise<this> {
-    const { status, body } = await this.request('POST', '/api/users/signup', { email: this.email, password: 'correct horse' });
+    const { status, body } = await this.request('POST', '/api/users/signup', {
+      email: this.email,
+      password: 'correct horse',
+    });
     if (status !== 201) throw new Error(`signup failed: ${status} ${JSON.stringify(body)}`);
     return this;
   }

@@ -27,13 +27,28 @@ export async function startWorkload(
   baseUrl: string,
   options: { sellers?: number; ticketsPerSeller?: number; buyers?: number; pauseMs?: number } = {},
 ): Promise<Workload> {
-  const stats: WorkloadStats = { requests: 0, byStatus: {}, ordersCreated: 0, payments: 0, cancellations: 0, updates: 0, failures: 0 };
-  const sellers = await Promise.all(Array.from({ length: options.sellers ?? 3 }, () => new HttpUser(baseUrl).signUp()));
-  const buyers = await Promise.all(Array.from({ length: options.buyers ?? 8 }, () => new HttpUser(baseUrl).signUp()));
+  const stats: WorkloadStats = {
+    requests: 0,
+    byStatus: {},
+    ordersCreated: 0,
+    payments: 0,
+    cancellations: 0,
+    updates: 0,
+    failures: 0,
+  };
+  const sellers = await Promise.all(
+    Array.from({ length: options.sellers ?? 3 }, () => new HttpUser(baseUrl).signUp()),
+  );
+  const buyers = await Promise.all(
+    Array.from({ length: options.buyers ?? 8 }, () => new HttpUser(baseUrl).signUp()),
+  );
   const listings: { seller: HttpUser; ticket: Ticket }[] = [];
   for (const seller of sellers) {
     for (let i = 0; i < (options.ticketsPerSeller ?? 15); i++) {
-      const { status, body } = await seller.request<Ticket>('POST', '/api/tickets', { title: `show ${i}`, price: 10 + i });
+      const { status, body } = await seller.request<Ticket>('POST', '/api/tickets', {
+        title: `show ${i}`,
+        price: 10 + i,
+      });
       if (status === 201) listings.push({ seller, ticket: body });
     }
   }
@@ -51,7 +66,9 @@ export async function startWorkload(
       try {
         const roll = Math.random();
         if (roll < 0.45 || mine.length === 0) {
-          const { status, body } = await buyer.request<Order>('POST', '/api/orders', { ticketId: pick(listings).ticket.id });
+          const { status, body } = await buyer.request<Order>('POST', '/api/orders', {
+            ticketId: pick(listings).ticket.id,
+          });
           count(status);
           if (status === 201) {
             stats.ordersCreated += 1;

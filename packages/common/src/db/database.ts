@@ -67,15 +67,30 @@ export function openDatabase(url: string, options: { max?: number; logger?: Logg
 }
 
 /** Errors that mean "the database is unreachable right now", as opposed to a failing query. */
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 export function isConnectionError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     const code = typeof e.code === 'string' ? e.code : '';
     // 08xxx: connection exception; 57P01-57P03: the server is shutting down or starting up.
     if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
     const message = typeof e.message === 'string' ? e.message : '';
-    if (/Connection terminated|connection error|timeout exceeded when trying to connect|Connection refused/i.test(message)) {
+    if (
+      /Connection terminated|connection error|timeout exceeded when trying to connect|Connection refused/i.test(
+        message,
+      )
+    ) {
       return true;
     }
   }

@@ -191,8 +191,10 @@ export class JetStreamTransport implements Transport {
         return;
       } catch (error) {
         const missing =
-          isApiError(error, JetStreamApiCodes.StreamNotFound) || isApiError(error, JetStreamApiCodes.ConsumerNotFound);
-        if (missing && !create) throw new Error(`stream ${this.stream} or consumer ${name} not available yet`);
+          isApiError(error, JetStreamApiCodes.StreamNotFound) ||
+          isApiError(error, JetStreamApiCodes.ConsumerNotFound);
+        if (missing && !create)
+          throw new Error(`stream ${this.stream} or consumer ${name} not available yet`);
         if (isApiError(error, JetStreamApiCodes.StreamNotFound)) await this.ensureStream();
         else if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
       }
