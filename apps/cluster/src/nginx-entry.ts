@@ -15,9 +15,13 @@
  * reloads happen only when health changes. nginx may refuse one (it cannot open the file: out of
  * descriptors, say) and go on with the configuration it has; the entry sees the old generation
  * on the control port and reloads again, waiting longer each time, until a worker answers with
- * the new one. A configuration that could not be written is written at the next update. nginx runs in a process group of its own, which the
- * supervisor takes down whole, on close and on its own exit: workers outlive a killed master.
- * If nginx dies anyway, the group is killed and nginx started again.
+ * the new one. No reload is sent before nginx first answers there: until then it may still be
+ * reading its configuration, and a SIGHUP would end it. A configuration that could not be
+ * written (the disk is full) is written at the next update.
+ *
+ * nginx runs in a process group of its own, which the supervisor takes down whole, on close and
+ * on its own exit: workers outlive a killed master. If nginx dies anyway, the group is killed and
+ * nginx started again, and again a second later if even that fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -204,6 +208,8 @@ class NginxEntry implements Entry {
   private reloadSentAt = 0;
   private reloadRetryMs = RELOAD_RETRY_MS;
   private checking = false;
+  /** Why the configuration could not be written, while it cannot (logged once, not at every poll). */
+  private writeFailure: string | undefined;
   /** On the supervisor's exit, however it exits: take nginx down with it. */
   private readonly onExit = () => this.killGroup('SIGKILL');
 
@@ -248,8 +254,18 @@ class NginxEntry implements Entry {
       if (this.closing || this.child !== child) return;
       this.log.error({ code: child.exitCode, signal: child.signalCode }, 'nginx exited; starting it again');
       this.killGroup('SIGKILL', child); // its workers would go on serving the old configuration
-      this.restartTimer = setTimeout(() => this.start(), 1_000);
+      this.restartTimer = setTimeout(() => this.restart(), 1_000);
     });
+  }
+
+  private restart(): void {
+    if (this.closing) return;
+    try {
+      this.start();
+    } catch (error) {
+      this.log.error({ err: error }, 'could not start nginx again; trying again in 1 s');
+      this.restartTimer = setTimeout(() => this.restart(), 1_000);
+    }
   }
 
   pids(): number[] {
@@ -258,10 +274,31 @@ class NginxEntry implements Entry {
 
   update(): void {
     if (this.closing || !this.running()) return;
-    // Before it answers, nginx may still be reading its configuration, and a SIGHUP then would
-    // end it: `checkLoaded` sends the reload once it answers.
-    if (this.write() && this.answered) this.reload();
+    if (this.writeForUpdate()) {
+      this.reloadRetryMs = RELOAD_RETRY_MS;
+      // Before it answers, nginx may still be reading its configuration, and a SIGHUP then would
+      // end it: `checkLoaded` sends the reload once it answers.
+      if (this.answered) this.reload();
+    }
     void this.checkLoaded();
+  }
+
+  /** `write()`, its failure logged when it begins or changes, and left to the next update. */
+  private writeForUpdate(): boolean {
+    try {
+      const written = this.write();
+      if (this.writeFailure !== undefined) this.log.info('the nginx configuration can be written again');
+      this.writeFailure = undefined;
+      return written;
+    } catch (error) {
+      if (String(error) !== this.writeFailure)
+        this.log.error(
+          { err: error },
+          'could not write the nginx configuration; trying again at each update',
+        );
+      this.writeFailure = String(error);
+      return false;
+    }
   }
 
   /** Until the workers run this configuration or a later one, and no older worker is left. */
@@ -303,25 +340,27 @@ class NginxEntry implements Entry {
    */
   private async checkLoaded(): Promise<void> {
     const wanted = this.layout.generation;
+    const sentAt = this.reloadSentAt;
     if (this.checking || this.loaded >= wanted) return;
-    if (this.reloadSentAt > 0 && Date.now() - this.reloadSentAt < this.reloadRetryMs) return;
+    if (sentAt > 0 && Date.now() - sentAt < this.reloadRetryMs) return;
     this.checking = true;
     try {
       const answer = Number(await this.generation());
       // No answer: still starting, or gone (and started again when it exits).
       if (Number.isNaN(answer) || this.closing || !this.running()) return;
-      this.answered = true;
+      // Written or reloaded meanwhile: the answer may predate that reload; the next check asks.
+      if (this.layout.generation !== wanted || this.reloadSentAt !== sentAt) return;
       if (answer >= wanted) {
         this.loaded = answer;
         this.reloadRetryMs = RELOAD_RETRY_MS;
         return;
       }
-      if (this.reloadSentAt > 0) {
+      if (sentAt > 0) {
+        this.reloadRetryMs = Math.min(this.reloadRetryMs * 2, RELOAD_RETRY_MAX_MS);
         this.log.error(
           { wanted, running: answer, stderr: this.stderr.trim().split('\n').slice(-3).join('\n') },
-          `nginx did not take the reload; reloading again in ${this.reloadRetryMs} ms if it does not take this one`,
+          `nginx did not take the reload; reloading again, and checking again in ${this.reloadRetryMs} ms`,
         );
-        this.reloadRetryMs = Math.min(this.reloadRetryMs * 2, RELOAD_RETRY_MAX_MS);
       }
       this.reload();
     } finally {
@@ -383,7 +422,10 @@ class NginxEntry implements Entry {
           let body = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (body += chunk));
-          response.on('end', () => resolve(body));
+          response.on('end', () => {
+            this.answered = true;
+            resolve(body);
+          });
           response.on('error', () => resolve(undefined));
         },
       );
