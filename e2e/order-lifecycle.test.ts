@@ -78,6 +78,15 @@ describe('order lifecycle across services', () => {
     );
     expect(Object.keys(spec.paths['/api/orders']!).sort()).toEqual(['get', 'post']);
     expect(spec.paths['/api/tickets']!.post).toMatchObject({ requestBody: expect.anything() });
+    // What the routes answer, not what a schema left out implies.
+    const operation = (path: string, method: string) =>
+      spec.paths[path]![method] as {
+        responses: Record<string, unknown>;
+        parameters?: { name: string; required?: boolean }[];
+      };
+    expect(Object.keys(operation('/api/orders/{id}', 'delete').responses)).toEqual(['204']);
+    const limit = operation('/api/tickets', 'get').parameters?.find((p) => p.name === 'limit');
+    expect(limit).toMatchObject({ required: false });
   });
 
   it('answers health and readiness', async () => {

@@ -51,6 +51,19 @@ describe('sell form', () => {
     expect(api.callsTo('POST /api/tickets')[0]?.body).toEqual({ title: 'Opera', price: 1200 });
   });
 
+  it('counts a title in characters, as the server does: 200 emoji are 200, not 400', async () => {
+    const api = fakeApi({ ...signedInAs(ann), 'POST /api/tickets': { status: 201, body: ticket } });
+    const user = await openSellForm();
+    const title = '🎫'.repeat(200);
+    // Pasted, as typing 200 emoji one by one would take the test long.
+    await user.click(screen.getByLabelText('Title'));
+    await user.paste(title);
+    await user.type(screen.getByLabelText('Price'), '10');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    await waitFor(() => expect(api.callsTo('POST /api/tickets')).toHaveLength(1));
+    expect(api.callsTo('POST /api/tickets')[0]?.body).toEqual({ title, price: 10 });
+  });
+
   it('explains what is wrong beside each field, before sending anything', async () => {
     const api = fakeApi(signedInAs(ann));
     const user = await openSellForm();

@@ -1,5 +1,9 @@
-/** A request the server cannot parse is answered in the API's error shape, and the connection closed. */
+/**
+ * A request the server cannot parse, or whose text Postgres could not hold, is answered in the
+ * API's error shape (and, when it cannot be parsed, the connection closed).
+ */
 import net from 'node:net';
+import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpServer, type HttpApp } from '../src/http/server.ts';
 import { sendRawHttp, silentLogger } from '../src/testing/index.ts';
@@ -15,6 +19,17 @@ describe("a service's answer to requests it cannot parse", () => {
       title: 'test',
       readiness: {},
     });
+    app.post(
+      '/api/things/:id',
+      {
+        schema: {
+          params: Type.Object({ id: Type.String() }),
+          querystring: Type.Object({ q: Type.Optional(Type.String()) }),
+          body: Type.Object({ title: Type.String(), tags: Type.Optional(Type.Array(Type.String())) }),
+        },
+      },
+      async () => ({ ok: true }),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as net.AddressInfo).port;
   });
@@ -34,5 +49,31 @@ describe("a service's answer to requests it cannot parse", () => {
     const { status, body } = await raw(request);
     expect(status).toBe(431);
     expect(JSON.parse(body)).toEqual({ errors: [{ message: 'Request headers are too large' }] });
+  });
+
+  it('answers a URL it cannot decode with 400', async () => {
+    const { status, body } = await raw(
+      'GET /api/tickets/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(status).toBe(400);
+    expect(JSON.parse(body)).toEqual({ errors: [{ message: 'The URL is malformed' }] });
+  });
+
+  it('refuses U+0000 in a body, a query or a path with 400 naming the field', async () => {
+    const post = (url: string, body: unknown) =>
+      app.inject({ method: 'POST', url, payload: body as Record<string, unknown> });
+    const refused = async (url: string, body: unknown, field: string) => {
+      const response = await post(url, body);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({
+        errors: [{ message: `${field} must not contain the character U+0000`, field }],
+      });
+    };
+    await refused('/api/things/1', { title: 'a\u0000b' }, 'title');
+    await refused('/api/things/1', { title: 'a', tags: ['x', '\u0000'] }, 'tags.1');
+    await refused('/api/things/1?q=%00', { title: 'a' }, 'q');
+    await refused('/api/things/%00', { title: 'a' }, 'id');
+    await refused('/api/things/1', { title: 'a', ['k\u0000']: 1 }, 'k\u0000');
+    expect((await post('/api/things/1?q=x', { title: 'a', tags: ['b'] })).json()).toEqual({ ok: true });
   });
 });

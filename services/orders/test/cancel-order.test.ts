@@ -19,6 +19,8 @@ describe('DELETE /api/orders/:id', () => {
     const { order, cookie } = await anOrder(o, ticket.id);
     const response = await cancel(order.id, cookie);
     expect(response.statusCode).toBe(204);
+    expect(response.body).toBe('');
+    expect(response.headers['content-type']).toBeUndefined();
     expect(await statusOf(order.id)).toEqual({ status: 'cancelled', version: 1 });
     expect((await cancellations(order.id)).map((e) => e.data)).toEqual([
       { id: order.id, version: 1, ticket: { id: ticket.id } },

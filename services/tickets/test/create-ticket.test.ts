@@ -27,8 +27,11 @@ describe('POST /api/tickets', () => {
     [{ title: '', price: 10 }, 'title'],
     [{ title: '   ', price: 10 }, 'title'],
     [{ title: 'x'.repeat(201), price: 10 }, 'title'],
+    [{ title: '🎫'.repeat(201), price: 10 }, 'title'],
+    [{ title: 'concert', price: 1_000_000.01 }, 'price'],
     [{ price: 10 }, 'title'],
     [{ title: 42, price: 10 }, 'title'],
+    [{ title: 'con\u0000cert', price: 10 }, 'title'], // Postgres's text cannot hold it
     [{ title: 'concert', price: -10 }, 'price'],
     [{ title: 'concert', price: 0 }, 'price'],
     [{ title: 'concert', price: 10.001 }, 'price'],
@@ -61,6 +64,12 @@ describe('POST /api/tickets', () => {
       response.json().id,
     ]);
     expect(rows[0].price_cents).toBe(3550);
+  });
+
+  it('takes a title of 200 characters however many UTF-16 units they need, and the highest price', async () => {
+    const response = await post({ title: '🎫'.repeat(200), price: 1_000_000 });
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ title: '🎫'.repeat(200), price: 1_000_000 });
   });
 
   it('publishes ticket:created through the outbox, price in cents', async () => {

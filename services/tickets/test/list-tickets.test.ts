@@ -41,4 +41,30 @@ describe('GET /api/tickets', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().errors[0].field).toBe('cursor');
   });
+
+  // A cursor is base64 of JSON anyone can write: its time must be one Postgres reads, not a 500.
+  const cursorAt = (createdAt: string) =>
+    Buffer.from(JSON.stringify([createdAt, '03497ad9-224c-4119-b497-7512ebafc79a'])).toString('base64url');
+
+  it.each([
+    '2026-02-30 10:00:00+00',
+    '2026-13-01 10:00:00+00',
+    '2026-01-01 24:00:00+00',
+    '2026-01-01 10:00:00+16',
+    '0000-01-01 10:00:00+00',
+    '2026-01-01',
+    'Tue, 01 Dec 2026 10:00:00 GMT',
+  ])('refuses a cursor at %s with 400', async (createdAt) => {
+    const response = await t.app.inject({ url: `/api/tickets?cursor=${cursorAt(createdAt)}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors[0]).toEqual({ message: 'cursor is invalid', field: 'cursor' });
+  });
+
+  it.each(['2024-02-29 23:59:59.123456+00', '2026-12-01T10:00:00Z', '2026-12-01 10:00:00-15:30'])(
+    'takes a cursor at %s',
+    async (createdAt) => {
+      const response = await t.app.inject({ url: `/api/tickets?cursor=${cursorAt(createdAt)}` });
+      expect(response.statusCode).toBe(200);
+    },
+  );
 });

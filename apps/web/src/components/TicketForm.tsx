@@ -24,7 +24,8 @@ function check(title: string, priceText: string): FormErrorState {
   const fields: Record<string, string[]> = {};
   const trimmed = title.trim();
   if (trimmed === '') fields.title = ['Enter a title'];
-  else if (trimmed.length > MAX_TITLE_LENGTH)
+  // Characters as the server counts them (code points): an emoji is one.
+  else if ([...trimmed].length > MAX_TITLE_LENGTH)
     fields.title = [`Keep the title to ${MAX_TITLE_LENGTH} characters`];
   const price = parsePrice(priceText);
   if ('error' in price) fields.price = [price.error];
@@ -66,7 +67,8 @@ export function TicketForm({ submitLabel, busyLabel, initial, disabled, notice, 
           label="Title"
           name="title"
           value={title}
-          maxLength={MAX_TITLE_LENGTH + 50}
+          // The browser counts UTF-16 units: room for 200 characters of any kind, and some spaces.
+          maxLength={MAX_TITLE_LENGTH * 2 + 50}
           placeholder="e.g. The National, Friday, floor standing"
           autoComplete="off"
           errors={errors.fields.title}

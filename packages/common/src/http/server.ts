@@ -88,6 +88,13 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: apiClientErrorHandler,
+    // A URL Fastify cannot decode (`/api/tickets/%E0%A4%A`) or a path parameter over its length
+    // limit, in the API's error shape rather than Fastify's own.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      void reply.status(error.statusCode ?? 400).send({
+        errors: [{ message: error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed' : error.message }],
+      });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Spans, request metrics and GET /metrics; first, so that it sees every route.
   installHttpObservability(app, { service: options.service ?? 'http' });
@@ -99,6 +106,18 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema),
   );
+
+  // Postgres's text cannot hold U+0000, which JSON and URLs can carry: refused here, with the
+  // field it came in, rather than by the database as a 500.
+  app.addHook('preValidation', async (request) => {
+    for (const part of [request.params, request.query, request.body]) {
+      const field = nulField(part, '');
+      if (field !== undefined) {
+        const message = `${field || 'request'} must not contain the character U+0000`;
+        throw new HttpError(400, message, [field ? { message, field } : { message }]);
+      }
+    }
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -154,6 +173,19 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
   return app;
+}
+
+/** The path (`a.b.0`) of the first string in `value` that holds U+0000; undefined if none does. */
+function nulField(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = path ? `${path}.${key}` : key;
+    if (key.includes('\0')) return itemPath;
+    const found = nulField(item, itemPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Turns one ajv error into `{ message, field }`, naming the field the way a client sent it. */

@@ -46,7 +46,8 @@ export function parseTicketInput(input: { title: string; price: number }): Ticke
   const problems: ErrorItem[] = [];
   const title = input.title.trim();
   if (title.length === 0) problems.push({ message: 'title must not be empty', field: 'title' });
-  if (title.length > MAX_TITLE_LENGTH) {
+  // Characters as a reader counts them (code points): an emoji is one, not two UTF-16 units.
+  if ([...title].length > MAX_TITLE_LENGTH) {
     problems.push({ message: `title must be at most ${MAX_TITLE_LENGTH} characters`, field: 'title' });
   }
   const cents = Math.round(input.price * 100);

@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
 import { cancelOrder } from '../../domain/orders.ts';
 import { OrderParams } from './order-json.ts';
@@ -11,11 +12,12 @@ export async function cancelOrderRoute(app: HttpApp, { database }: ServiceContex
         tags: ['orders'],
         security: [{ session: [] }],
         params: OrderParams,
+        response: { 204: Type.Null({ description: 'Cancelled, now or before' }) },
       },
     },
     async (request, reply) => {
       await cancelOrder(database.db, requireUser(request), request.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 }

@@ -18,7 +18,9 @@ export const TicketJson = Type.Object(
 export const TicketBody = Type.Object(
   {
     title: Type.String({ maxLength: 1000, description: 'Trimmed; 1 to 200 characters.' }),
-    price: Type.Number({ description: 'In currency units, greater than 0, at most 2 decimals.' }),
+    price: Type.Number({
+      description: 'In currency units: greater than 0, at most 1,000,000, with at most 2 decimals.',
+    }),
   },
   { additionalProperties: false },
 );
