@@ -78,6 +78,20 @@ export function friendlyMessage({ message, field }: ErrorItem): string {
 
 const NETWORK_ERROR = 'Could not reach the marketplace. Check your connection and try again.';
 
+/**
+ * Told of every 401. The API answers 401 both when nobody is signed in and when the signed-in user
+ * does not own what they asked for, so a listener asks who is signed in before it concludes that
+ * the session ended (signed out in another tab, expired).
+ */
+const unauthorizedListeners = new Set<() => void>();
+
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => {
+    unauthorizedListeners.delete(listener);
+  };
+}
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
@@ -100,6 +114,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   } catch {
     json = undefined;
   }
+  if (response.status === 401) for (const listener of unauthorizedListeners) listener();
   if (!response.ok) {
     const errors = (json as { errors?: unknown } | undefined)?.errors;
     throw new ApiError(

@@ -12,7 +12,12 @@ export const MAX_PRICE = 1_000_000;
  * explanation of what is wrong with it, using the same rules as the API (> 0, at most 2 decimals).
  */
 export function parsePrice(text: string): { price: number } | { error: string } {
-  const cleaned = text.trim().replace(/^\$/, '').replace(/,/g, '').trim();
+  const typed = text.trim().replace(/^\$/, '').trim();
+  // Commas only as thousands separators ("1,200"): "12,50" is twelve and a half to some, and
+  // reading it as 1,250 would list the ticket at 100 times its price.
+  if (typed.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(typed))
+    return { error: 'Use a dot for cents, like 12.50 (commas only between thousands)' };
+  const cleaned = typed.replace(/,/g, '');
   if (cleaned === '') return { error: 'Enter a price' };
   if (!/^\d*\.?\d*$/.test(cleaned) || cleaned === '.')
     return { error: 'Enter the price as a number, like 35.50' };

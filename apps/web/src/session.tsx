@@ -1,17 +1,20 @@
 /**
- * Who is signed in, for every page. Read once from `/api/users/currentuser` at start (the cookie is
+ * Who is signed in, for every page. Read from `/api/users/currentuser` at start (the cookie is
  * httpOnly, so the API is the only one who can tell), then kept in step by sign up, sign in and
- * sign out.
+ * sign out, and read again after any 401: a session that ended elsewhere (signed out in another
+ * tab, expired) shows as signed out at once, and the pages that need a user send them to sign in.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
-import { api, type User } from './api.ts';
+import { api, onUnauthorized, type User } from './api.ts';
 
 interface Session {
   /** `undefined` while the first answer is on its way. */
   user: User | null | undefined;
   setUser: (user: User | null) => void;
   signOut: () => Promise<void>;
+  /** Asks the API again who is signed in; resolves with the answer once the session holds it. */
+  refresh: () => Promise<User | null>;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -32,7 +35,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     await api.signOut();
     setUser(null);
   }, []);
-  const value = useMemo(() => ({ user, setUser, signOut }), [user, signOut]);
+  const refresh = useCallback(async () => {
+    const current = await api.currentUser();
+    setUser(current);
+    return current;
+  }, []);
+  // (A failed check leaves the session as it was: the API being down is not a sign-out.)
+  useEffect(() => onUnauthorized(() => void refresh().catch(() => undefined)), [refresh]);
+  const value = useMemo(() => ({ user, setUser, signOut, refresh }), [user, signOut, refresh]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -88,6 +88,8 @@ describe('sell form', () => {
       ['12.345', 'Use at most two decimals (cents)'],
       ['0', 'The price must be more than $0.00'],
       ['2000000', 'The price can be at most $1,000,000.00'],
+      ['12,50', 'Use a dot for cents, like 12.50 (commas only between thousands)'],
+      ['1,20,0', 'Use a dot for cents, like 12.50 (commas only between thousands)'],
     ] as const) {
       await user.clear(price);
       await user.type(price, typed);

@@ -1,6 +1,8 @@
 /**
- * One ticket. A buyer sees a "Purchase" button (signed out: it leads to sign in and back); the
- * seller sees the edit form instead, disabled while an order holds the ticket.
+ * One ticket. A buyer sees a "Purchase" button (signed out: it leads to sign in and back), or,
+ * when the order holding the ticket is theirs, the way to it; the seller sees the edit form
+ * instead, disabled while an order holds the ticket. A purchase or an edit the API refuses
+ * (someone reserved the ticket meanwhile) reloads the ticket, so the page shows why.
  */
 import { useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
@@ -32,12 +34,19 @@ const listedOn = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric
 
 export function TicketPage() {
   const { id = '' } = useParams();
-  const { user } = useSession();
+  const { user, refresh } = useSession();
   const navigate = useNavigate();
   const toSignIn = useSignInRedirect();
   // Set by the sell page: the seller arrives here right after listing.
   const justListed = (useLocation().state as { listed?: boolean } | null)?.listed === true;
   const ticket = useLoad(() => api.getTicket(id), id);
+  // The order holding the ticket, when it is the signed-in buyer's own (the API shows an order to
+  // its buyer only, so it is looked for among theirs).
+  const holder = user && user.id !== ticket.data?.userId ? ticket.data?.orderId : undefined;
+  const mine = useLoad(
+    async () => (holder ? (await api.listOrders()).find((order) => order.id === holder) : undefined),
+    `${user?.id ?? ''}:${holder ?? ''}`,
+  );
   const [purchasing, setPurchasing] = useState(false);
   const [purchaseErrors, setPurchaseErrors] = useState<string[]>([]);
   const [saved, setSaved] = useState(false);
@@ -70,7 +79,11 @@ export function TicketPage() {
       const order = await orderTicket(current.id);
       await navigate(`/orders/${order.id}`);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return toSignIn();
+      if (error instanceof ApiError && error.status === 401) {
+        // The session ended (in another tab, say): this page still thought it was signed in.
+        if ((await refresh().catch(() => user)) === null) return toSignIn();
+      }
+      if (error instanceof ApiError && error.status === 400) ticket.reload(); // reserved meanwhile
       setPurchaseErrors(
         error instanceof ApiError
           ? error.items.map(friendlyMessage)
@@ -105,7 +118,12 @@ export function TicketPage() {
         {!own && (
           <div className="stack purchase">
             <FormErrors messages={purchaseErrors} />
-            {reserved ? (
+            {reserved && mine.data ? (
+              <p className="muted">
+                {mine.data.status === 'complete' ? 'You bought this ticket. ' : 'You reserved this ticket. '}
+                <Link to={`/orders/${mine.data.id}`}>Go to your order</Link>
+              </p>
+            ) : reserved ? (
               <p className="muted">
                 Another buyer has reserved this ticket. If their reservation runs out unpaid, it goes back on
                 sale.
@@ -151,7 +169,14 @@ export function TicketPage() {
             }
             onSubmit={async (input) => {
               setSaved(false);
-              ticket.setData(await api.updateTicket(current.id, input));
+              try {
+                ticket.setData(await api.updateTicket(current.id, input));
+              } catch (error) {
+                // A rule, not a field ("Cannot edit a reserved ticket"): the ticket changed meanwhile.
+                if (error instanceof ApiError && error.status === 400 && error.items.every((e) => !e.field))
+                  ticket.reload();
+                throw error;
+              }
               setSaved(true);
             }}
           />

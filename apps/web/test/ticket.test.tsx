@@ -1,0 +1,108 @@
+// @vitest-environment jsdom
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { ann, currentPath, fakeApi, renderApp, signedInAs } from './setup.tsx';
+
+const bob = { id: '6f1d1c2e-1111-4a4a-8b8b-000000000003', email: 'bob@example.com' };
+const onSale = {
+  id: '0b0c8a52-2222-4b4b-9c9c-000000000009',
+  title: 'The Midnight Owls',
+  price: 35.5,
+  userId: ann.id,
+  version: 0,
+  createdAt: '2025-11-21T10:00:00.000Z',
+};
+const orderId = '9a9a9a9a-3333-4c4c-8d8d-000000000001';
+const reserved = { ...onSale, version: 1, orderId };
+const bobsOrder = {
+  id: orderId,
+  status: 'created',
+  userId: bob.id,
+  expiresAt: '2099-01-01T00:00:00.000Z',
+  version: 0,
+  ticket: { id: onSale.id, title: onSale.title, price: onSale.price },
+};
+const ticketRoute = `GET /api/tickets/${onSale.id}`;
+
+describe('ticket page', () => {
+  it('tells the buyer the order holding the ticket is theirs, and links to it', async () => {
+    fakeApi({
+      ...signedInAs(bob),
+      [ticketRoute]: { body: reserved },
+      'GET /api/orders': { body: [bobsOrder] },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    expect(await screen.findByText(/You reserved this ticket/)).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Go to your order' }).getAttribute('href')).toBe(
+      `/orders/${orderId}`,
+    );
+    expect(screen.queryByText(/Another buyer/)).toBeNull();
+  });
+
+  it('says another buyer holds it when the order is not theirs', async () => {
+    fakeApi({ ...signedInAs(bob), [ticketRoute]: { body: reserved }, 'GET /api/orders': { body: [] } });
+    renderApp(`/tickets/${onSale.id}`);
+    expect(await screen.findByText(/Another buyer has reserved this ticket/)).toBeTruthy();
+  });
+
+  it('shows the ticket reserved when a purchase is refused because someone else was first', async () => {
+    const api = fakeApi({
+      ...signedInAs(bob),
+      [ticketRoute]: [{ body: onSale }, { body: reserved }],
+      'POST /api/orders': { status: 400, body: { errors: [{ message: 'Ticket is already reserved' }] } },
+      'GET /api/orders': { body: [] },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Purchase' }));
+    expect(await screen.findByText('Ticket is already reserved')).toBeTruthy();
+    expect(await screen.findByText(/Another buyer has reserved this ticket/)).toBeTruthy();
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Purchase' }).disabled).toBe(true);
+    expect(api.callsTo(ticketRoute)).toHaveLength(2);
+  });
+
+  it('sends a buyer whose session ended elsewhere to sign in, and the header says signed out', async () => {
+    fakeApi({
+      // Signed in when the page loaded; signed out in another tab before the click.
+      'GET /api/users/currentuser': [{ body: { currentUser: bob } }, { body: { currentUser: null } }],
+      [ticketRoute]: { body: onSale },
+      'POST /api/orders': { status: 401, body: { errors: [{ message: 'Not authorized' }] } },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Purchase' }));
+    await waitFor(() =>
+      expect(currentPath()).toBe(`/auth/signin?next=${encodeURIComponent(`/tickets/${onSale.id}`)}`),
+    );
+    expect(await screen.findByRole('heading', { name: 'Welcome back' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Sign out' })).toBeNull();
+  });
+
+  it('keeps the session when a 401 means only "not yours"', async () => {
+    const api = fakeApi({
+      ...signedInAs(bob),
+      [`GET /api/orders/${orderId}`]: { status: 401, body: { errors: [{ message: 'Not authorized' }] } },
+    });
+    renderApp(`/orders/${orderId}`);
+    expect(await screen.findByText(/Not authorized|not yours|another/i)).toBeTruthy();
+    await waitFor(() => expect(api.callsTo('GET /api/users/currentuser').length).toBeGreaterThan(1));
+    expect(currentPath()).toBe(`/orders/${orderId}`);
+    expect(screen.getByRole('button', { name: 'Sign out' })).toBeTruthy();
+  });
+
+  it('sends a seller whose session ended elsewhere to sign in from the sell page, and back after', async () => {
+    fakeApi({
+      'GET /api/users/currentuser': [{ body: { currentUser: ann } }, { body: { currentUser: null } }],
+      'POST /api/tickets': { status: 401, body: { errors: [{ message: 'Not authorized' }] } },
+    });
+    renderApp('/tickets/new');
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText('Title'), 'Opera');
+    await user.type(screen.getByLabelText('Price'), '10');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    await waitFor(() =>
+      expect(currentPath()).toBe(`/auth/signin?next=${encodeURIComponent('/tickets/new')}`),
+    );
+  });
+});
