@@ -35,6 +35,8 @@ export interface Order {
   userId: string;
   /** ISO date-time; an unpaid order is cancelled by the system then. */
   expiresAt: string;
+  /** For a cancelled order: its buyer cancelled it, or it expired unpaid (absent for old orders). */
+  cancelledBy?: 'buyer' | 'expiry';
   version: number;
   ticket: { id: string; title: string; price: number };
 }

@@ -21,11 +21,14 @@ describe('orders listeners: expiry and payment', () => {
   });
 
   describe('expiration:complete', () => {
-    it('cancels an open order and publishes order:cancelled', async () => {
-      const order = await anOpenOrder();
+    it('cancels an open order as expired and publishes order:cancelled', async () => {
+      const { order, cookie } = await anOrder(o, (await aTicket(o)).id);
       expect(await o.deliver(expirationCompleteListener, { orderId: order.id })).toEqual({ kind: 'ack' });
       expect(await stored(order.id)).toEqual({ status: 'cancelled', version: 1 });
       expect(await eventsOf(order.id)).toEqual(['order:created', 'order:cancelled']);
+      // Its buyer sees why: the window closed, they did not cancel it.
+      const shown = await o.app.inject({ url: `/api/orders/${order.id}`, headers: { cookie } });
+      expect(shown.json()).toMatchObject({ status: 'cancelled', cancelledBy: 'expiry' });
     });
 
     it('changes nothing and publishes nothing for a completed order', async () => {
@@ -42,6 +45,8 @@ describe('orders listeners: expiry and payment', () => {
       await o.deliver(expirationCompleteListener, { orderId: order.id });
       expect(await stored(order.id)).toEqual({ status: 'cancelled', version: 1 });
       expect(await eventsOf(order.id)).toEqual(['order:created', 'order:cancelled']);
+      const shown = await o.app.inject({ url: `/api/orders/${order.id}`, headers: { cookie } });
+      expect(shown.json()).toMatchObject({ cancelledBy: 'buyer' }); // the late expiry did not rewrite it
     });
 
     it('dead-letters the expiry of an order it never had', async () => {

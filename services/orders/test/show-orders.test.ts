@@ -33,6 +33,7 @@ describe('GET /api/orders and /api/orders/:id', () => {
     const response = await o.app.inject({ url: `/api/orders/${order.id}`, headers: { cookie } });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ id: order.id, ticket: { id: ticket.id } });
+    expect(response.json()).not.toHaveProperty('cancelledBy'); // open: cancelled by nobody
   });
 
   it("returns 401 when one user asks for another user's order", async () => {

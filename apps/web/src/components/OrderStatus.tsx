@@ -5,13 +5,23 @@ import type { Order } from '../api.ts';
 export const isOpen = (order: Pick<Order, 'status'>) =>
   order.status === 'created' || order.status === 'awaiting:payment';
 
+/** The order ended because its window closed unpaid: the API says so, or the clock does. */
+export const hasExpired = (order: Pick<Order, 'status' | 'expiresAt' | 'cancelledBy'>) =>
+  order.status === 'cancelled'
+    ? order.cancelledBy === 'expiry'
+    : isOpen(order) && Date.parse(order.expiresAt) <= Date.now();
+
 /**
  * `expired`: the page saw the window close. The system cancels an unpaid order a moment after
- * its window closes; "Expired" says why, where a bare "Cancelled" would not.
+ * its window closes, and records that it expired; "Expired" says why, where a bare "Cancelled"
+ * would not.
  */
-export function orderStatusLabel(order: Pick<Order, 'status' | 'expiresAt'>, expired = false): string {
+export function orderStatusLabel(
+  order: Pick<Order, 'status' | 'expiresAt' | 'cancelledBy'>,
+  expired = false,
+): string {
   if (order.status === 'complete') return 'Paid';
-  if (expired || (isOpen(order) && Date.parse(order.expiresAt) <= Date.now())) return 'Expired';
+  if (expired || hasExpired(order)) return 'Expired';
   if (order.status === 'cancelled') return 'Cancelled';
   return 'Awaiting payment';
 }
@@ -27,7 +37,7 @@ export function OrderStatusBadge({
   order,
   expired,
 }: {
-  order: Pick<Order, 'status' | 'expiresAt'>;
+  order: Pick<Order, 'status' | 'expiresAt' | 'cancelledBy'>;
   expired?: boolean;
 }) {
   const label = orderStatusLabel(order, expired);

@@ -161,7 +161,7 @@ export function OrderPage() {
         {(current.status === 'cancelled' || (open && expired && !paid)) && (
           <div className="alert alert-neutral" role="status">
             <p>
-              {expired
+              {expired || current.cancelledBy === 'expiry'
                 ? 'This reservation expired before it was paid, so the ticket went back on sale.'
                 : 'This order was cancelled and the ticket went back on sale.'}
             </p>

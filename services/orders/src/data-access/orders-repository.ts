@@ -13,6 +13,8 @@ import { holdsItsTicket, orders, tickets, type OrderRow, type TicketRow } from '
 
 export type Ticket = TicketRow;
 export type Order = OrderRow;
+/** An order as it is placed: not yet created in the database, and not cancelled by anyone. */
+export type NewOrder = Omit<Order, 'createdAt' | 'cancelledBy'>;
 export type OrderWithTicket = Order & { ticket: Ticket };
 
 export async function findTicket(db: Executor, id: string): Promise<Ticket | undefined> {
@@ -65,11 +67,7 @@ export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<
 
 // The busiest write of a rush, prepared (see prepareWriteAndPublish); built with a query builder
 // that has no connection, since it only renders SQL.
-const insertOrderAndQueue = prepareWriteAndPublish<
-  'order:created',
-  Omit<Order, 'createdAt'>,
-  { created_at: Date }
->(
+const insertOrderAndQueue = prepareWriteAndPublish<'order:created', NewOrder, { created_at: Date }>(
   'orders_insert_unless_held',
   'order:created',
   drizzle
@@ -96,11 +94,11 @@ const insertOrderAndQueue = prepareWriteAndPublish<
  */
 export async function insertOrderUnlessHeld(
   database: Pick<ServiceDatabase, 'pool'>,
-  order: Omit<Order, 'createdAt'>,
+  order: NewOrder,
   event: EventData<'order:created'>,
 ): Promise<Order | undefined> {
   const [row] = await insertOrderAndQueue(database, order, event);
-  return row && { ...order, createdAt: row.created_at };
+  return row && { ...order, cancelledBy: null, createdAt: row.created_at };
 }
 
 export async function findOrder(db: Executor, id: string): Promise<OrderWithTicket | undefined> {
@@ -127,16 +125,20 @@ export async function listOrdersOf(db: Executor, userId: string): Promise<OrderW
   return rows.map((row) => ({ ...row.orders, ticket: row.tickets }));
 }
 
-/** Moves an order from one of `from` to `to`, bumping its version; undefined when it was not in `from`. */
+/**
+ * Moves an order from one of `from` to `to`, bumping its version (and recording who cancelled it,
+ * for a cancellation); undefined when it was not in `from`.
+ */
 export async function transitionOrder(
   db: Executor,
   id: string,
   from: readonly OrderStatus[],
   to: OrderStatus,
+  cancelledBy?: Order['cancelledBy'],
 ): Promise<Order | undefined> {
   const [row] = await db
     .update(orders)
-    .set({ status: to, version: sql`${orders.version} + 1` })
+    .set({ status: to, version: sql`${orders.version} + 1`, ...(cancelledBy ? { cancelledBy } : {}) })
     .where(and(eq(orders.id, id), inArray(orders.status, [...from])))
     .returning();
   return row;

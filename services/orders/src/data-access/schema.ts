@@ -32,6 +32,8 @@ export const orders = pgTable(
     /** The price the order was placed at: a fact of the order, whatever the ticket costs later. */
     priceCents: integer('price_cents').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Why a cancelled order was: its buyer cancelled it, or its window closed unpaid. */
+    cancelledBy: text('cancelled_by', { enum: ['buyer', 'expiry'] }),
     version: integer('version').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
@@ -44,6 +46,7 @@ export const orders = pgTable(
       'orders_status_check',
       sql`${t.status} in ('created', 'cancelled', 'awaiting:payment', 'complete')`,
     ),
+    check('orders_cancelled_by_check', sql`${t.cancelledBy} in ('buyer', 'expiry')`),
   ],
 );
 

@@ -88,13 +88,13 @@ export async function cancelOrder(db: Database, user: CurrentUser, id: string): 
     if (order.userId !== user.id) throw new NotAuthorizedError();
     if (order.status === 'cancelled') return;
     if (order.status === 'complete') throw new BadRequestError('Cannot cancel a completed order');
-    await cancelAndPublish(tx, id);
+    await cancelAndPublish(tx, id, 'buyer');
   });
 }
 
 /** Cancels an order that is still open; false (and nothing published) when it was not open. */
-async function cancelAndPublish(tx: Executor, id: string): Promise<boolean> {
-  const cancelled = await transitionOrder(tx, id, ['created', 'awaiting:payment'], 'cancelled');
+async function cancelAndPublish(tx: Executor, id: string, by: 'buyer' | 'expiry'): Promise<boolean> {
+  const cancelled = await transitionOrder(tx, id, ['created', 'awaiting:payment'], 'cancelled', by);
   if (!cancelled) return false;
   await publishEvent(tx, 'order:cancelled', {
     id: cancelled.id,
@@ -111,7 +111,7 @@ async function cancelAndPublish(tx: Executor, id: string): Promise<boolean> {
 export async function expireOrder(tx: Executor, orderId: string): Promise<void> {
   const order = await lockOrder(tx, orderId);
   if (!order) throw new UnprocessableEvent(`unknown order ${orderId}`);
-  await cancelAndPublish(tx, orderId);
+  await cancelAndPublish(tx, orderId, 'expiry');
 }
 
 /**

@@ -8,6 +8,11 @@ export const OrderJson = Type.Object({
   status: OrderStatusSchema,
   userId: Type.String({ format: 'uuid' }),
   expiresAt: Type.String({ format: 'date-time' }),
+  cancelledBy: Type.Optional(
+    Type.Union([Type.Literal('buyer'), Type.Literal('expiry')], {
+      description: 'For a cancelled order: its buyer cancelled it, or it expired unpaid',
+    }),
+  ),
   version: Type.Integer(),
   ticket: Type.Object({
     id: Type.String({ format: 'uuid' }),
@@ -24,6 +29,7 @@ export function orderJson(order: OrderWithTicket): Static<typeof OrderJson> {
     status: order.status,
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
+    ...(order.status === 'cancelled' && order.cancelledBy ? { cancelledBy: order.cancelledBy } : {}),
     version: order.version,
     ticket: { id: order.ticket.id, title: order.ticket.title, price: order.priceCents / 100 },
   };
