@@ -17,7 +17,7 @@ import net from 'node:net';
 import { Type, type Static } from 'typebox';
 import Fastify, { LogController } from 'fastify';
 import replyFrom from '@fastify/reply-from';
-import { apiClientErrorHandler, loadConfig, type Logger } from '@ticketing/common';
+import { apiClientErrorHandler, apiFrameworkErrors, loadConfig, type Logger } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { startNginxEntry, findNginx } from './nginx-entry.ts';
 
@@ -88,6 +88,7 @@ async function startNodeEntry({ port, host, replicas, logger }: EntryOptions): P
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: apiClientErrorHandler,
+    frameworkErrors: apiFrameworkErrors,
   });
   await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
   const next: Partial<Record<ServiceName, number>> = {};

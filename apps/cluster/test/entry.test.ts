@@ -119,6 +119,20 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
 
   const raw = (request: string) => sendRawHttp(entry.port, request);
 
+  it.runIf(enabled)(
+    'answers a URL it cannot decode with 400 (the Node gateway in the API error shape)',
+    async () => {
+      const { status, body } = await raw(
+        'GET /api/tickets/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect(status).toBe(400);
+      // nginx answers with its own page, as for a request line it cannot parse (see nginxConfig).
+      if (kind === 'node') {
+        expect(JSON.parse(body)).toEqual({ errors: [{ message: 'The URL is malformed' }] });
+      }
+    },
+  );
+
   it.runIf(enabled)('answers headers over its limit with 431 in the API error shape', async () => {
     const huge = `GET /api/tickets HTTP/1.1\r\nHost: x\r\nCookie: session=${'a'.repeat(20_000)}\r\n\r\n`;
     const { status, body } = await raw(huge);

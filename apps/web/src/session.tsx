@@ -4,7 +4,16 @@
  * sign out, and read again after any 401: a session that ended elsewhere (signed out in another
  * tab, expired) shows as signed out at once, and the pages that need a user send them to sign in.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { api, onUnauthorized, type User } from './api.ts';
 
@@ -20,29 +29,42 @@ interface Session {
 const SessionContext = createContext<Session | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [user, setUser] = useState<User | null | undefined>(undefined);
-  useEffect(() => {
-    let live = true;
-    api.currentUser().then(
-      (current) => live && setUser(current),
-      () => live && setUser(null), // the API is down: browse signed out; actions will say why they fail
-    );
-    return () => {
-      live = false;
-    };
+  const [user, setUserState] = useState<User | null | undefined>(undefined);
+  // Bumped by every sign-in, sign-up and sign-out: an answer asked for before one of those is
+  // about the session as it was, and is dropped.
+  const epoch = useRef(0);
+  const inFlight = useRef<Promise<User | null> | null>(null);
+  const setUser = useCallback((next: User | null) => {
+    epoch.current += 1;
+    setUserState(next);
   }, []);
+  /** One question at a time, however many 401s ask it. */
+  const refresh = useCallback(() => {
+    if (inFlight.current) return inFlight.current;
+    const asked = epoch.current;
+    const answer = api
+      .currentUser()
+      .then((current) => {
+        if (epoch.current === asked) setUserState(current);
+        return current;
+      })
+      .finally(() => {
+        inFlight.current = null;
+      });
+    inFlight.current = answer;
+    return answer;
+  }, []);
+  useEffect(() => {
+    // The API is down: browse signed out; actions will say why they fail.
+    refresh().catch(() => setUserState((current) => (current === undefined ? null : current)));
+  }, [refresh]);
   const signOut = useCallback(async () => {
     await api.signOut();
     setUser(null);
-  }, []);
-  const refresh = useCallback(async () => {
-    const current = await api.currentUser();
-    setUser(current);
-    return current;
-  }, []);
+  }, [setUser]);
   // (A failed check leaves the session as it was: the API being down is not a sign-out.)
   useEffect(() => onUnauthorized(() => void refresh().catch(() => undefined)), [refresh]);
-  const value = useMemo(() => ({ user, setUser, signOut, refresh }), [user, signOut, refresh]);
+  const value = useMemo(() => ({ user, setUser, signOut, refresh }), [user, setUser, signOut, refresh]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -105,4 +105,31 @@ describe('ticket page', () => {
       expect(currentPath()).toBe(`/auth/signin?next=${encodeURIComponent('/tickets/new')}`),
     );
   });
+
+  it('tells the buyer they bought it once their order is paid', async () => {
+    fakeApi({
+      ...signedInAs(bob),
+      [ticketRoute]: { body: reserved },
+      'GET /api/orders': { body: [{ ...bobsOrder, status: 'complete' }] },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    expect(await screen.findByText(/You bought this ticket/)).toBeTruthy();
+  });
+
+  it('shows the seller the ticket reserved when an edit is refused because a buyer was first', async () => {
+    const api = fakeApi({
+      ...signedInAs(ann),
+      [ticketRoute]: [{ body: onSale }, { body: reserved }],
+      [`PUT /api/tickets/${onSale.id}`]: {
+        status: 400,
+        body: { errors: [{ message: 'Cannot edit a reserved ticket' }] },
+      },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Save changes' }));
+    expect(await screen.findByText(/can’t be edited/)).toBeTruthy();
+    expect(screen.getByText('Reserved or sold')).toBeTruthy();
+    expect(api.callsTo(ticketRoute)).toHaveLength(2);
+  });
 });

@@ -25,7 +25,11 @@ describe("a service's answer to requests it cannot parse", () => {
         schema: {
           params: Type.Object({ id: Type.String() }),
           querystring: Type.Object({ q: Type.Optional(Type.String()) }),
-          body: Type.Object({ title: Type.String(), tags: Type.Optional(Type.Array(Type.String())) }),
+          body: Type.Object({
+            title: Type.String(),
+            tags: Type.Optional(Type.Array(Type.Unknown())),
+            password: Type.Optional(Type.String()),
+          }),
         },
       },
       async () => ({ ok: true }),
@@ -75,5 +79,26 @@ describe("a service's answer to requests it cannot parse", () => {
     await refused('/api/things/%00', { title: 'a' }, 'id');
     await refused('/api/things/1', { title: 'a', ['k\u0000']: 1 }, 'k\u0000');
     expect((await post('/api/things/1?q=x', { title: 'a', tags: ['b'] })).json()).toEqual({ ok: true });
+  });
+
+  it('lets a password hold U+0000 (it is hashed, never stored as text)', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/things/1',
+      payload: { title: 'a', password: 'p\u0000ss' },
+    });
+    expect(response.json()).toEqual({ ok: true });
+  });
+
+  it('walks a body nested thousands deep without overflowing: a 400, never a 500', async () => {
+    const deep = '['.repeat(30_000) + '"\\u0000"' + ']'.repeat(30_000);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/things/1',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"title":"a","tags":${deep}}`,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors[0].field).toMatch(/^tags\.0\.0/);
   });
 });

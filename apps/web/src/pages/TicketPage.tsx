@@ -118,11 +118,17 @@ export function TicketPage() {
         {!own && (
           <div className="stack purchase">
             <FormErrors messages={purchaseErrors} />
-            {reserved && mine.data ? (
+            {reserved && mine.data && mine.data.status !== 'cancelled' ? (
               <p className="muted">
                 {mine.data.status === 'complete' ? 'You bought this ticket. ' : 'You reserved this ticket. '}
                 <Link to={`/orders/${mine.data.id}`}>Go to your order</Link>
               </p>
+            ) : reserved && mine.data ? (
+              <p className="muted">
+                Your order for it was cancelled; the ticket goes back on sale in a moment.
+              </p>
+            ) : reserved && mine.loading ? (
+              <p className="muted">This ticket is reserved.</p>
             ) : reserved ? (
               <p className="muted">
                 Another buyer has reserved this ticket. If their reservation runs out unpaid, it goes back on

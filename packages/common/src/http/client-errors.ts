@@ -7,12 +7,23 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply } from 'fastify';
 
 /** The status and message for a request that could not be parsed, by the parser's error code. */
 export function clientErrorAnswer(code: string | undefined): { status: number; message: string } {
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, message: 'Request headers are too large' };
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, message: 'Request took too long to arrive' };
   return { status: 400, message: 'Malformed HTTP request' };
+}
+
+/**
+ * Fastify's `frameworkErrors` option in the API's error shape: a URL it cannot decode
+ * (`/api/tickets/%E0%A4%A`) or a path parameter over its length limit.
+ */
+export function apiFrameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  void reply.status(error.statusCode ?? 400).send({
+    errors: [{ message: error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed' : error.message }],
+  });
 }
 
 /** Fastify's `clientErrorHandler` option (Node's `clientError` event) in the API's error shape. */

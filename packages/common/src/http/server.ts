@@ -19,7 +19,7 @@ import addFormatsModule from 'ajv-formats';
 import { levels } from 'pino';
 import { HttpError, type ErrorItem } from '../errors.ts';
 import { sessionPlugin, type SessionOptions } from './session.ts';
-import { apiClientErrorHandler } from './client-errors.ts';
+import { apiClientErrorHandler, apiFrameworkErrors } from './client-errors.ts';
 import { installHttpObservability, requestTraceFields } from '../observability/http.ts';
 
 export type HttpApp = FastifyInstance<
@@ -88,13 +88,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: apiClientErrorHandler,
-    // A URL Fastify cannot decode (`/api/tickets/%E0%A4%A`) or a path parameter over its length
-    // limit, in the API's error shape rather than Fastify's own.
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
-      void reply.status(error.statusCode ?? 400).send({
-        errors: [{ message: error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed' : error.message }],
-      });
-    },
+    frameworkErrors: apiFrameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Spans, request metrics and GET /metrics; first, so that it sees every route.
   installHttpObservability(app, { service: options.service ?? 'http' });
@@ -107,11 +101,21 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema),
   );
 
-  // Postgres's text cannot hold U+0000, which JSON and URLs can carry: refused here, with the
-  // field it came in, rather than by the database as a 500.
-  // (A callback, not an async hook: no promise per request on the read path.)
+  // Postgres's text cannot hold U+0000, which JSON (`\u0000`) and URLs (`%00`) can carry: refused
+  // here, with the field it came in, rather than by the database as a 500. Only a request whose
+  // URL or body text holds one is walked: everything else costs one `includes` (the JSON parser
+  // below notes the bodies). A callback, not an async hook: no promise per request.
+  const bodyMayHoldNul = new WeakSet<object>();
+  const defaultJsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).includes('\\u0000')) bodyMayHoldNul.add(request);
+    void defaultJsonParser(request, body as string, done);
+  });
   app.addHook('preValidation', (request, _reply, done) => {
-    const field = nulField(request.params, '') ?? nulField(request.query, '') ?? nulField(request.body, '');
+    const field =
+      (request.url.includes('%00') ? (nulField(request.params) ?? nulField(request.query)) : undefined) ??
+      (bodyMayHoldNul.has(request) ? nulField(request.body, PASSWORD) : undefined);
     if (field === undefined) return done();
     const message = `${field || 'request'} must not contain the character U+0000`;
     done(new HttpError(400, message, [field ? { message, field } : { message }]));
@@ -173,18 +177,28 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
   return app;
 }
 
-/** The path (`a.b.0`) of the first string or key in `value` that holds U+0000; undefined if none. */
-function nulField(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key];
-    const holds = key.includes('\0') || (typeof item === 'string' && item.includes('\0'));
-    if (!holds && (typeof item !== 'object' || item === null)) continue; // no path built for these
-    const itemPath = path ? `${path}.${key}` : key;
-    if (holds) return itemPath;
-    const found = nulField(item, itemPath);
-    if (found !== undefined) return found;
+/** A password is only ever hashed, never stored as text: it may hold any character. */
+const PASSWORD = 'password';
+
+/**
+ * The path (`a.b.0`) of a string or key in `value` that holds U+0000 (`skip`: a top-level
+ * field not to look in); undefined if none does. Walked with a stack of its own, not recursion,
+ * so that a body nested thousands deep is refused by validation rather than overflowing here.
+ */
+function nulField(value: unknown, skip?: string): string | undefined {
+  const pending: [unknown, string][] = [[value, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, path] = next;
+    if (typeof item === 'string') {
+      if (item.includes('\0')) return path;
+    } else if (typeof item === 'object' && item !== null) {
+      for (const key in item) {
+        if (path === '' && key === skip) continue;
+        const itemPath = path ? `${path}.${key}` : key;
+        if (key.includes('\0')) return itemPath;
+        pending.push([(item as Record<string, unknown>)[key], itemPath]);
+      }
+    }
   }
   return undefined;
 }
