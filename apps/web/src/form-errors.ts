@@ -24,7 +24,21 @@ export function sortErrors(error: unknown, fields: readonly string[]): FormError
 export const hasErrors = (state: FormErrorState) =>
   state.general.length > 0 || Object.values(state.fields).some((messages) => messages.length > 0);
 
-/** Puts the keyboard on the first input that has an error, after React has rendered it. */
-export function focusFirstInvalid(form: HTMLFormElement | null): void {
-  requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+/**
+ * Puts the keyboard on the first input that has an error, after React has rendered it. A group of
+ * choices (the card) cannot take focus itself: its chosen input does, else its first, and a screen
+ * reader reads the group's name and error with it. An error that belongs to no field ("Cannot
+ * edit a reserved ticket") takes the focus itself. `form`: any element holding the inputs.
+ */
+export function focusFirstInvalid(form: HTMLElement | null): void {
+  requestAnimationFrame(() => {
+    const invalid =
+      form?.querySelector<HTMLElement>('[aria-invalid="true"]') ??
+      form?.querySelector<HTMLElement>('[role="alert"]');
+    const target =
+      invalid instanceof HTMLFieldSetElement
+        ? (invalid.querySelector<HTMLElement>('input:checked') ?? invalid.querySelector<HTMLElement>('input'))
+        : invalid;
+    target?.focus();
+  });
 }

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { Order, PaymentConfig } from '../src/api.ts';
@@ -49,6 +49,10 @@ describe('payment form with the test provider', () => {
     expect(await within(cards).findByText('Your card was declined.')).toBeTruthy();
     expect(errorOf(cards)).toBe('Your card was declined.');
     expect(screen.queryByRole('alert')).toBeNull();
+    // The keyboard is back on the card that was declined, inside the group that says so.
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByLabelText('Test card that is declined')),
+    );
     expect(onPaid).not.toHaveBeenCalled();
     expect(api.callsTo('POST /api/payments')[0]!.body).toEqual({
       orderId: ORDER_ID,

@@ -58,6 +58,8 @@ describe('ticket page', () => {
     await user.click(await screen.findByRole('button', { name: 'Purchase' }));
     expect(await screen.findByText('Ticket is already reserved')).toBeTruthy();
     expect(await screen.findByText(/Another buyer has reserved this ticket/)).toBeTruthy();
+    // The button it was on is disabled now: the keyboard is on the error, which says why.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('alert')));
     expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Purchase' }).disabled).toBe(true);
     expect(api.callsTo(ticketRoute)).toHaveLength(2);
   });

@@ -53,7 +53,8 @@ export function Field({ label, errors = [], hint, prefix, ...input }: FieldProps
 export function FormErrors({ messages }: { messages: string[] }) {
   if (messages.length === 0) return null;
   return (
-    <div className="alert alert-error" role="alert">
+    // Focusable by script (focusFirstInvalid), not by Tab.
+    <div className="alert alert-error" role="alert" tabIndex={-1}>
       {messages.map((message) => (
         <p key={message}>{message}</p>
       ))}

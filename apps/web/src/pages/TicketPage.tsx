@@ -4,10 +4,11 @@
  * instead, disabled while an order holds the ticket. A purchase or an edit the API refuses
  * (someone reserved the ticket meanwhile) reloads the ticket, so the page shows why.
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { api, ApiError, friendlyMessage, type Order } from '../api.ts';
 import { FormErrors } from '../components/Field.tsx';
+import { focusFirstInvalid } from '../form-errors.ts';
 import { TicketForm } from '../components/TicketForm.tsx';
 import { formatMoney } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
@@ -49,6 +50,7 @@ export function TicketPage() {
   );
   const [purchasing, setPurchasing] = useState(false);
   const [purchaseErrors, setPurchaseErrors] = useState<string[]>([]);
+  const purchaseRef = useRef<HTMLDivElement>(null);
   const [saved, setSaved] = useState(false);
   useTitle(ticket.data?.title ?? (ticket.error ? 'Ticket not found' : 'Ticket'));
 
@@ -90,6 +92,7 @@ export function TicketPage() {
           : ['Something went wrong. Please try again.'],
       );
       setPurchasing(false);
+      focusFirstInvalid(purchaseRef.current); // the button may be disabled now: the error takes it
     }
   }
 
@@ -116,7 +119,7 @@ export function TicketPage() {
           </p>
         )}
         {!own && (
-          <div className="stack purchase">
+          <div className="stack purchase" ref={purchaseRef}>
             <FormErrors messages={purchaseErrors} />
             {reserved && mine.data && mine.data.status !== 'cancelled' ? (
               <p className="muted">
