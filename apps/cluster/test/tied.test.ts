@@ -5,6 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '@ticketing/common/testing';
@@ -71,6 +74,14 @@ describe.runIf(process.platform === 'linux')('children of a supervisor killed wi
       setInterval(() => {}, 1000);`);
     expect(children.length).toBeGreaterThanOrEqual(2); // the master and a worker
     expect(children.every(alive)).toBe(true);
-    await killAndWaitForChildren(pid, children);
+    // Its prefix directory outlives a supervisor killed with SIGKILL (no exit handler removes it):
+    // this test removes it. (nginx's master retitles itself: "nginx: master process … -p <dir> …".)
+    const prefix = /-p[\s\0]([^\s\0]+)/.exec(readFileSync(`/proc/${children[0]}/cmdline`, 'utf8'))?.[1];
+    try {
+      await killAndWaitForChildren(pid, children);
+    } finally {
+      if (prefix?.startsWith(path.join(os.tmpdir(), 'ticketing-nginx-')))
+        await rm(prefix, { recursive: true, force: true });
+    }
   });
 });
