@@ -45,6 +45,18 @@ export function findNginx(env: NodeJS.ProcessEnv = process.env): string | undefi
   return (env.NGINX_BINARY ? [env.NGINX_BINARY] : NGINX_PATHS).find((file) => existsSync(file));
 }
 
+/**
+ * The prefix directory (`-p`) of a running nginx master (Linux /proc), whose command line reads
+ * "nginx: master process … -p <dir> …" once it has retitled itself; undefined if unreadable.
+ */
+export function nginxPrefix(masterPid: number): string | undefined {
+  try {
+    return /-p[\s\0]([^\s\0]+)/.exec(readFileSync(`/proc/${masterPid}/cmdline`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The processes `pid` started that are still its children (Linux /proc); undefined if unreadable. */
 export function childPids(pid: number): number[] | undefined {
   try {
@@ -351,8 +363,7 @@ class NginxEntry implements Entry {
       // Written or reloaded meanwhile: the answer may predate that reload; the next check asks.
       if (this.layout.generation !== wanted || this.reloadSentAt !== sentAt) return;
       if (answer >= wanted) {
-        this.loaded = answer;
-        this.reloadRetryMs = RELOAD_RETRY_MS;
+        this.loaded = answer; // (the wait starts afresh with the next configuration written)
         return;
       }
       if (sentAt > 0) {

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sendRawHttp, silentLogger, waitFor } from '@ticketing/common/testing';
 import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
 import { startEntry, type Entry, type EntryKind } from '../src/entry.ts';
-import { findNginx, nginxConfig } from '../src/nginx-entry.ts';
+import { findNginx, nginxConfig, nginxPrefix } from '../src/nginx-entry.ts';
 
 const nginx = findNginx();
 if (!nginx)
@@ -266,13 +266,7 @@ describe.runIf(nginx)('the nginx configuration', () => {
       ) as Record<ServiceName, Replica[]>;
       const entry = await startEntry({ kind: 'nginx', port: 0, replicas, logger: silentLogger });
       // The supervisor's poller, which calls update() whatever happened.
-      const poller = setInterval(() => {
-        try {
-          entry.update();
-        } catch {
-          // the write failure below, seen by the test itself
-        }
-      }, 100);
+      const poller = setInterval(() => entry.update(), 100);
       const names = async () => {
         const seen = new Set<string>();
         for (let i = 0; i < 4; i++) {
@@ -300,9 +294,7 @@ describe.runIf(nginx)('the nginx configuration', () => {
         expect(await names()).toEqual(new Set(['tickets-1', 'tickets-2']));
 
         // A directory where the configuration is written first: the write fails, and is retried.
-        // (nginx's master retitles itself, "nginx: master process … -p <dir> …", or it has not yet.)
-        const prefix = /-p[\s\0]([^\s\0]+)/.exec(readFileSync(`/proc/${master}/cmdline`, 'utf8'))![1]!;
-        const blocker = path.join(prefix, 'nginx.conf.next');
+        const blocker = path.join(nginxPrefix(Number(master))!, 'nginx.conf.next');
         mkdirSync(blocker);
         second.healthy = false;
         entry.update();

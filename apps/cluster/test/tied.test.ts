@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '@ticketing/common/testing';
-import { findNginx } from '../src/nginx-entry.ts';
+import { findNginx, nginxPrefix } from '../src/nginx-entry.ts';
 
 const src = (file: string) => fileURLToPath(new URL(`../src/${file}`, import.meta.url));
 
@@ -75,8 +75,8 @@ describe.runIf(process.platform === 'linux')('children of a supervisor killed wi
     expect(children.length).toBeGreaterThanOrEqual(2); // the master and a worker
     expect(children.every(alive)).toBe(true);
     // Its prefix directory outlives a supervisor killed with SIGKILL (no exit handler removes it):
-    // this test removes it. (nginx's master retitles itself: "nginx: master process … -p <dir> …".)
-    const prefix = /-p[\s\0]([^\s\0]+)/.exec(readFileSync(`/proc/${children[0]}/cmdline`, 'utf8'))?.[1];
+    // this test removes it.
+    const prefix = nginxPrefix(children[0]!);
     try {
       await killAndWaitForChildren(pid, children);
     } finally {

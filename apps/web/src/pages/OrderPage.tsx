@@ -9,7 +9,7 @@ import { Link, useParams } from 'react-router';
 import { api, ApiError, friendlyMessage } from '../api.ts';
 import { Countdown } from '../components/Countdown.tsx';
 import { FormErrors } from '../components/Field.tsx';
-import { isOpen, OrderStatusBadge } from '../components/OrderStatus.tsx';
+import { hasExpired, isOpen, OrderStatusBadge } from '../components/OrderStatus.tsx';
 import { PaymentForm } from '../components/PaymentForm.tsx';
 import { formatMoney } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
@@ -161,7 +161,7 @@ export function OrderPage() {
         {(current.status === 'cancelled' || (open && expired && !paid)) && (
           <div className="alert alert-neutral" role="status">
             <p>
-              {expired || current.cancelledBy === 'expiry'
+              {expired || hasExpired(current)
                 ? 'This reservation expired before it was paid, so the ticket went back on sale.'
                 : 'This order was cancelled and the ticket went back on sale.'}
             </p>

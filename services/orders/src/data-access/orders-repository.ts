@@ -15,6 +15,8 @@ export type Ticket = TicketRow;
 export type Order = OrderRow;
 /** An order as it is placed: not yet created in the database, and not cancelled by anyone. */
 export type NewOrder = Omit<Order, 'createdAt' | 'cancelledBy'>;
+/** Who cancelled a cancelled order: its buyer, or its expiry. */
+export type CancelledBy = NonNullable<Order['cancelledBy']>;
 export type OrderWithTicket = Order & { ticket: Ticket };
 
 export async function findTicket(db: Executor, id: string): Promise<Ticket | undefined> {
@@ -134,7 +136,7 @@ export async function transitionOrder(
   id: string,
   from: readonly OrderStatus[],
   to: OrderStatus,
-  cancelledBy?: Order['cancelledBy'],
+  cancelledBy?: CancelledBy,
 ): Promise<Order | undefined> {
   const [row] = await db
     .update(orders)

@@ -30,6 +30,7 @@ import {
   listOrdersOf,
   lockOrder,
   transitionOrder,
+  type CancelledBy,
   type OrderWithTicket,
 } from '../data-access/orders-repository.ts';
 
@@ -93,7 +94,7 @@ export async function cancelOrder(db: Database, user: CurrentUser, id: string): 
 }
 
 /** Cancels an order that is still open; false (and nothing published) when it was not open. */
-async function cancelAndPublish(tx: Executor, id: string, by: 'buyer' | 'expiry'): Promise<boolean> {
+async function cancelAndPublish(tx: Executor, id: string, by: CancelledBy): Promise<boolean> {
   const cancelled = await transitionOrder(tx, id, ['created', 'awaiting:payment'], 'cancelled', by);
   if (!cancelled) return false;
   await publishEvent(tx, 'order:cancelled', {

@@ -29,7 +29,7 @@ export function orderJson(order: OrderWithTicket): Static<typeof OrderJson> {
     status: order.status,
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
-    ...(order.status === 'cancelled' && order.cancelledBy ? { cancelledBy: order.cancelledBy } : {}),
+    ...(order.cancelledBy ? { cancelledBy: order.cancelledBy } : {}), // set only when cancelled
     version: order.version,
     ticket: { id: order.ticket.id, title: order.ticket.title, price: order.priceCents / 100 },
   };
