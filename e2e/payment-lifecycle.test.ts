@@ -27,6 +27,18 @@ async function listAndOrder(seller: User, buyer: User) {
   return { ticket, order };
 }
 
+/** When the buyer first sees the order cancelled (polled every 25 ms). */
+function whenCancelled(buyer: User, orderId: string, timeoutMs: number): Promise<number> {
+  return waitFor(
+    async () => {
+      const { body } = await buyer.request<Order>('GET', `/api/orders/${orderId}`);
+      return body.status === 'cancelled' ? Date.now() : undefined;
+    },
+    timeoutMs,
+    25,
+  );
+}
+
 describe('order lifecycle with a 2-second window', () => {
   let system: System;
   let seller: User;
@@ -39,14 +51,7 @@ describe('order lifecycle with a 2-second window', () => {
   it('cancels an unpaid order when its window closes, and the ticket can be ordered again', async () => {
     const buyer = await new User(system.route).signUp();
     const { ticket, order } = await listAndOrder(seller, buyer);
-    const cancelled = await waitFor(
-      async () => {
-        const { body } = await buyer.request<Order>('GET', `/api/orders/${order.id}`);
-        return body.status === 'cancelled' ? Date.now() : undefined;
-      },
-      10_000,
-      25,
-    );
+    const cancelled = await whenCancelled(buyer, order.id, 10_000);
     expect(cancelled - Date.parse(order.expiresAt)).toBeLessThan(1_500);
     const late = await buyer.request('POST', '/api/payments', { orderId: order.id, token: 'tok_visa' });
     expect(late.status).toBe(400);
@@ -168,14 +173,7 @@ describe('expiry across a killed and restarted process', () => {
       await new Promise((resolve) => child!.once('exit', resolve));
       const readyAgain = await start();
 
-      const cancelled = await waitFor(
-        async () => {
-          const { body } = await buyer.request<Order>('GET', `/api/orders/${order.id}`);
-          return body.status === 'cancelled' ? Date.now() : undefined;
-        },
-        40_000,
-        25,
-      );
+      const cancelled = await whenCancelled(buyer, order.id, 40_000);
       expect(cancelled).toBeGreaterThanOrEqual(Date.parse(order.expiresAt));
       // On time: within about a second of expiresAt (or of the restart, had it outlasted the window).
       expect(cancelled - Math.max(Date.parse(order.expiresAt), readyAgain)).toBeLessThan(1_500);
