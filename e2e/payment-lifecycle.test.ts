@@ -1,6 +1,7 @@
 /**
  * An order ends in exactly one of two ways: paid within its window (complete, the ticket stays
- * sold) or not (cancelled, the ticket released). Orders here live 2 seconds.
+ * sold) or not (cancelled, the ticket released). Orders here live 2 seconds; they are confirmed
+ * by the tickets service within milliseconds, and a payment right after ordering waits for that.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -76,9 +77,10 @@ describe('order lifecycle with a 2-second window', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, Date.parse(order.expiresAt) - Date.now() + 1_500));
 
+    // Version 1 was its confirmation (awaiting:payment), version 2 its completion.
     expect((await buyer.request<Order>('GET', `/api/orders/${order.id}`)).body).toMatchObject({
       status: 'complete',
-      version: 1,
+      version: 2,
     });
     const other = await new User(system.route).signUp();
     expect((await other.request('POST', '/api/orders', { ticketId: ticket.id })).status).toBe(400);
@@ -89,7 +91,7 @@ describe('order lifecycle with a 2-second window', () => {
     const replica = await system.query('payments', 'select status, version from orders where id = $1', [
       order.id,
     ]);
-    expect(replica).toEqual([{ status: 'complete', version: 1 }]);
+    expect(replica).toEqual([{ status: 'complete', version: 2 }]);
     expect(
       await system.query('payments', 'select status from payments where order_id = $1', [order.id]),
     ).toEqual([{ status: 'succeeded' }]);

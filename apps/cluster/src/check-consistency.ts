@@ -5,14 +5,18 @@
  * - tickets (source) vs the orders service's replica of tickets: same ids, titles, prices, versions;
  * - orders (source) vs the payments service's replica of orders: same ids, statuses, versions, prices;
  * - each ticket's `orderId` vs the active order holding it in orders, both ways;
+ * - the reservation saga: no order left `created` (the tickets service confirms or rejects each);
+ *   every order awaiting payment or complete is held by its ticket at the ticket's price;
  * - money: no order with two successful payments; every complete order paid exactly once; no
- *   successful payment for an order that is not complete;
+ *   successful payment for an order that is not complete; every successful payment's amount is its
+ *   order's price;
  * - nothing left behind: no unsent outbox rows, no dead letters (reported separately).
  *
  * Run it once the system is quiet (no requests in flight, relays drained).
  */
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
+import { ACTIVE_ORDER_STATUSES } from '@ticketing/common';
 
 export interface CheckTargets {
   tickets: string;
@@ -102,7 +106,7 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
 
     const active = new Map(
       orderRows
-        .filter((o) => ['created', 'awaiting:payment', 'complete'].includes(o.status))
+        .filter((o) => (ACTIVE_ORDER_STATUSES as readonly string[]).includes(o.status))
         .map((o) => [o.ticket_id, o]),
     );
     for (const t of source) {
@@ -113,20 +117,35 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
         differences.push(
           `ticket ${t.id}: held by active order ${holder.id} but its orderId is ${t.order_id ?? 'empty'}`,
         );
+      } else if (holder && holder.price_cents !== t.price_cents) {
+        differences.push(
+          `order ${holder.id}: ${holder.status} at ${holder.price_cents}c, but its ticket ${t.id} is held at ${t.price_cents}c`,
+        );
       }
     }
+    for (const o of orderRows) {
+      if (o.status === 'created')
+        differences.push(
+          `order ${o.id}: still created (the tickets service has not confirmed or rejected it)`,
+        );
+    }
 
-    type Paid = { order_id: string; n: number };
+    type Paid = { order_id: string; n: number; amounts: number[] };
     const paid = new Map(
       (
         await rows<Paid>(
           payments,
-          `select order_id, count(*)::int as n from payments where status = 'succeeded' group by order_id`,
+          `select order_id, count(*)::int as n, array_agg(amount_cents) as amounts
+             from payments where status = 'succeeded' group by order_id`,
         )
-      ).map((p) => [p.order_id, p.n]),
+      ).map((p) => [p.order_id, p]),
     );
     for (const o of orderRows) {
-      const n = paid.get(o.id) ?? 0;
+      const n = paid.get(o.id)?.n ?? 0;
+      for (const amount of paid.get(o.id)?.amounts ?? []) {
+        if (amount !== o.price_cents)
+          differences.push(`order ${o.id}: priced ${o.price_cents}c but charged ${amount}c`);
+      }
       if (n > 1) differences.push(`order ${o.id}: charged ${n} times`);
       if (o.status === 'complete' && n !== 1)
         differences.push(`order ${o.id}: complete but ${n} successful payments`);
@@ -163,7 +182,7 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
         orders: orderRows.length,
         complete: orderRows.filter((o) => o.status === 'complete').length,
         cancelled: orderRows.filter((o) => o.status === 'cancelled').length,
-        payments: [...paid.values()].reduce((a, b) => a + b, 0),
+        payments: [...paid.values()].reduce((sum, p) => sum + p.n, 0),
       },
     };
   } finally {

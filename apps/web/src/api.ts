@@ -35,10 +35,24 @@ export interface Order {
   userId: string;
   /** ISO date-time; an unpaid order is cancelled by the system then. */
   expiresAt: string;
-  /** For a cancelled order: its buyer cancelled it, or it expired unpaid (absent for old orders). */
-  cancelledBy?: 'buyer' | 'expiry';
+  /**
+   * For a cancelled order: its buyer cancelled it, it expired unpaid, or the tickets service
+   * rejected it (the ticket changed before the reservation reached it). Absent for old orders.
+   */
+  cancelledBy?: 'buyer' | 'expiry' | 'rejected';
+  /** For a rejected order: why, in words for its buyer. */
+  cancelReason?: string;
   version: number;
   ticket: { id: string; title: string; price: number };
+}
+
+/** A payment that went through: `amount` is the order's price, in currency units. */
+export interface Payment {
+  id: string;
+  orderId: string;
+  amount: number;
+  currency: string;
+  status: 'succeeded';
 }
 
 export type PaymentConfig =
@@ -157,11 +171,13 @@ export const api = {
   updateTicket: (id: string, input: { title: string; price: number }) =>
     request<Ticket>('PUT', `/api/tickets/${enc(id)}`, input),
 
-  createOrder: (ticketId: string) => request<Order>('POST', '/api/orders', { ticketId }),
+  /** `price`: the one the buyer saw; the API refuses another rather than order at it. */
+  createOrder: (ticketId: string, price: number) =>
+    request<Order>('POST', '/api/orders', { ticketId, price }),
   listOrders: () => request<Order[]>('GET', '/api/orders'),
   getOrder: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
   cancelOrder: (id: string) => request<undefined>('DELETE', `/api/orders/${enc(id)}`),
 
   paymentConfig: () => request<PaymentConfig>('GET', '/api/payments/config'),
-  pay: (input: { orderId: string; token: string }) => request<{ id: string }>('POST', '/api/payments', input),
+  pay: (input: { orderId: string; token: string }) => request<Payment>('POST', '/api/payments', input),
 };

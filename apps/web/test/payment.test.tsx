@@ -93,10 +93,10 @@ describe('payment form with the test provider', () => {
 describe('order page', () => {
   const order = (overrides: Partial<Order> = {}): Order => ({
     id: ORDER_ID,
-    status: 'created',
+    status: 'awaiting:payment',
     userId: ann.id,
     expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(),
-    version: 0,
+    version: 1,
     ticket: { id: '0b0c8a52-2222-4b4b-9c9c-000000000002', title: 'The Midnight Owls', price: 35.5 },
     ...overrides,
   });
@@ -110,9 +110,12 @@ describe('order page', () => {
       [`GET /api/orders/${ORDER_ID}`]: [
         { body: open },
         { body: open },
-        { body: { ...open, status: 'complete', version: 1 } },
+        { body: { ...open, status: 'complete', version: 2 } },
       ],
-      'POST /api/payments': { status: 201, body: { id: 'payment-3' } },
+      'POST /api/payments': {
+        status: 201,
+        body: { id: 'payment-3', orderId: ORDER_ID, amount: 35.5, currency: 'usd', status: 'succeeded' },
+      },
     });
     renderApp(`/orders/${ORDER_ID}`);
     const user = userEvent.setup();
@@ -135,7 +138,7 @@ describe('order page', () => {
       'GET /api/payments/config': { body: testProvider },
       [`GET /api/orders/${ORDER_ID}`]: [
         { body: open },
-        { body: { ...open, status: 'cancelled', version: 1 } },
+        { body: { ...open, status: 'cancelled', version: 2 } },
       ],
     });
     renderApp(`/orders/${ORDER_ID}`);
@@ -151,5 +154,58 @@ describe('order page', () => {
     expect(screen.getByRole('timer').textContent).toBe('Expired');
     expect(screen.getByText('Expired', { selector: '.badge' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+  });
+
+  it('says the reservation is being confirmed, and offers Pay only once it is', async () => {
+    const placed = order({ status: 'created', version: 0 });
+    fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      // The tickets service's confirmation arrives through events: the first poll still sees it placed.
+      [`GET /api/orders/${ORDER_ID}`]: [{ body: placed }, { body: placed }, { body: order() }],
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+
+    expect(await screen.findByText('Confirming your reservation at $35.50…')).toBeTruthy();
+    expect(screen.getByText('Confirming', { selector: '.badge' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+    expect(await screen.findByRole('button', { name: 'Pay' }, { timeout: 4000 })).toBeTruthy();
+    expect(screen.getByText('Awaiting payment')).toBeTruthy();
+    expect(screen.queryByText(/Confirming your reservation/)).toBeNull();
+  });
+
+  it('says why a rejected order was not reserved, offers no payment, and links back to the ticket', async () => {
+    const placed = order({ status: 'created', version: 0 });
+    fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      [`GET /api/orders/${ORDER_ID}`]: [
+        { body: placed },
+        {
+          body: order({
+            status: 'cancelled',
+            version: 1,
+            cancelledBy: 'rejected',
+            cancelReason: 'The seller changed this ticket before your reservation reached it',
+          }),
+        },
+      ],
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+
+    expect(
+      await screen.findByText(
+        /The seller changed this ticket before your reservation reached it/,
+        {},
+        { timeout: 4000 },
+      ),
+    ).toBeTruthy();
+    expect(screen.getByText('Not reserved', { selector: '.badge' })).toBeTruthy();
+    expect(screen.getByText(/Nothing was charged/)).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'See the ticket as it is now' }).getAttribute('href')).toBe(
+      '/tickets/0b0c8a52-2222-4b4b-9c9c-000000000002',
+    );
+    expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+    expect(screen.queryByText(/went back on sale/)).toBeNull();
   });
 });

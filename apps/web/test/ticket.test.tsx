@@ -64,6 +64,34 @@ describe('ticket page', () => {
     expect(api.callsTo(ticketRoute)).toHaveLength(2);
   });
 
+  it('orders at the price the buyer sees, and shows the new price when the API says it changed', async () => {
+    const repriced = { ...onSale, version: 1, price: 55 };
+    const api = fakeApi({
+      ...signedInAs(bob),
+      [ticketRoute]: [{ body: onSale }, { body: repriced }],
+      'POST /api/orders': {
+        status: 400,
+        body: {
+          errors: [
+            {
+              message: 'The price of this ticket changed from 35.50 to 55.00; check it and order again',
+              field: 'price',
+            },
+          ],
+        },
+      },
+      'GET /api/orders': { body: [] },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Purchase' }));
+    expect(await screen.findByText(/The price of this ticket changed from 35.50 to 55.00/)).toBeTruthy();
+    expect(api.callsTo('POST /api/orders').map((call) => call.body)).toEqual([
+      { ticketId: onSale.id, price: 35.5 },
+    ]);
+    expect(await screen.findByText('$55.00')).toBeTruthy(); // the ticket as it is now
+  });
+
   it('sends a buyer whose session ended elsewhere to sign in, and the header says signed out', async () => {
     fakeApi({
       // Signed in when the page loaded; signed out in another tab before the click.

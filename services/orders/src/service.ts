@@ -1,7 +1,8 @@
 /**
  * The orders service: reservations of tickets. Keeps a versioned replica of tickets from the
- * tickets service's events; publishes `order:created`, `order:cancelled` and `order:completed`;
- * cancels orders on expiry and completes them on payment.
+ * tickets service's events; publishes `order:created`, `order:confirmed`, `order:cancelled` and
+ * `order:completed`; confirms an order when the tickets service holds its ticket, cancels it when
+ * that service rejects it or it expires, and completes it on payment.
  */
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
@@ -13,6 +14,7 @@ import { listOrdersRoute } from './entry-points/http/list-orders.ts';
 import { showOrderRoute } from './entry-points/http/show-order.ts';
 import { ticketCreatedListener } from './entry-points/events/ticket-created.listener.ts';
 import { ticketUpdatedListener } from './entry-points/events/ticket-updated.listener.ts';
+import { ticketReservationRejectedListener } from './entry-points/events/ticket-reservation-rejected.listener.ts';
 import { expirationCompleteListener } from './entry-points/events/expiration-complete.listener.ts';
 import { paymentCreatedListener } from './entry-points/events/payment-created.listener.ts';
 
@@ -37,6 +39,7 @@ export function ordersService(settings: OrdersSettings = ordersSettingsFromEnv()
     listeners: [
       ticketCreatedListener,
       ticketUpdatedListener,
+      ticketReservationRejectedListener,
       expirationCompleteListener,
       paymentCreatedListener,
     ],

@@ -80,6 +80,42 @@ describe('POST /api/orders', () => {
     expect(expiresIn).toBeLessThan(61_000);
   });
 
+  describe('with the price the buyer saw', () => {
+    const ordersOf = async (ticketId: string) =>
+      (await o.database.pool.query('select id from orders where ticket_id = $1', [ticketId])).rows;
+
+    it('places the order when it is the price of the ticket', async () => {
+      const ticket = await aTicket(o, { price: 3550 });
+      const response = await post({ ticketId: ticket.id, price: 35.5 });
+      expect(response.statusCode).toBe(201);
+      expect(response.json()).toMatchObject({ status: 'created', ticket: { price: 35.5 } });
+    });
+
+    it('refuses another price with 400 on price, saying it changed, before any order exists', async () => {
+      const ticket = await aTicket(o, { price: 5500 });
+      const response = await post({ ticketId: ticket.id, price: 10 });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({
+        errors: [
+          {
+            message: 'The price of this ticket changed from 10.00 to 55.00; check it and order again',
+            field: 'price',
+          },
+        ],
+      });
+      expect(await ordersOf(ticket.id)).toEqual([]);
+      expect((await o.outbox('order:created')).filter((e) => e.data.ticket.id === ticket.id)).toEqual([]);
+    });
+
+    it.each([[0], [-5], [10.005], ['10']])('refuses %j as a price with 400 on price', async (price) => {
+      const ticket = await aTicket(o, { price: 1000 });
+      const response = await post({ ticketId: ticket.id, price });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().errors[0].field).toBe('price');
+      expect(await ordersOf(ticket.id)).toEqual([]);
+    });
+  });
+
   it('publishes order:created through the outbox', async () => {
     const ticket = await aTicket(o, { price: 1234 });
     const { order } = await anOrder(o, ticket.id);
@@ -90,7 +126,8 @@ describe('POST /api/orders', () => {
       status: 'created',
       userId: expect.any(String),
       expiresAt: order.expiresAt,
-      ticket: { id: ticket.id, price: 1234 },
+      // What it was priced from: the replica's ticket, its version and title.
+      ticket: { id: ticket.id, price: 1234, version: 0, title: 'concert' },
     });
   });
 
@@ -112,7 +149,7 @@ describe('POST /api/orders', () => {
       status: order.status,
       userId: order.userId,
       expiresAt: order.expiresAt.toISOString(),
-      ticket: { id: ticket.id, price: ticket.price },
+      ticket: { id: ticket.id, price: ticket.price, version: 0, title: 'concert' },
     };
     const queued = async () => (await o.outbox('order:created')).filter((e) => e.data.id === order.id);
     expect(await insertOrderUnlessHeld(o.database, order, event)).toBeUndefined();

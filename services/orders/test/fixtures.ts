@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServiceHarness, type ServiceHarness } from '@ticketing/common/testing';
 import { ordersService } from '../src/service.ts';
 import { ticketCreatedListener } from '../src/entry-points/events/ticket-created.listener.ts';
+import { ticketUpdatedListener } from '../src/entry-points/events/ticket-updated.listener.ts';
 
 export const startOrders = (expirationSeconds = 900): Promise<ServiceHarness> =>
   createServiceHarness(ordersService({ expirationSeconds }));
@@ -21,6 +22,26 @@ export async function aTicket(
   const outcome = await harness.deliver(ticketCreatedListener, ticket);
   if (outcome.kind !== 'ack') throw new Error(`ticket not replicated: ${JSON.stringify(outcome)}`);
   return ticket;
+}
+
+/**
+ * The tickets service's answer to an order: the ticket's next version (`version`), held by the
+ * order, as `ticket:updated` announces it. Confirms the order when it applies.
+ */
+export const heldFor = (
+  ticket: { id: string; title: string; price: number; userId: string },
+  orderId: string,
+  version = 1,
+) => ({ ...ticket, version, orderId });
+
+export async function confirm(
+  harness: ServiceHarness,
+  ticket: { id: string; title: string; price: number; userId: string },
+  orderId: string,
+  version = 1,
+) {
+  const outcome = await harness.deliver(ticketUpdatedListener, heldFor(ticket, orderId, version));
+  if (outcome.kind !== 'ack') throw new Error(`order not confirmed: ${JSON.stringify(outcome)}`);
 }
 
 export async function anOrder(harness: ServiceHarness, ticketId: string, cookie?: string) {

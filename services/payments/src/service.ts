@@ -1,12 +1,14 @@
 /**
- * The payments service: charges open orders through a payment provider (Stripe, or a simulated
- * test provider by default), keeps a versioned replica of orders, publishes `payment:created`.
+ * The payments service: charges confirmed orders (`awaiting:payment`) through a payment provider
+ * (Stripe, or a simulated test provider by default), keeps a versioned replica of orders,
+ * publishes `payment:created`.
  */
 import { fileURLToPath } from 'node:url';
 import { createLogger, type ServiceModule } from '@ticketing/common';
 import { createPaymentRoute } from './entry-points/http/create-payment.ts';
 import { paymentConfigRoute } from './entry-points/http/payment-config.ts';
 import { orderCreatedListener } from './entry-points/events/order-created.listener.ts';
+import { orderConfirmedListener } from './entry-points/events/order-confirmed.listener.ts';
 import { orderCancelledListener } from './entry-points/events/order-cancelled.listener.ts';
 import { orderCompletedListener } from './entry-points/events/order-completed.listener.ts';
 import { startReconciler } from './domain/reconciler.ts';
@@ -15,15 +17,20 @@ import { paymentsSettingsFromEnv, type PaymentsSettings } from './providers/inde
 export function paymentsService(
   settings: PaymentsSettings = paymentsSettingsFromEnv(createLogger('payments')),
 ): ServiceModule {
-  const { provider, currency } = settings;
+  const { provider, currency, replicaWaitMs } = settings;
   return {
     name: 'payments',
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
     async routes(app, context) {
-      await createPaymentRoute(app, context, { db: context.database.db, provider, currency });
+      await createPaymentRoute(app, context, { db: context.database.db, provider, currency, replicaWaitMs });
       await paymentConfigRoute(app, provider, settings.stripePublishableKey);
     },
-    listeners: [orderCreatedListener, orderCancelledListener(provider), orderCompletedListener],
+    listeners: [
+      orderCreatedListener,
+      orderConfirmedListener,
+      orderCancelledListener(provider),
+      orderCompletedListener,
+    ],
     background: ({ database, logger }) => startReconciler({ db: database.db, provider, currency, logger }),
   };
 }

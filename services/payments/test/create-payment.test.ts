@@ -4,14 +4,17 @@ import type { ServiceHarness } from '@ticketing/common/testing';
 import { TestPaymentProvider } from '../src/providers/test-provider.ts';
 import { orderCancelledListener } from '../src/entry-points/events/order-cancelled.listener.ts';
 import { orderCompletedListener } from '../src/entry-points/events/order-completed.listener.ts';
+import { orderConfirmedListener } from '../src/entry-points/events/order-confirmed.listener.ts';
 import { aBuyerWithAnOrder, anOrder, startPayments } from './fixtures.ts';
+
+const WAIT_MS = 400;
 
 describe('POST /api/payments', () => {
   let p: ServiceHarness;
   let provider: TestPaymentProvider;
   beforeAll(async () => {
     provider = new TestPaymentProvider();
-    ({ harness: p } = await startPayments(provider));
+    ({ harness: p } = await startPayments(provider, { replicaWaitMs: WAIT_MS }));
   });
   afterAll(() => p.close());
   const chargesFor = (orderId: string) => [...provider.charges.values()].filter((c) => c.orderId === orderId);
@@ -71,6 +74,13 @@ describe('POST /api/payments', () => {
     const response = await pay('tok_visa');
     expect(response.statusCode).toBe(201);
     const { id } = response.json();
+    expect(response.json()).toEqual({
+      id: expect.any(String),
+      orderId: order.id,
+      amount: 35.5,
+      currency: 'usd',
+      status: 'succeeded',
+    });
     expect(chargesFor(order.id)).toEqual([expect.objectContaining({ amountCents: 3550, refunded: false })]);
     const [payment] = await paymentsOf(order.id);
     expect(payment).toEqual({
@@ -84,6 +94,35 @@ describe('POST /api/payments', () => {
     ]);
   });
 
+  it('refuses an order the tickets service has not confirmed yet, after waiting for it, and charges nothing', async () => {
+    const { order, pay } = await aBuyerWithAnOrder(p, { confirmed: false });
+    const started = Date.now();
+    const response = await pay('tok_visa');
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toEqual([
+      { message: 'This reservation is not confirmed yet; try again in a moment', field: 'orderId' },
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(WAIT_MS - 50); // it waited for the confirmation
+    expect(chargesFor(order.id)).toHaveLength(0);
+  });
+
+  it('pays an order confirmed while the payment waits for it', async () => {
+    const { order, pay } = await aBuyerWithAnOrder(p, { confirmed: false, priceCents: 990 });
+    const paying = pay('tok_visa');
+    await p.deliver(orderConfirmedListener, { id: order.id, version: 1, ticket: order.ticket });
+    const response = await paying;
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ orderId: order.id, amount: 9.9 });
+  });
+
+  it('charges the price the order was placed at, whatever the ticket costs later', async () => {
+    // The replica's price comes from order:created only; no later event carries another one.
+    const { order, pay } = await aBuyerWithAnOrder(p, { priceCents: 1000 });
+    await p.deliver(orderConfirmedListener, { id: order.id, version: 1, ticket: order.ticket }); // redelivered
+    expect((await pay('tok_visa')).json()).toMatchObject({ amount: 10 });
+    expect(chargesFor(order.id)).toEqual([expect.objectContaining({ amountCents: 1000 })]);
+  });
+
   it('refuses to charge an order twice', async () => {
     const { order, pay } = await aBuyerWithAnOrder(p);
     expect((await pay('tok_visa')).statusCode).toBe(201);
@@ -94,7 +133,11 @@ describe('POST /api/payments', () => {
 
   it('refuses an order that is complete', async () => {
     const { order, pay } = await aBuyerWithAnOrder(p);
-    await p.deliver(orderCompletedListener, { id: order.id, version: 1, ticket: order.ticket });
+    await p.deliver(orderCompletedListener, {
+      id: order.id,
+      version: order.version + 1,
+      ticket: order.ticket,
+    });
     const response = await pay('tok_visa');
     expect(response.statusCode).toBe(400);
     expect(response.json().errors[0].message).toBe('Order is already paid');
@@ -102,7 +145,11 @@ describe('POST /api/payments', () => {
 
   it('refuses a cancelled order', async () => {
     const { order, pay } = await aBuyerWithAnOrder(p);
-    await p.deliver(orderCancelledListener(provider), { id: order.id, version: 1, ticket: order.ticket });
+    await p.deliver(orderCancelledListener(provider), {
+      id: order.id,
+      version: order.version + 1,
+      ticket: order.ticket,
+    });
     const response = await pay('tok_visa');
     expect(response.statusCode).toBe(400);
     expect(response.json().errors[0].message).toBe('Cannot pay for a cancelled order');

@@ -41,7 +41,11 @@ describe('payments when the order ends or the process fails mid-payment', () => 
     const { order, pay } = await aBuyerWithAnOrder(p);
     provider.during = async () => {
       expect(
-        await p.deliver(orderCancelledListener(provider), { id: order.id, version: 1, ticket: order.ticket }),
+        await p.deliver(orderCancelledListener(provider), {
+          id: order.id,
+          version: order.version + 1,
+          ticket: order.ticket,
+        }),
       ).toEqual({ kind: 'ack' });
     };
     const response = await pay('tok_visa');
@@ -55,7 +59,11 @@ describe('payments when the order ends or the process fails mid-payment', () => 
   it('refunds a payment when the cancellation of its order arrives after it succeeded', async () => {
     const { order, pay } = await aBuyerWithAnOrder(p);
     expect((await pay('tok_visa')).statusCode).toBe(201);
-    await p.deliver(orderCancelledListener(provider), { id: order.id, version: 1, ticket: order.ticket });
+    await p.deliver(orderCancelledListener(provider), {
+      id: order.id,
+      version: order.version + 1,
+      ticket: order.ticket,
+    });
     expect(await paymentOf(order.id)).toEqual(['refunded']);
     expect([...provider.charges.values()].find((c) => c.orderId === order.id)?.refunded).toBe(true);
   });

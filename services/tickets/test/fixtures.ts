@@ -23,11 +23,23 @@ export async function aTicket(
   };
 }
 
-export const anOrderCreated = (ticket: { id: string; price: number }, orderId = randomUUID()) => ({
+/**
+ * An order as the orders service announces it, priced from `ticket` as the API showed it (price
+ * in currency units; title and version as given, or those of a freshly listed 'concert').
+ */
+export const anOrderCreated = (
+  ticket: { id: string; price: number; title?: string; version?: number },
+  orderId = randomUUID(),
+) => ({
   id: orderId,
   version: 0,
   status: 'created' as const,
   userId: randomUUID(),
   expiresAt: new Date(Date.now() + 900_000).toISOString(),
-  ticket: { id: ticket.id, price: Math.round(ticket.price * 100) },
+  ticket: {
+    id: ticket.id,
+    price: Math.round(ticket.price * 100),
+    version: ticket.version ?? 0,
+    title: ticket.title ?? 'concert',
+  },
 });

@@ -84,6 +84,92 @@ describe('tickets listeners', () => {
     });
   });
 
+  describe('order:created priced from another price or title (the reservation saga)', () => {
+    const rejectionsOf = async (orderId: string) =>
+      (await t.outbox('ticket:reservation-rejected')).filter((e) => e.data.orderId === orderId);
+    const edit = (id: string, cookie: string, payload: { title: string; price: number }) =>
+      t.app.inject({ method: 'PUT', url: `/api/tickets/${id}`, headers: { cookie }, payload });
+
+    it('rejects an order priced before an edit the tickets service committed first, and holds nothing', async () => {
+      const { ticket, cookie } = await aTicket(t, { price: 10 });
+      const order = anOrderCreated(ticket); // priced at 10 from a replica that has not seen the edit
+      expect((await edit(ticket.id, cookie, { title: 'concert', price: 55 })).statusCode).toBe(200);
+      expect(await t.deliver(orderCreatedListener, order)).toEqual({ kind: 'ack' });
+      expect(await stored(ticket.id)).toMatchObject({ orderId: null, version: 1, priceCents: 5500 });
+      expect((await rejectionsOf(order.id)).map((e) => e.data)).toEqual([
+        { id: ticket.id, orderId: order.id, reason: 'changed' },
+      ]);
+      expect((await updatesOf(ticket.id)).map((e) => e.data.version)).toEqual([1]); // the edit only
+    });
+
+    it("rejects an order whose title is no longer the ticket's, even at the same price", async () => {
+      const { ticket, cookie } = await aTicket(t, { price: 10 });
+      const order = anOrderCreated(ticket);
+      await edit(ticket.id, cookie, { title: 'concert, row B', price: 10 });
+      await t.deliver(orderCreatedListener, order);
+      expect(await rejectionsOf(order.id)).toHaveLength(1);
+      expect((await stored(ticket.id)).orderId).toBeNull();
+    });
+
+    it('holds for an order priced from a version that moved only by an earlier hold and release', async () => {
+      const { ticket } = await aTicket(t, { price: 10 });
+      const first = anOrderCreated(ticket);
+      await t.deliver(orderCreatedListener, first);
+      await t.deliver(orderCancelledListener, cancelled(first.id, ticket.id));
+      const second = anOrderCreated(ticket); // priced from version 0; the ticket is at version 2
+      expect(await t.deliver(orderCreatedListener, second)).toEqual({ kind: 'ack' });
+      expect(await stored(ticket.id)).toMatchObject({ orderId: second.id, version: 3 });
+      expect(await rejectionsOf(second.id)).toEqual([]);
+    });
+
+    it('holds at the price the buyer saw when the seller changed it and back before the order arrived', async () => {
+      const { ticket, cookie } = await aTicket(t, { price: 10 });
+      const order = anOrderCreated(ticket);
+      await edit(ticket.id, cookie, { title: 'concert', price: 55 });
+      await edit(ticket.id, cookie, { title: 'concert', price: 10 });
+      await t.deliver(orderCreatedListener, order);
+      expect(await stored(ticket.id)).toMatchObject({ orderId: order.id, priceCents: 1000, version: 3 });
+    });
+
+    it('has one effect when a rejected order is delivered again, and never holds for it later', async () => {
+      const { ticket, cookie } = await aTicket(t, { price: 10 });
+      const order = makeEvent('order:created', anOrderCreated(ticket));
+      await edit(ticket.id, cookie, { title: 'concert', price: 55 });
+      await t.deliver(orderCreatedListener, order);
+      await t.deliver(orderCreatedListener, order);
+      // Even the same order announced anew, after the seller went back to its price:
+      await edit(ticket.id, cookie, { title: 'concert', price: 10 });
+      await t.deliver(orderCreatedListener, { ...order, id: randomUUID() });
+      expect(await rejectionsOf(order.data.id)).toHaveLength(1);
+      expect((await stored(ticket.id)).orderId).toBeNull();
+    });
+
+    it('refuses an edit once the hold is committed (400), and the order keeps its price', async () => {
+      const { ticket, cookie } = await aTicket(t, { price: 10 });
+      await t.deliver(orderCreatedListener, anOrderCreated(ticket));
+      const refused = await edit(ticket.id, cookie, { title: 'concert', price: 55 });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().errors[0].message).toBe('Cannot edit a reserved ticket');
+      expect(await stored(ticket.id)).toMatchObject({ priceCents: 1000 });
+    });
+
+    it("serialises an edit and a hold on the ticket's row: exactly one of them wins, never both", async () => {
+      for (let i = 0; i < 10; i++) {
+        const { ticket, cookie } = await aTicket(t, { price: 10 });
+        const order = anOrderCreated(ticket);
+        const [edited] = await Promise.all([
+          edit(ticket.id, cookie, { title: 'concert', price: 55 }),
+          t.deliver(orderCreatedListener, order),
+        ]);
+        const held = (await stored(ticket.id)).orderId === order.id;
+        const rejected = (await rejectionsOf(order.id)).length === 1;
+        // The edit first: the order is rejected. The hold first: the edit is refused.
+        expect(edited.statusCode === 200 ? [false, true] : [true, false]).toEqual([held, rejected]);
+        expect((await stored(ticket.id)).priceCents).toBe(edited.statusCode === 200 ? 5500 : 1000);
+      }
+    });
+  });
+
   describe('order:cancelled', () => {
     it('clears the orderId, acks, and publishes ticket:updated', async () => {
       const { ticket } = await aTicket(t);

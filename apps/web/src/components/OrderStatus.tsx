@@ -1,9 +1,12 @@
 /** An order's status in words a buyer uses, with a colour that matches. */
 import type { Order } from '../api.ts';
 
-/** Open: still waiting for a payment (its window may have closed a moment ago). */
+/** Open: not paid nor cancelled yet (its window may have closed a moment ago). */
 export const isOpen = (order: Pick<Order, 'status'>) =>
   order.status === 'created' || order.status === 'awaiting:payment';
+
+/** Placed, and waiting for the tickets service to hold the ticket at its price (milliseconds, as a rule). */
+export const isConfirming = (order: Pick<Order, 'status'>) => order.status === 'created';
 
 /** The order ended because its window closed unpaid: the API says so, or the clock does. */
 export const hasExpired = (order: Pick<Order, 'status' | 'expiresAt' | 'cancelledBy'>) =>
@@ -22,7 +25,8 @@ export function orderStatusLabel(
 ): string {
   if (order.status === 'complete') return 'Paid';
   if (expired || hasExpired(order)) return 'Expired';
-  if (order.status === 'cancelled') return 'Cancelled';
+  if (order.status === 'cancelled') return order.cancelledBy === 'rejected' ? 'Not reserved' : 'Cancelled';
+  if (isConfirming(order)) return 'Confirming';
   return 'Awaiting payment';
 }
 
@@ -30,6 +34,8 @@ const tone: Record<string, string> = {
   Paid: 'success',
   Cancelled: 'neutral',
   Expired: 'neutral',
+  'Not reserved': 'neutral',
+  Confirming: 'info',
   'Awaiting payment': 'warning',
 };
 

@@ -1,15 +1,17 @@
 /**
  * One order: what it is for, its status, the time left to pay, and the payment form while it can
  * be paid. Status changes arrive through events a few milliseconds after the action that causes
- * them (a payment completes the order, the end of the window cancels it), so after either the
- * page polls the order until the change shows, without a reload.
+ * them (the tickets service confirms or rejects a new order, a payment completes it, the end of the
+ * window cancels it), so while the order is being confirmed, and after a payment or the end of
+ * the window, the page polls the order until the change shows, without a reload. Pay is offered
+ * only once the reservation is confirmed, at the price this page shows.
  */
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, friendlyMessage } from '../api.ts';
 import { Countdown } from '../components/Countdown.tsx';
 import { FormErrors } from '../components/Field.tsx';
-import { hasExpired, isOpen, OrderStatusBadge } from '../components/OrderStatus.tsx';
+import { hasExpired, isConfirming, isOpen, OrderStatusBadge } from '../components/OrderStatus.tsx';
 import { PaymentForm } from '../components/PaymentForm.tsx';
 import { formatMoney } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
@@ -31,7 +33,9 @@ export function OrderPage() {
   useTitle(order.data ? `Order: ${order.data.ticket.title}` : 'Order');
 
   const open = order.data ? isOpen(order.data) : false;
-  const watching = open && (paid || expired);
+  const confirming = order.data ? isConfirming(order.data) : false;
+  const status = order.data?.status;
+  const watching = open && (confirming || paid || expired);
   const { setData } = order;
   useEffect(() => {
     if (!watching) return;
@@ -45,7 +49,7 @@ export function OrderPage() {
       }
       try {
         const fresh = await api.getOrder(id);
-        if (live && !isOpen(fresh)) setData(fresh);
+        if (live && fresh.status !== status) setData(fresh);
       } catch {
         // A failed poll is retried by the next tick.
       }
@@ -55,7 +59,7 @@ export function OrderPage() {
       live = false;
       clearInterval(timer);
     };
-  }, [watching, id, setData]);
+  }, [watching, status, id, setData]);
 
   if (order.error?.status === 404 || order.error?.status === 400) return <NotFound what="order" />;
   if (order.error?.status === 401) {
@@ -82,7 +86,8 @@ export function OrderPage() {
   if (!order.data) return <p className="muted loading">Loading your order…</p>;
 
   const current = order.data;
-  const payable = open && !expired && !paid;
+  const payable = current.status === 'awaiting:payment' && !expired && !paid;
+  const rejected = current.status === 'cancelled' && current.cancelledBy === 'rejected';
 
   async function cancel() {
     setCancelling(true);
@@ -149,6 +154,28 @@ export function OrderPage() {
             </Link>
           </div>
         )}
+        {confirming && !expired && (
+          <div className="alert alert-info" role="status">
+            <p>
+              {waitedTooLong
+                ? 'Your reservation is taking longer than usual to confirm. This page updates by itself.'
+                : `Confirming your reservation at ${formatMoney(current.ticket.price)}…`}
+            </p>
+          </div>
+        )}
+        {rejected && (
+          <div className="alert alert-neutral" role="status">
+            <p>
+              <strong>This ticket could not be reserved for you.</strong>{' '}
+              {current.cancelReason ?? 'The ticket changed before your reservation reached it.'} Nothing was
+              charged.
+            </p>
+            <p>
+              <Link to={`/tickets/${current.ticket.id}`}>See the ticket as it is now</Link> or{' '}
+              <Link to="/">browse other tickets</Link>.
+            </p>
+          </div>
+        )}
         {open && paid && (
           <div className="alert alert-info" role="status">
             <p>
@@ -158,7 +185,7 @@ export function OrderPage() {
             </p>
           </div>
         )}
-        {(current.status === 'cancelled' || (open && expired && !paid)) && (
+        {((current.status === 'cancelled' && !rejected) || (open && expired && !paid)) && (
           <div className="alert alert-neutral" role="status">
             <p>
               {expired || hasExpired(current)

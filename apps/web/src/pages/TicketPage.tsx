@@ -1,8 +1,9 @@
 /**
  * One ticket. A buyer sees a "Purchase" button (signed out: it leads to sign in and back), or,
  * when the order holding the ticket is theirs, the way to it; the seller sees the edit form
- * instead, disabled while an order holds the ticket. A purchase or an edit the API refuses
- * (someone reserved the ticket meanwhile) reloads the ticket, so the page shows why.
+ * instead, disabled while an order holds the ticket. A purchase names the price the buyer sees, so
+ * it is never placed at another one. A purchase or an edit the API refuses (someone reserved the
+ * ticket meanwhile, or its price changed) reloads the ticket, so the page shows why.
  */
 import { useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
@@ -19,11 +20,11 @@ import { NotFound } from './NotFoundPage.tsx';
  * Orders are created against the orders service's replica of tickets, which hears of a new ticket
  * through an event a moment after it is listed: a 404 right after listing is retried briefly.
  */
-async function orderTicket(ticketId: string): Promise<Order> {
+async function orderTicket(ticketId: string, price: number): Promise<Order> {
   const deadline = Date.now() + 3_000;
   for (;;) {
     try {
-      return await api.createOrder(ticketId);
+      return await api.createOrder(ticketId, price);
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -78,14 +79,15 @@ export function TicketPage() {
     setPurchasing(true);
     setPurchaseErrors([]);
     try {
-      const order = await orderTicket(current.id);
+      const order = await orderTicket(current.id, current.price); // never at another price than shown
       await navigate(`/orders/${order.id}`);
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         // The session ended (in another tab, say): this page still thought it was signed in.
         if ((await refresh().catch(() => user)) === null) return toSignIn();
       }
-      if (error instanceof ApiError && error.status === 400) ticket.reload(); // reserved meanwhile
+      // Reserved meanwhile, or its price changed: the page shows the ticket as it is now.
+      if (error instanceof ApiError && error.status === 400) ticket.reload();
       setPurchaseErrors(
         error instanceof ApiError
           ? error.items.map(friendlyMessage)

@@ -9,28 +9,53 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { currentTraceparent } from '../observability/tracing.ts';
 
+/**
+ * An order's life, decided by the orders service alone (docs/events.md draws it):
+ * `created` → `awaiting:payment` → `complete`, and `cancelled` from either open status.
+ */
 export const OrderStatus = {
-  /** The order exists; the ticket is reserved for it until it expires or is paid. */
+  /** The order exists and asks the tickets service to hold its ticket at the order's price. */
   Created: 'created',
-  /** Cancelled by its buyer or expired before payment; the ticket is released. */
+  /** Ended unpaid: by its buyer, on expiry, or rejected by the tickets service; the ticket is released. */
   Cancelled: 'cancelled',
-  /** Reserved and waiting for the payment to settle (kept from the seeds' lifecycle). */
+  /** The tickets service holds the ticket for it at exactly its price: it can be paid until it expires. */
   AwaitingPayment: 'awaiting:payment',
-  /** Paid: the ticket is sold for good. */
+  /** Paid: the ticket is sold. */
   Complete: 'complete',
 } as const;
 export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
+export const ORDER_STATUSES = [
+  OrderStatus.Created,
+  OrderStatus.Cancelled,
+  OrderStatus.AwaitingPayment,
+  OrderStatus.Complete,
+] as const;
+/** The statuses in which an order holds (or asks to hold) its ticket: at most one per ticket. */
+export const ACTIVE_ORDER_STATUSES = [
+  OrderStatus.Created,
+  OrderStatus.AwaitingPayment,
+  OrderStatus.Complete,
+] as const;
+/** Statuses an order can still be paid or cancelled in. */
+export const OPEN_ORDER_STATUSES = [OrderStatus.Created, OrderStatus.AwaitingPayment] as const;
+
+/** Who or what cancelled a cancelled order. */
+export const CANCELLED_BY = ['buyer', 'expiry', 'rejected'] as const;
+export type CancelledBy = (typeof CANCELLED_BY)[number];
+
+/**
+ * Why the tickets service refused to hold a ticket for an order:
+ * - `changed`: the ticket's price or title is no longer the one the order was priced from (the
+ *   seller edited it before the order reached the tickets service).
+ */
+export const REJECTION_REASONS = ['changed'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 const Id = Type.String({ format: 'uuid' });
 const Version = Type.Integer({ minimum: 0 });
 const Cents = Type.Integer({ minimum: 1 });
 const Timestamp = Type.String({ format: 'date-time' });
-export const OrderStatusSchema = Type.Union([
-  Type.Literal('created'),
-  Type.Literal('cancelled'),
-  Type.Literal('awaiting:payment'),
-  Type.Literal('complete'),
-]);
+export const OrderStatusSchema = Type.Enum(ORDER_STATUSES);
 
 export const TicketCreated = Type.Object({
   id: Id,
@@ -50,13 +75,36 @@ export const TicketUpdated = Type.Object({
   orderId: Type.Optional(Id),
 });
 
+/**
+ * A new order, and what it was priced from: the ticket as the orders service's replica had it
+ * (`version`, `price`, `title`). The tickets service holds the ticket for the order only while its
+ * price and title are still those.
+ */
 export const OrderCreated = Type.Object({
   id: Id,
   version: Version,
   status: OrderStatusSchema,
   userId: Id,
   expiresAt: Timestamp,
-  ticket: Type.Object({ id: Id, price: Cents }),
+  ticket: Type.Object({ id: Id, price: Cents, version: Version, title: Type.String({ minLength: 1 }) }),
+});
+
+/** The tickets service refused to hold a ticket for an order (its ticket is unchanged). */
+export const TicketReservationRejected = Type.Object({
+  /** The ticket. */
+  id: Id,
+  orderId: Id,
+  reason: Type.Enum(REJECTION_REASONS),
+});
+
+/**
+ * The tickets service holds the order's ticket at the order's price: the order is
+ * `awaiting:payment` at this version, and can be paid.
+ */
+export const OrderConfirmed = Type.Object({
+  id: Id,
+  version: Version,
+  ticket: Type.Object({ id: Id }),
 });
 
 export const OrderCancelled = Type.Object({
@@ -84,7 +132,9 @@ export const PaymentCreated = Type.Object({
 export const EventSchemas = {
   'ticket:created': TicketCreated,
   'ticket:updated': TicketUpdated,
+  'ticket:reservation-rejected': TicketReservationRejected,
   'order:created': OrderCreated,
+  'order:confirmed': OrderConfirmed,
   'order:cancelled': OrderCancelled,
   'order:completed': OrderCompleted,
   'expiration:complete': ExpirationComplete,

@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import {
   prepareWriteAndPublish,
   type Database,
+  type CancelledBy,
   type EventData,
   type Executor,
   type OrderStatus,
@@ -14,9 +15,7 @@ import { holdsItsTicket, orders, tickets, type OrderRow, type TicketRow } from '
 export type Ticket = TicketRow;
 export type Order = OrderRow;
 /** An order as it is placed: not yet created in the database, and not cancelled by anyone. */
-export type NewOrder = Omit<Order, 'createdAt' | 'cancelledBy'>;
-/** Who cancelled a cancelled order: its buyer, or its expiry. */
-export type CancelledBy = NonNullable<Order['cancelledBy']>;
+export type NewOrder = Omit<Order, 'createdAt' | 'cancelledBy' | 'cancelReason'>;
 export type OrderWithTicket = Order & { ticket: Ticket };
 
 export async function findTicket(db: Executor, id: string): Promise<Ticket | undefined> {
@@ -100,7 +99,7 @@ export async function insertOrderUnlessHeld(
   event: EventData<'order:created'>,
 ): Promise<Order | undefined> {
   const [row] = await insertOrderAndQueue(database, order, event);
-  return row && { ...order, cancelledBy: null, createdAt: row.created_at };
+  return row && { ...order, cancelledBy: null, cancelReason: null, createdAt: row.created_at };
 }
 
 export async function findOrder(db: Executor, id: string): Promise<OrderWithTicket | undefined> {
@@ -127,20 +126,30 @@ export async function listOrdersOf(db: Executor, userId: string): Promise<OrderW
   return rows.map((row) => ({ ...row.orders, ticket: row.tickets }));
 }
 
+/** Who cancelled an order, and for a rejection why. */
+export interface Cancellation {
+  by: CancelledBy;
+  reason?: string;
+}
+
 /**
  * Moves an order from one of `from` to `to`, bumping its version (and recording who cancelled it,
- * for a cancellation); undefined when it was not in `from`.
+ * and why, for a cancellation); undefined when it was not in `from`.
  */
 export async function transitionOrder(
   db: Executor,
   id: string,
   from: readonly OrderStatus[],
   to: OrderStatus,
-  cancelledBy?: CancelledBy,
+  cancellation?: Cancellation,
 ): Promise<Order | undefined> {
   const [row] = await db
     .update(orders)
-    .set({ status: to, version: sql`${orders.version} + 1`, ...(cancelledBy ? { cancelledBy } : {}) })
+    .set({
+      status: to,
+      version: sql`${orders.version} + 1`,
+      ...(cancellation ? { cancelledBy: cancellation.by, cancelReason: cancellation.reason ?? null } : {}),
+    })
     .where(and(eq(orders.id, id), inArray(orders.status, [...from])))
     .returning();
   return row;

@@ -1,5 +1,8 @@
 import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { ACTIVE_ORDER_STATUSES, CANCELLED_BY, ORDER_STATUSES } from '@ticketing/common';
+
+const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
 
 /**
  * The orders service's replica of tickets, fed by ticket:created / ticket:updated. `version` is
@@ -18,7 +21,7 @@ export const tickets = pgTable('tickets', {
  * of the inserts that name that index as their conflict target (they must match it exactly).
  */
 export const holdsItsTicket = (status: AnyColumn): SQL =>
-  sql`${status} in ('created', 'awaiting:payment', 'complete')`;
+  sql`${status} in (${inList(ACTIVE_ORDER_STATUSES)})`;
 
 export const orders = pgTable(
   'orders',
@@ -28,12 +31,17 @@ export const orders = pgTable(
     ticketId: uuid('ticket_id')
       .notNull()
       .references(() => tickets.id),
-    status: text('status', { enum: ['created', 'cancelled', 'awaiting:payment', 'complete'] }).notNull(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
     /** The price the order was placed at: a fact of the order, whatever the ticket costs later. */
     priceCents: integer('price_cents').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
-    /** Why a cancelled order was: its buyer cancelled it, or its window closed unpaid. */
-    cancelledBy: text('cancelled_by', { enum: ['buyer', 'expiry'] }),
+    /**
+     * Who or what cancelled a cancelled order: its buyer, its expiry, or the tickets service's
+     * refusal to hold the ticket at the order's price (`rejected`).
+     */
+    cancelledBy: text('cancelled_by', { enum: CANCELLED_BY }),
+    /** For a rejected order: why, in words for its buyer. */
+    cancelReason: text('cancel_reason'),
     version: integer('version').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
@@ -42,11 +50,8 @@ export const orders = pgTable(
     // ticket exactly one insert succeeds, the others hit this index.
     uniqueIndex('orders_one_active_per_ticket').on(t.ticketId).where(holdsItsTicket(t.status)),
     index('orders_by_user_idx').on(t.userId, t.createdAt),
-    check(
-      'orders_status_check',
-      sql`${t.status} in ('created', 'cancelled', 'awaiting:payment', 'complete')`,
-    ),
-    check('orders_cancelled_by_check', sql`${t.cancelledBy} in ('buyer', 'expiry')`),
+    check('orders_status_check', sql`${t.status} in (${inList(ORDER_STATUSES)})`),
+    check('orders_cancelled_by_check', sql`${t.cancelledBy} in (${inList(CANCELLED_BY)})`),
   ],
 );
 

@@ -1,7 +1,11 @@
 /**
- * The rules of orders. An order reserves one ticket for a limited window; the database lets only
- * one order at a time hold a ticket (created, awaiting payment or complete). Cancelling releases
- * the ticket; a completed order cannot be cancelled; cancelling twice changes nothing.
+ * The rules of orders, the one place that decides an order's status. An order reserves one ticket
+ * for a limited window, at the price the orders service's replica had when it was placed:
+ * `created`, it asks the tickets service to hold the ticket at that price; `awaiting:payment` once
+ * the tickets service holds it (the order can be paid); `complete` once paid; `cancelled` by its
+ * buyer, its expiry, or the tickets service's refusal (`rejected`). The database lets only one
+ * order at a time hold a ticket (created, awaiting payment or complete). Cancelling releases the
+ * ticket; a completed order cannot be cancelled; cancelling twice changes nothing.
  *
  * Every change bumps the order's version and queues its event in the same transaction (a creation,
  * in the same statement).
@@ -14,10 +18,13 @@ import {
   publishEvent,
   RetryLater,
   UnprocessableEvent,
+  OPEN_ORDER_STATUSES,
+  ValidationError,
   type CurrentUser,
   type Database,
   type EventData,
   type Executor,
+  type RejectionReason,
   type ServiceDatabase,
 } from '@ticketing/common';
 import {
@@ -30,7 +37,7 @@ import {
   listOrdersOf,
   lockOrder,
   transitionOrder,
-  type CancelledBy,
+  type Cancellation,
   type OrderWithTicket,
 } from '../data-access/orders-repository.ts';
 
@@ -39,17 +46,48 @@ export interface OrdersSettings {
   expirationSeconds: number;
 }
 
+/** What a buyer orders: a ticket, and optionally the price they saw (currency units). */
+export interface OrderRequest {
+  ticketId: string;
+  price?: number;
+}
+
+const money = (cents: number) => (cents / 100).toFixed(2);
+
+/** The price a buyer names, in cents; refused when it cannot be a ticket's price at all. */
+function seenPriceCents(price: number): number {
+  const cents = Math.round(price * 100);
+  if (!(price > 0) || Math.abs(price * 100 - cents) > 1e-6) {
+    throw new ValidationError([
+      { message: 'price must be greater than 0, with at most 2 decimals', field: 'price' },
+    ]);
+  }
+  return cents;
+}
+
+/**
+ * Places an order at the price of the replica's ticket, and queues `order:created` with what it
+ * was priced from. A buyer who names the price they saw is refused before any order exists when
+ * the replica's price is another.
+ */
 export async function createOrder(
   database: Pick<ServiceDatabase, 'db' | 'pool'>,
   buyer: CurrentUser,
-  ticketId: string,
+  request: OrderRequest,
   settings: OrdersSettings,
 ): Promise<OrderWithTicket> {
-  const found = await findTicketToOrder(database.db, ticketId);
+  const seen = request.price === undefined ? undefined : seenPriceCents(request.price);
+  const found = await findTicketToOrder(database.db, request.ticketId);
   if (!found) throw new NotFoundError('Ticket not found');
   const { ticket } = found;
   if (ticket.sellerId === buyer.id) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   if (found.reserved) throw new BadRequestError('Ticket is already reserved', 'ticketId');
+  if (seen !== undefined && seen !== ticket.priceCents) {
+    throw new BadRequestError(
+      `The price of this ticket changed from ${money(seen)} to ${money(ticket.priceCents)}; check it and order again`,
+      'price',
+    );
+  }
   // Buyers who got this far at the same time race for the ticket; the database decides.
   const order = {
     id: randomUUID(),
@@ -66,7 +104,7 @@ export async function createOrder(
     status: order.status,
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
-    ticket: { id: ticket.id, price: order.priceCents },
+    ticket: { id: ticket.id, price: order.priceCents, version: ticket.version, title: ticket.title },
   });
   if (!created) throw new BadRequestError('Ticket is already reserved', 'ticketId');
   return { ...created, ticket };
@@ -89,13 +127,17 @@ export async function cancelOrder(db: Database, user: CurrentUser, id: string): 
     if (order.userId !== user.id) throw new NotAuthorizedError();
     if (order.status === 'cancelled') return;
     if (order.status === 'complete') throw new BadRequestError('Cannot cancel a completed order');
-    await cancelAndPublish(tx, id, 'buyer');
+    await cancelAndPublish(tx, id, { by: 'buyer' });
   });
 }
 
-/** Cancels an order that is still open; false (and nothing published) when it was not open. */
-async function cancelAndPublish(tx: Executor, id: string, by: CancelledBy): Promise<boolean> {
-  const cancelled = await transitionOrder(tx, id, ['created', 'awaiting:payment'], 'cancelled', by);
+/**
+ * Cancels an order that is still open (only a `created` one for a rejection: an order the tickets
+ * service holds was not rejected); false, and nothing published, when it was not.
+ */
+async function cancelAndPublish(tx: Executor, id: string, cancellation: Cancellation): Promise<boolean> {
+  const from = cancellation.by === 'rejected' ? (['created'] as const) : OPEN_ORDER_STATUSES;
+  const cancelled = await transitionOrder(tx, id, from, 'cancelled', cancellation);
   if (!cancelled) return false;
   await publishEvent(tx, 'order:cancelled', {
     id: cancelled.id,
@@ -112,13 +154,48 @@ async function cancelAndPublish(tx: Executor, id: string, by: CancelledBy): Prom
 export async function expireOrder(tx: Executor, orderId: string): Promise<void> {
   const order = await lockOrder(tx, orderId);
   if (!order) throw new UnprocessableEvent(`unknown order ${orderId}`);
-  await cancelAndPublish(tx, orderId, 'expiry');
+  await cancelAndPublish(tx, orderId, { by: 'expiry' });
+}
+
+/** What the buyer of a rejected order is told. */
+export const REJECTION_MESSAGES: Record<RejectionReason, string> = {
+  changed: 'The seller changed this ticket before your reservation reached it',
+};
+
+/**
+ * On `ticket:reservation-rejected`: the tickets service will not hold the ticket for this order.
+ * A `created` order is cancelled as `rejected`, with the reason, and `order:cancelled` goes out as
+ * for any cancellation; an order cancelled meanwhile stays as it is.
+ */
+export async function rejectOrder(
+  tx: Executor,
+  data: EventData<'ticket:reservation-rejected'>,
+): Promise<void> {
+  const order = await lockOrder(tx, data.orderId);
+  if (!order) throw new UnprocessableEvent(`unknown order ${data.orderId}`);
+  await cancelAndPublish(tx, data.orderId, { by: 'rejected', reason: REJECTION_MESSAGES[data.reason] });
 }
 
 /**
- * On `payment:created`: the order is paid; it completes and its ticket stays sold. A payment that
- * arrives for an order already cancelled changes nothing here: the payments service refunds it
- * when it learns of the cancellation.
+ * The tickets service holds the ticket for this order (a `ticket:updated` naming it): a `created`
+ * order can now be paid. It moves to `awaiting:payment` and `order:confirmed` tells the payments
+ * service; an order cancelled meanwhile stays cancelled (its cancellation releases the ticket).
+ */
+async function confirmOrder(tx: Executor, orderId: string): Promise<void> {
+  const confirmed = await transitionOrder(tx, orderId, ['created'], 'awaiting:payment');
+  if (!confirmed) return;
+  await publishEvent(tx, 'order:confirmed', {
+    id: confirmed.id,
+    version: confirmed.version,
+    ticket: { id: confirmed.ticketId },
+  });
+}
+
+/**
+ * On `payment:created`: the order is paid; it completes and its ticket stays sold. The payments
+ * service charges only an order it knows as `awaiting:payment`, so only such an order completes. A
+ * payment that arrives for an order already cancelled changes nothing here: the payments service
+ * refunds it when it learns of the cancellation.
  */
 export async function completeOrder(
   tx: Executor,
@@ -127,7 +204,7 @@ export async function completeOrder(
 ): Promise<void> {
   const order = await lockOrder(tx, orderId);
   if (!order) throw new UnprocessableEvent(`unknown order ${orderId}`);
-  const completed = await transitionOrder(tx, orderId, ['created', 'awaiting:payment'], 'complete');
+  const completed = await transitionOrder(tx, orderId, ['awaiting:payment'], 'complete');
   if (completed) {
     await publishEvent(tx, 'order:completed', {
       id: completed.id,
@@ -136,6 +213,9 @@ export async function completeOrder(
     });
   } else if (order.status === 'cancelled') {
     log.warn({ orderId }, 'payment received for a cancelled order; the payments service refunds it');
+  } else if (order.status === 'created') {
+    // Cannot happen: payments learns an order is payable only from order:confirmed.
+    throw new UnprocessableEvent(`payment for order ${orderId}, which is not confirmed yet`);
   }
 }
 
@@ -152,7 +232,8 @@ export async function replicateNewTicket(tx: Executor, data: EventData<'ticket:c
 
 /**
  * On `ticket:updated`: apply version v only on top of v-1. An older version was applied already
- * (acknowledge, no effect); a newer one than expected arrived early (retry shortly).
+ * (acknowledge, no effect); a newer one than expected arrived early (retry shortly). A version
+ * that names an order holding the ticket confirms that order, in the same transaction.
  */
 export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticket:updated'>): Promise<void> {
   const applied = await applyTicketVersion(tx, {
@@ -162,7 +243,10 @@ export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticke
     sellerId: data.userId,
     version: data.version,
   });
-  if (applied) return;
+  if (applied) {
+    if (data.orderId) await confirmOrder(tx, data.orderId);
+    return;
+  }
   const current = await findTicket(tx, data.id);
   if (current && current.version >= data.version) return;
   throw new RetryLater(

@@ -1,8 +1,10 @@
 /**
- * The rules of payments. An order can be paid by its buyer while it is open (`created`) and its
- * window has not closed (checked against the clock too: the replica may not have heard of the
- * expiry yet). Money is never taken twice for one order, nor kept for an order that ended up
- * cancelled:
+ * The rules of payments. An order can be paid by its buyer once the tickets service holds its
+ * ticket at its price (`awaiting:payment`, learnt from `order:confirmed`) and until its window
+ * closes (checked against the clock too: the replica may not have heard of the expiry yet). The
+ * amount charged is the order's price, in integer cents, as `order:created` announced it: never a
+ * later value of the ticket. Money is never taken twice for one order, nor kept for an order that
+ * ended up cancelled:
  *
  * 1. In one transaction, with the replica row locked, the order is checked and a `pending` payment
  *    row is inserted. A unique index allows one pending-or-succeeded payment per order, so of two
@@ -28,6 +30,7 @@ import {
   type Database,
   type EventData,
   type Executor,
+  type OrderStatus,
   HttpError,
   type Logger,
 } from '@ticketing/common';
@@ -53,42 +56,49 @@ export interface PaymentsDeps {
   provider: PaymentProvider;
   currency: string;
   logger: Pick<Logger, 'info' | 'warn'>;
+  /** How long a payment waits for its order to be payable here (default `REPLICA_WAIT_MS`). */
+  replicaWaitMs?: number;
 }
 
 const idempotencyKey = (payment: Pick<Payment, 'orderId' | 'id'>) =>
   `order-${payment.orderId}-payment-${payment.id}`;
 
-/** POST /api/payments: returns the id of the recorded payment, or throws an HttpError. */
+/** A payment that went through, as the API shows it. */
+export type PaymentReceipt = Pick<Payment, 'id' | 'orderId' | 'amountCents'> & { status: 'succeeded' };
+
+/** POST /api/payments: returns the recorded, successful payment, or throws an HttpError. */
 export async function payForOrder(
   deps: PaymentsDeps,
   buyer: CurrentUser,
   input: { orderId: string; token: string },
-): Promise<{ id: string }> {
-  const payment = await startPayment(deps.db, deps.provider, buyer, input);
+): Promise<PaymentReceipt> {
+  const payment = await startPayment(deps, buyer, input);
   return finishPayment(deps, payment);
 }
 
-/** How long a payment waits for an order that has not reached this replica yet. */
+/** How long a payment waits for an order to reach this replica, and to be confirmed. */
 export const REPLICA_WAIT_MS = 3_000;
 
 /**
  * An order created a moment ago may not have reached this service yet (its `order:created` is on
- * the way): wait a little for it rather than answer 404 to a buyer who pays right away.
+ * the way), or not be confirmed yet (the tickets service holds its ticket within milliseconds
+ * as a rule): wait a little for both rather than refuse a buyer who pays right away.
  */
-async function awaitReplica(db: Database, orderId: string): Promise<void> {
-  const deadline = Date.now() + REPLICA_WAIT_MS;
-  while (!(await findOrder(db, orderId)) && Date.now() < deadline) {
+async function awaitPayable(db: Database, orderId: string, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const order = await findOrder(db, orderId);
+    if ((order && order.status !== 'created') || Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 async function startPayment(
-  db: Database,
-  provider: PaymentProvider,
+  { db, provider, replicaWaitMs = REPLICA_WAIT_MS }: PaymentsDeps,
   buyer: CurrentUser,
   input: { orderId: string; token: string },
 ): Promise<Payment> {
-  await awaitReplica(db, input.orderId);
+  await awaitPayable(db, input.orderId, replicaWaitMs);
   try {
     return await db.transaction(async (tx) => {
       const order = await lockOrder(tx, input.orderId);
@@ -97,6 +107,9 @@ async function startPayment(
       if (order.status === 'cancelled') throw new BadRequestError('Cannot pay for a cancelled order');
       if (order.status === 'complete') throw new BadRequestError('Order is already paid');
       if (order.expiresAt.getTime() <= Date.now()) throw new BadRequestError('Order has expired');
+      if (order.status === 'created') {
+        throw new BadRequestError('This reservation is not confirmed yet; try again in a moment', 'orderId');
+      }
       return insertPayment(tx, {
         id: randomUUID(),
         orderId: order.id,
@@ -117,7 +130,7 @@ async function startPayment(
 }
 
 /** Charges a pending payment (again, idempotently) and records the outcome. */
-export async function finishPayment(deps: PaymentsDeps, payment: Payment): Promise<{ id: string }> {
+export async function finishPayment(deps: PaymentsDeps, payment: Payment): Promise<PaymentReceipt> {
   let chargeId: string;
   try {
     ({ chargeId } = await deps.provider.charge({
@@ -168,7 +181,7 @@ export async function finishPayment(deps: PaymentsDeps, payment: Payment): Promi
   if (outcome === 'refunded')
     throw new BadRequestError('The order was cancelled before the payment completed; it was refunded');
   if (outcome === 'gone') throw new BadRequestError('This payment attempt is no longer valid');
-  return { id: payment.id };
+  return { id: payment.id, orderId: payment.orderId, amountCents: payment.amountCents, status: 'succeeded' };
 }
 
 /** On `order:created`: the first version of the replica. */
@@ -187,7 +200,7 @@ export async function replicateNewOrder(tx: Executor, data: EventData<'order:cre
 export async function replicateOrderStatus(
   tx: Executor,
   data: { id: string; version: number },
-  status: 'cancelled' | 'complete',
+  status: Exclude<OrderStatus, 'created'>,
 ): Promise<boolean> {
   if (await applyOrderVersion(tx, data.id, data.version, status)) return true;
   const current = await findOrder(tx, data.id);

@@ -20,6 +20,8 @@ export interface PaymentsSettings {
   provider: PaymentProvider;
   currency: string;
   stripePublishableKey?: string;
+  /** How long a payment waits for its order to be payable here (tests shorten it). */
+  replicaWaitMs?: number;
 }
 
 /** Stripe when STRIPE_SECRET_KEY is set; otherwise the simulated test provider, loudly. */

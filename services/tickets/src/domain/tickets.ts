@@ -1,7 +1,7 @@
 /**
  * The rules of tickets. A ticket is listed by its seller, can be edited by its seller only while
- * no order holds it, and is held by at most one order at a time: the one whose `order:created`
- * arrived last, released only by the cancellation of that same order.
+ * no order holds it, and is held by at most one order at a time, at the price and title that order
+ * was priced from; released only by the cancellation of that same order.
  *
  * Every change bumps the version and queues `ticket:updated` in the same transaction.
  */
@@ -124,25 +124,43 @@ export async function listTickets(db: Executor, limit: number, cursor?: PageCurs
 }
 
 /**
- * On `order:created`: the order holds the ticket, unless that order is already known cancelled,
- * or another order holds it (then it waits until one of the two is cancelled).
+ * On `order:created`: hold the ticket for the order, at the price and title the order was priced
+ * from, or refuse (`ticket:reservation-rejected`) when the seller changed either before the order
+ * got here. Nothing happens for an order already known cancelled, and an order finding the ticket
+ * held by another waits until one of the two is cancelled.
+ *
+ * Compared: price and title, not the version. The version also moves when an earlier order holds
+ * and then releases the ticket, which changes nothing the buyer saw; comparing it would refuse
+ * orders needlessly. An edit and its reversal (10 → 55 → 10) before the order arrives leaves it
+ * held at 10: the price the buyer saw and the price the seller asks again.
  */
-export async function reserveTicket(tx: Executor, ticketId: string, orderId: string): Promise<void> {
+export async function reserveTicket(tx: Executor, order: EventData<'order:created'>): Promise<void> {
+  const ticketId = order.ticket.id;
   const ticket = await lockTicket(tx, ticketId);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
   // Asked only once the lock is held, in a statement of its own: a cancellation that held the lock
   // first is committed by then, and a statement sees what was committed before it began. Asked in
   // the locking statement itself, it would be answered from before the wait, and a ticket could go
   // to an order cancelled meanwhile (the fault tests caught that when it was tried).
-  if (ticket.orderId === orderId || (await isCancelledOrder(tx, orderId))) return;
+  if (ticket.orderId === order.id || (await isCancelledOrder(tx, order.id))) return;
   // Held by another order: one of the two was cancelled (orders lets only one be active at a
   // time), and its cancellation is on its way on the other subject. Wait for it rather than guess:
   // letting this order take the lock would, when it is the older one, hand the ticket to a
   // cancelled order and then free it while the newer one still holds it.
   if (ticket.orderId !== null) {
-    throw new RetryLater(`ticket ${ticketId} is held by order ${ticket.orderId}; order ${orderId} waits`);
+    throw new RetryLater(`ticket ${ticketId} is held by order ${ticket.orderId}; order ${order.id} waits`);
   }
-  const saved = await saveTicket(tx, { ...ticket, orderId });
+  if (ticket.priceCents !== order.ticket.price || ticket.title !== order.ticket.title) {
+    // Remembered like a cancellation: this order never holds the ticket, whatever comes later.
+    await rememberCancelledOrder(tx, order.id);
+    await publishEvent(tx, 'ticket:reservation-rejected', {
+      id: ticketId,
+      orderId: order.id,
+      reason: 'changed',
+    });
+    return;
+  }
+  const saved = await saveTicket(tx, { ...ticket, orderId: order.id });
   await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
 }
 

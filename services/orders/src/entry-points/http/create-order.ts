@@ -3,7 +3,18 @@ import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/commo
 import { createOrder, type OrdersSettings } from '../../domain/orders.ts';
 import { OrderJson, orderJson } from './order-json.ts';
 
-const Body = Type.Object({ ticketId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+const Body = Type.Object(
+  {
+    ticketId: Type.String({ format: 'uuid' }),
+    price: Type.Optional(
+      Type.Number({
+        description:
+          'The price the buyer saw (currency units). When given, an order is placed only at this price: another is refused with 400 (field price).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export async function createOrderRoute(
   app: HttpApp,
@@ -14,7 +25,8 @@ export async function createOrderRoute(
     '/api/orders',
     {
       schema: {
-        summary: 'Reserve a ticket: creates an order that expires unless paid',
+        summary:
+          'Reserve a ticket: creates an order (status created) that the tickets service confirms (awaiting:payment) or rejects, and that expires unless paid',
         tags: ['orders'],
         security: [{ session: [] }],
         body: Body,
@@ -23,7 +35,7 @@ export async function createOrderRoute(
     },
     async (request, reply) => {
       const buyer = requireUser(request);
-      const order = await createOrder(database, buyer, request.body.ticketId, settings);
+      const order = await createOrder(database, buyer, request.body, settings);
       return reply.status(201).send(orderJson(order));
     },
   );

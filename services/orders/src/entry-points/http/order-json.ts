@@ -1,6 +1,6 @@
 /** The order as clients see it: with its ticket, at the price the order was placed at (currency units). */
 import { Type, type Static } from 'typebox';
-import { OrderStatusSchema } from '@ticketing/common';
+import { CANCELLED_BY, OrderStatusSchema } from '@ticketing/common';
 import type { OrderWithTicket } from '../../data-access/orders-repository.ts';
 
 export const OrderJson = Type.Object({
@@ -9,10 +9,12 @@ export const OrderJson = Type.Object({
   userId: Type.String({ format: 'uuid' }),
   expiresAt: Type.String({ format: 'date-time' }),
   cancelledBy: Type.Optional(
-    Type.Union([Type.Literal('buyer'), Type.Literal('expiry')], {
-      description: 'For a cancelled order: its buyer cancelled it, or it expired unpaid',
+    Type.Enum(CANCELLED_BY, {
+      description:
+        'For a cancelled order: its buyer cancelled it, it expired unpaid, or the tickets service rejected it (the ticket changed before the reservation reached it)',
     }),
   ),
+  cancelReason: Type.Optional(Type.String({ description: 'For a rejected order: why, for its buyer' })),
   version: Type.Integer(),
   ticket: Type.Object({
     id: Type.String({ format: 'uuid' }),
@@ -30,6 +32,7 @@ export function orderJson(order: OrderWithTicket): Static<typeof OrderJson> {
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
     ...(order.cancelledBy ? { cancelledBy: order.cancelledBy } : {}), // set only when cancelled
+    ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}), // only when rejected
     version: order.version,
     ticket: { id: order.ticket.id, title: order.ticket.title, price: order.priceCents / 100 },
   };

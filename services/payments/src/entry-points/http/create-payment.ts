@@ -15,6 +15,14 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 
+const PaymentJson = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  orderId: Type.String({ format: 'uuid' }),
+  amount: Type.Number({ description: "What was charged, in the currency unit: the order's price" }),
+  currency: Type.String({ description: 'ISO 4217 code, lower case (usd)' }),
+  status: Type.Literal('succeeded'),
+});
+
 export async function createPaymentRoute(
   app: HttpApp,
   _context: ServiceContext,
@@ -24,16 +32,22 @@ export async function createPaymentRoute(
     '/api/payments',
     {
       schema: {
-        summary: 'Pay for one of your open orders',
+        summary: "Pay for one of your orders awaiting payment; charges the order's price",
         tags: ['payments'],
         security: [{ session: [] }],
         body: Body,
-        response: { 201: Type.Object({ id: Type.String({ format: 'uuid' }) }) },
+        response: { 201: PaymentJson },
       },
     },
     async (request, reply) => {
       const payment = await payForOrder({ ...deps, logger: request.log }, requireUser(request), request.body);
-      return reply.status(201).send(payment);
+      return reply.status(201).send({
+        id: payment.id,
+        orderId: payment.orderId,
+        amount: payment.amountCents / 100,
+        currency: deps.currency,
+        status: payment.status,
+      });
     },
   );
 }
