@@ -24,14 +24,15 @@
  * request path's alone.
  *
  * Also prints the CPU seconds each process used from the first request until the cascade the rush
- * set off is over (every order's ticket held, every outbox sent), per order created, beside the
+ * set off is over (every order's ticket held and the order confirmed to the payments service, every
+ * outbox sent), per order created, beside the
  * ceiling's; and records the RSS of every replica process at idle (ready, before any load) and at
  * the end of the rush.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { SERVICES } from '../apps/cluster/src/cluster.ts';
+import { SERVICES, type ServiceName } from '../apps/cluster/src/cluster.ts';
 import { cpuUsed, createDatabase, sampleCpu, table, type CpuSample } from './support.ts';
 import {
   Client,
@@ -392,24 +393,28 @@ export async function runRush(): Promise<RushResult> {
   return result;
 }
 
-/** Waits until every order's cascade is done: the tickets replica holds them all, nothing is unsent. */
+/**
+ * Waits until every order's cascade is done: the tickets service holds them all, the payments
+ * service knows each is payable (the saga's last step), and nothing is unsent.
+ */
 async function waitForQuiet(bench: BenchCluster, orders: number): Promise<void> {
   const deadline = Date.now() + 60_000;
+  const count = async (service: ServiceName, sql: string) =>
+    (await bench.pool(service).query<{ n: number }>(sql)).rows[0]!.n;
   for (;;) {
-    const { rows } = await bench
-      .pool('tickets')
-      .query<{ held: number }>('select count(*)::int as held from tickets where order_id is not null');
+    const held = await count('tickets', 'select count(*)::int as n from tickets where order_id is not null');
+    const payable = await count(
+      'payments',
+      "select count(*)::int as n from orders where status = 'awaiting:payment'",
+    );
     let unsent = 0;
     for (const service of SERVICES) {
-      const { rows: backlog } = await bench
-        .pool(service)
-        .query<{ n: number }>('select count(*)::int as n from outbox where sent_at is null');
-      unsent += backlog[0]!.n;
+      unsent += await count(service, 'select count(*)::int as n from outbox where sent_at is null');
     }
-    if (rows[0]!.held >= orders && unsent === 0) return;
+    if (held >= orders && payable >= orders && unsent === 0) return;
     if (Date.now() > deadline) {
       console.log(
-        `  the cascade was not over after 60 s (${rows[0]!.held} tickets held, ${unsent} events unsent)`,
+        `  the cascade was not over after 60 s (${held} tickets held, ${payable} orders payable, ${unsent} events unsent)`,
       );
       return;
     }
@@ -423,7 +428,7 @@ function printCpu(result: RushResult): void {
   const all = busy + cpu.totals.postgres + (Number.isFinite(cpu.totals.nats) ? cpu.totals.nats : 0);
   console.log(
     '\n  CPU seconds from the first request until the cascade it set off was over (every order held by its\n' +
-      '  ticket, every outbox sent), by process; then per order created:',
+      '  ticket and payable, every outbox sent), by process; then per order created:',
   );
   console.log(
     table(
