@@ -1,4 +1,5 @@
 export * from './events/contract.ts';
+export * from './money.ts';
 export * from './errors.ts';
 export * from './http/server.ts';
 export * from './http/client-errors.ts';

@@ -18,7 +18,9 @@ import {
   publishEvent,
   RetryLater,
   UnprocessableEvent,
+  fromCents,
   OPEN_ORDER_STATUSES,
+  toCents,
   ValidationError,
   type CurrentUser,
   type Database,
@@ -52,12 +54,12 @@ export interface OrderRequest {
   price?: number;
 }
 
-const money = (cents: number) => (cents / 100).toFixed(2);
+const money = (cents: number) => fromCents(cents).toFixed(2);
 
 /** The price a buyer names, in cents; refused when it cannot be a ticket's price at all. */
 function seenPriceCents(price: number): number {
-  const cents = Math.round(price * 100);
-  if (!(price > 0) || Math.abs(price * 100 - cents) > 1e-6) {
+  const cents = toCents(price);
+  if (!(price > 0) || cents === undefined) {
     throw new ValidationError([
       { message: 'price must be greater than 0, with at most 2 decimals', field: 'price' },
     ]);

@@ -12,6 +12,7 @@ import {
   NotFoundError,
   publishEvent,
   RetryLater,
+  toCents,
   UnprocessableEvent,
   ValidationError,
   type CurrentUser,
@@ -50,14 +51,14 @@ export function parseTicketInput(input: { title: string; price: number }): Ticke
   if ([...title].length > MAX_TITLE_LENGTH) {
     problems.push({ message: `title must be at most ${MAX_TITLE_LENGTH} characters`, field: 'title' });
   }
-  const cents = Math.round(input.price * 100);
+  const cents = toCents(input.price);
   if (!(input.price > 0)) problems.push({ message: 'price must be greater than 0', field: 'price' });
   else if (input.price > MAX_PRICE)
     problems.push({ message: `price must be at most ${MAX_PRICE}`, field: 'price' });
-  else if (Math.abs(input.price * 100 - cents) > 1e-6) {
+  else if (cents === undefined) {
     problems.push({ message: 'price must have at most 2 decimals', field: 'price' });
   }
-  if (problems.length > 0) throw new ValidationError(problems);
+  if (problems.length > 0 || cents === undefined) throw new ValidationError(problems);
   return { title, priceCents: cents };
 }
 

@@ -1,6 +1,6 @@
 /** The order as clients see it: with its ticket, at the price the order was placed at (currency units). */
 import { Type, type Static } from 'typebox';
-import { CANCELLED_BY, OrderStatusSchema } from '@ticketing/common';
+import { CANCELLED_BY, fromCents, OrderStatusSchema } from '@ticketing/common';
 import type { OrderWithTicket } from '../../data-access/orders-repository.ts';
 
 export const OrderJson = Type.Object({
@@ -34,6 +34,6 @@ export function orderJson(order: OrderWithTicket): Static<typeof OrderJson> {
     ...(order.cancelledBy ? { cancelledBy: order.cancelledBy } : {}), // set only when cancelled
     ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}), // only when rejected
     version: order.version,
-    ticket: { id: order.ticket.id, title: order.ticket.title, price: order.priceCents / 100 },
+    ticket: { id: order.ticket.id, title: order.ticket.title, price: fromCents(order.priceCents) },
   };
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import { fromCents, requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
 import { payForOrder, type PaymentsDeps } from '../../domain/payments.ts';
 
 const Body = Type.Object(
@@ -44,7 +44,7 @@ export async function createPaymentRoute(
       return reply.status(201).send({
         id: payment.id,
         orderId: payment.orderId,
-        amount: payment.amountCents / 100,
+        amount: fromCents(payment.amountCents),
         currency: deps.currency,
         status: payment.status,
       });

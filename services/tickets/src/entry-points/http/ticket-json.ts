@@ -1,5 +1,6 @@
 /** The ticket as clients see it: price in currency units (35.5), never cents. */
 import { Type, type Static } from 'typebox';
+import { fromCents } from '@ticketing/common';
 import type { Ticket } from '../../data-access/tickets-repository.ts';
 
 export const TicketJson = Type.Object(
@@ -31,7 +32,7 @@ export function ticketJson(ticket: Ticket): Static<typeof TicketJson> {
   return {
     id: ticket.id,
     title: ticket.title,
-    price: ticket.priceCents / 100,
+    price: fromCents(ticket.priceCents),
     userId: ticket.userId,
     version: ticket.version,
     ...(ticket.orderId ? { orderId: ticket.orderId } : {}),
