@@ -14,7 +14,7 @@ export const OrderStatus = {
   Created: 'created',
   /** Cancelled by its buyer or expired before payment; the ticket is released. */
   Cancelled: 'cancelled',
-  /** Reserved and waiting for the payment to settle (kept from the seeds' lifecycle). */
+  /** Reserved, waiting for the payment to settle (kept from the original course app's lifecycle). */
   AwaitingPayment: 'awaiting:payment',
   /** Paid: the ticket is sold for good. */
   Complete: 'complete',
