@@ -1,6 +1,6 @@
 /** `npm run start:cluster`: the scale-out mode, configured from the environment (see README). */
 import { Type } from 'typebox';
-import { createLogger, loadConfig, NodeEnv, onShutdown, resolveJwtKey } from '@ticketing/common';
+import { createLogger, loadConfig, NodeEnv, onShutdown, prettyLogs, resolveJwtKey } from '@ticketing/common';
 import { startCluster } from './cluster.ts';
 import { EntryChoice } from './entry.ts';
 
@@ -20,7 +20,10 @@ const Config = Type.Object({
 });
 
 const config = loadConfig(Config);
-const logger = createLogger('cluster');
+// The replicas write to a pipe, not the terminal: they are told which form the supervisor's
+// own lines take, so that the output reads one way.
+const pretty = prettyLogs();
+const logger = createLogger('cluster', { pretty });
 const cluster = await startCluster({
   logger,
   port: config.PORT,
@@ -33,6 +36,7 @@ const cluster = await startCluster({
   natsStream: config.NATS_STREAM,
   jwtKey: resolveJwtKey({ jwtKey: config.JWT_KEY, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR }),
   orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+  env: { LOG_PRETTY: pretty ? '1' : '0' },
 });
 try {
   await cluster.waitUntilReady();
