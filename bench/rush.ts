@@ -98,8 +98,8 @@ export interface RushResult {
 
 /**
  * Which ticket buyer i wants. By default the buyers of a ticket come one after another, so that
- * with hundreds of requests in flight all five race for it at once (the seeds' concurrency story:
- * most get past the check before any order exists, and the unique index decides).
+ * with hundreds of requests in flight all five race for it at once (the original course app's
+ * concurrency story: most get past the check before any order exists, and the unique index decides).
  * BENCH_RUSH_SPREAD=1: buyer i wants ticket i % tickets, so each ticket's buyers arrive a fifth of
  * the rush apart, the first buyer of every ticket first (the order of the figures before
  * 2026-12-01 afternoon).

@@ -2,7 +2,9 @@
  * The marketplace in a real browser: Debian's Chromium driven by playwright-core against the
  * one-process marketplace serving the built web client. Ann sells on a desktop-sized window, Bob
  * buys on a phone-sized one (separate browser contexts: separate cookies). Each step is saved as
- * artifacts/screenshots/NN-step.png. Without Chromium the suite is skipped, saying so.
+ * artifacts/screenshots/NN-step.png, and the home page with several listings as
+ * artifacts/screenshots/readme-home.png (docs/images/web-client.png, in the README, is a copy).
+ * Without Chromium the suite is skipped, saying so.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -10,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOneProcess, type System } from './support.ts';
+import { startOneProcess, User, type System } from './support.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../artifacts/screenshots/', import.meta.url));
@@ -210,4 +212,37 @@ describe('the web client served by the marketplace', () => {
     await screenshot(ann, 'ann-ticket-reserved');
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  // After the test above, whose seller expects the listing to be empty once her ticket is bought.
+  it('shows a signed-in visitor the tickets for sale, newest first (the picture in the README)', async () => {
+    const listings: [title: string, price: number][] = [
+      ['Chamber choir: Bach motets', 24],
+      ['City FC vs Rovers, East Stand', 38],
+      ['Stand-up at The Basement', 18],
+      ['The Nutcracker, circle B12', 79.99],
+      ['Indie Weekender day pass', 55],
+      ['Jazz trio at the Blue Lantern', 32.5],
+      ['Brahms 4 at the Philharmonic', 62.5],
+      ['The Midnight Owls, live', 45],
+    ];
+    const seller = await new User(system.route).signUp();
+    for (const [title, price] of listings)
+      expect((await seller.request('POST', '/api/tickets', { title, price })).status).toBe(201);
+
+    const visitor = await newPage({ width: 1120, height: 640 });
+    await visitor.goto('/auth/signup');
+    await signUp(visitor, 'cam@example.test');
+    await visitor.getByRole('button', { name: 'Sign up', exact: true }).click();
+    await visitor.waitForURL((url) => url.pathname === '/');
+    const shown = visitor.getByRole('main').getByRole('link', { name: /\$\d/ });
+    await visitor.getByRole('link', { name: /The Midnight Owls/ }).waitFor();
+    const texts = await shown.allTextContents();
+    // Newest first: the last listed leads, with its price as the client writes it.
+    expect(texts[0]).toMatch(/The Midnight Owls, live.*\$45\.00/);
+    expect(
+      texts.slice(0, listings.length).map((text) => listings.findIndex(([title]) => text.includes(title))),
+    ).toEqual([7, 6, 5, 4, 3, 2, 1, 0]);
+    await visitor.screenshot({ path: path.join(SCREENSHOTS, 'readme-home.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 /**
- * The seeds' concurrency story, end to end: 100 tickets, each created at price 5 then updated to
- * 10 then 15, all tickets in parallel. Whatever order the events travel in, the orders service's
- * copy of every ticket must end at price 15 and at the tickets service's version.
+ * The original course app's concurrency story, end to end: 100 tickets, each created at price 5
+ * then updated to 10 then 15, all tickets in parallel. Whatever order the events travel in, the
+ * orders service's copy of every ticket must end at price 15 and at the tickets service's version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@ticketing/common/testing';

@@ -1,7 +1,8 @@
 /**
  * Scale-out mode: each service as its own processes (their standalone `main`s), N replicas per
  * service, on real PostgreSQL and NATS JetStream, behind one HTTP entry that balances requests
- * across the healthy replicas of the service a path belongs to.
+ * across the healthy replicas of the service a path belongs to. The API documentation and the web
+ * client come through the same entry, from the supervisor's site (`site.ts`).
  *
  * Replicas of a service share its database and its durable JetStream consumers, so each event is
  * handled by one replica. The supervisor is also the fault-injection handle used by the fault
@@ -15,6 +16,7 @@ import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
 export { freePort } from '@ticketing/common';
 import { freePort } from '@ticketing/common';
 import { startEntry, type Entry, type EntryChoice } from './entry.ts';
+import { startSite } from './site.ts';
 import { tiedToSupervisor } from './tied.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -41,6 +43,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Where replicas' output goes: inherited (prefixed lines) or discarded. */
   output?: 'prefixed' | 'ignore';
+  /** The built web client (apps/web/dist) to serve at the paths outside `/api`; absent: none. */
+  webDist?: string;
 }
 
 export class Replica {
@@ -180,14 +184,23 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       );
     }
   }
-  // The entry first, so that a cluster whose entry cannot start leaves no replica behind.
-  const entry = await startEntry({
-    kind: options.entry,
-    port: options.port,
-    host: options.host,
-    replicas,
-    logger: log,
-  });
+  // The site and the entry first, so that a cluster whose entry cannot start leaves no replica
+  // behind.
+  const site = await startSite({ replicas, webDist: options.webDist, logger: log });
+  let entry: Entry;
+  try {
+    entry = await startEntry({
+      kind: options.entry,
+      port: options.port,
+      host: options.host,
+      replicas,
+      site,
+      logger: log,
+    });
+  } catch (error) {
+    await site.close();
+    throw error;
+  }
   // The first replica of each service migrates its database; start those first so the others
   // do not all queue on the migration lock at once.
   for (const service of SERVICES) replicas[service][0]!.start();
@@ -250,6 +263,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     async stop() {
       await entry.close();
+      await site.close();
       polling = false;
       await polled;
       await Promise.all(all().map((replica) => replica.kill('SIGTERM')));

@@ -10,8 +10,10 @@
  * - **node**: Fastify and `@fastify/reply-from` in the supervisor's own process, for a machine
  *   without nginx (`CLUSTER_ENTRY=node` picks it anyway).
  *
- * Both answer `/healthz` themselves, a path no service owns with 404, and a service none of whose
- * replicas is healthy, or whose replica failed mid-request, with `{ errors: [...] }` and a 5xx.
+ * Both answer `/healthz` themselves, send the API documentation (`/api/docs`) and every path
+ * outside `/api` (the web client) to the supervisor's site (`site.ts`) when there is one, answer
+ * any other path no service owns with 404, and a service none of whose replicas is healthy, or
+ * whose replica failed mid-request, with `{ errors: [...] }` and a 5xx.
  */
 import net from 'node:net';
 import { Type, type Static } from 'typebox';
@@ -28,6 +30,15 @@ export const ROUTES: [prefix: string, service: ServiceName][] = [
   ['/api/orders', 'orders'],
   ['/api/payments', 'payments'],
 ];
+
+/** The prefix of the API documentation's routes (the UI, its assets, `/json` and `/yaml`). */
+export const DOCS_PREFIX = '/api/docs';
+
+/** A path for the supervisor's site: the API documentation, or anything outside `/api`. */
+export function isSitePath(path: string): boolean {
+  if (path === DOCS_PREFIX || path.startsWith(`${DOCS_PREFIX}/`)) return true;
+  return path !== '/api' && !path.startsWith('/api/');
+}
 
 export type EntryKind = 'nginx' | 'node';
 
@@ -59,6 +70,8 @@ export interface EntryOptions {
   port: number;
   host?: string;
   replicas: Record<ServiceName, Upstream[]>;
+  /** The supervisor's site (API documentation, web client), if any: where those paths go. */
+  site?: { port: number };
   logger: Logger;
 }
 
@@ -82,7 +95,7 @@ export function serviceOf(path: string): ServiceName | undefined {
 }
 
 /** Round robin over the healthy replicas of a service, in the supervisor's process. */
-async function startNodeEntry({ port, host, replicas, logger }: EntryOptions): Promise<Entry> {
+async function startNodeEntry({ port, host, replicas, site, logger }: EntryOptions): Promise<Entry> {
   const log = logger.child({ component: 'gateway' });
   const app = Fastify({
     loggerInstance: log,
@@ -110,6 +123,13 @@ async function startNodeEntry({ port, host, replicas, logger }: EntryOptions): P
     const service = serviceOf(path);
     if (!service) {
       if (path === '/healthz') return reply.send({ status: 'ok' });
+      if (site && isSitePath(path))
+        return reply.from(`http://127.0.0.1:${site.port}${request.url}`, {
+          onError: (failed, { error }) => {
+            log.warn({ err: error }, 'the site failed');
+            void failed.status(502).send({ errors: [{ message: 'The web service did not answer' }] });
+          },
+        });
       return reply.status(404).send({ errors: [{ message: 'Not found' }] });
     }
     const replica = pick(service);

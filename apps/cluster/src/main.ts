@@ -1,8 +1,10 @@
 /** `npm run start:cluster`: the scale-out mode, configured from the environment (see README). */
 import { Type } from 'typebox';
-import { createLogger, loadConfig, NodeEnv, onShutdown, resolveJwtKey } from '@ticketing/common';
+import { createLogger, loadConfig, NodeEnv, onShutdown, prettyLogs, resolveJwtKey } from '@ticketing/common';
+import { ensureWebBuild } from '@ticketing/marketplace/web';
 import { startCluster } from './cluster.ts';
 import { EntryChoice } from './entry.ts';
+import { StoreSettings } from './settings.ts';
 
 const Config = Type.Object({
   NODE_ENV: NodeEnv,
@@ -10,17 +12,20 @@ const Config = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   REPLICAS: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
   CLUSTER_ENTRY: EntryChoice,
-  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
-  DATABASE_PREFIX: Type.String({ pattern: '^[a-z][a-z0-9_]*$', default: 'ticketing_cluster' }),
-  NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
-  NATS_STREAM: Type.String({ default: 'TICKETING_CLUSTER' }),
+  ...StoreSettings,
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data' }),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
 });
 
 const config = loadConfig(Config);
-const logger = createLogger('cluster');
+// The replicas write to a pipe, not the terminal: they are told which form the supervisor's
+// own lines take, so that the output reads one way.
+const pretty = prettyLogs();
+const logger = createLogger('cluster', { pretty });
+// The web client, built first when missing or stale (as `npm start` does): a failed build then
+// leaves nothing running.
+const webDist = await ensureWebBuild(logger);
 const cluster = await startCluster({
   logger,
   port: config.PORT,
@@ -33,6 +38,8 @@ const cluster = await startCluster({
   natsStream: config.NATS_STREAM,
   jwtKey: resolveJwtKey({ jwtKey: config.JWT_KEY, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR }),
   orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+  env: { LOG_PRETTY: pretty ? '1' : '0' },
+  webDist,
 });
 try {
   await cluster.waitUntilReady();
@@ -47,6 +54,6 @@ logger.info(
     database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//'),
     nats: config.NATS_URL,
   },
-  `ticketing cluster ready at ${cluster.url} (${config.REPLICAS} replicas per service)`,
+  `ticketing cluster ready at ${cluster.url} (${config.REPLICAS} replicas per service; web client at /, API docs at /api/docs)`,
 );
 onShutdown(logger, () => cluster.stop());

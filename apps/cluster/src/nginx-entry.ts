@@ -31,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
 import type { ServiceName } from './cluster.ts';
-import { ROUTES, type Entry, type EntryOptions } from './entry.ts';
+import { DOCS_PREFIX, ROUTES, type Entry, type EntryOptions } from './entry.ts';
 import { tiedToSupervisor } from './tied.ts';
 
 /** A reload nginx has not taken by then is sent again; the wait doubles each time, up to the max. */
@@ -73,6 +73,8 @@ export interface NginxLayout {
   port: number;
   controlPort: number;
   generation: number;
+  /** The supervisor's site (API documentation, web client), if any. */
+  sitePort?: number;
 }
 
 export type Upstreams = Partial<Record<ServiceName, { port: number; healthy: boolean }[]>>;
@@ -99,6 +101,23 @@ export function nginxConfig(layout: NginxLayout, upstreams: Upstreams): string {
     ([prefix, service]) =>
       `    location ~ ^${prefix}(/|$) {\n      set $service ${service};\n      proxy_pass http://${service};\n    }`,
   );
+  const notFound = `return 404 ${json(errorBody('Not found'))};`;
+  const toSite = 'set $service web;\n      proxy_pass http://site;';
+  // The API documentation and every path outside /api go to the site; any other /api path no
+  // service owns is a 404 (a regex location of a service wins over the /api/ prefix).
+  const siteBlocks =
+    layout.sitePort === undefined
+      ? { upstream: '', locations: `    location / {\n      ${notFound}\n    }` }
+      : {
+          upstream: `  upstream site {\n    server 127.0.0.1:${layout.sitePort};\n    keepalive 8;\n  }\n`,
+          locations: [
+            `    location = ${DOCS_PREFIX} {\n      ${toSite}\n    }`,
+            `    location ^~ ${DOCS_PREFIX}/ {\n      ${toSite}\n    }`,
+            `    location = /api {\n      ${notFound}\n    }`,
+            `    location /api/ {\n      ${notFound}\n    }`,
+            `    location / {\n      ${toSite}\n    }`,
+          ].join('\n'),
+        };
   const listen = layout.host.includes(':') ? `[${layout.host}]` : layout.host;
   return `# Written by apps/cluster/src/nginx-entry.ts (generation ${layout.generation}); rewritten and
 # reloaded whenever a replica's health changes.
@@ -138,16 +157,14 @@ http {
   proxy_next_upstream error timeout http_503;
 
 ${upstreamBlocks.join('\n')}
-
+${siteBlocks.upstream}
   server {
     listen ${listen}:${layout.port};
 ${locations.join('\n')}
     location = /healthz {
       return 200 ${json('{"status":"ok"}')};
     }
-    location / {
-      return 404 ${json(errorBody('Not found'))};
-    }
+${siteBlocks.locations}
     # nginx's own errors in the API's shape: no replica to send to, or the one sent to failed;
     # a body over client_max_body_size.
     error_page 502 504 = @unavailable;
@@ -190,6 +207,7 @@ export async function startNginxEntry(binary: string, options: EntryOptions): Pr
     port: options.port || (await freePort()),
     controlPort: await freePort(),
     generation: 0,
+    sitePort: options.site?.port,
   };
   const entry = new NginxEntry(binary, layout, options);
   try {

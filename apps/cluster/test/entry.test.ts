@@ -1,20 +1,24 @@
 /**
  * The cluster's HTTP entry, both kinds against the same expectations: routes by path prefix,
  * round robin over healthy replicas only, a replica that refuses connections skipped, the API's
- * error shape for unknown paths and unavailable services, bodies and cookies passed through.
- * The replicas are stand-in HTTP servers that say who they are. The nginx half needs an nginx
- * binary (CI installs Debian's nginx-light) and skips, saying so, without one.
+ * error shape for unknown paths and unavailable services, bodies and cookies passed through; the
+ * API documentation and the web client from the supervisor's site. The replicas are stand-in
+ * HTTP servers that say who they are. The nginx half needs an nginx binary (CI installs Debian's
+ * nginx-light) and skips, saying so, without one.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sendRawHttp, silentLogger, waitFor } from '@ticketing/common/testing';
 import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
 import { startEntry, type Entry, type EntryKind } from '../src/entry.ts';
 import { findNginx, nginxConfig, nginxPrefix } from '../src/nginx-entry.ts';
+import { mergeOpenApi, startSite, type Site } from '../src/site.ts';
 
 const nginx = findNginx();
 if (!nginx)
@@ -22,9 +26,19 @@ if (!nginx)
     'nginx entry tests skipped: no nginx binary (apt-get install nginx-light, or set NGINX_BINARY)',
   );
 
-/** A stand-in replica: answers every request with its name, the method, path, body and cookie. */
+/**
+ * A stand-in replica: answers every request with its name, the method, path, body and cookie; and
+ * `/api/docs/json` with a document of one route of its service's, whose response is a component
+ * schema named `def-0`, as each service's own document numbers them.
+ */
 async function standIn(name: string): Promise<{ port: number; close(): Promise<void> }> {
+  const service = name.split('-')[0]!;
   const server = http.createServer((request, response) => {
+    if (request.url === '/api/docs/json') {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify(serviceDocument(service)));
+      return;
+    }
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
@@ -49,11 +63,43 @@ async function standIn(name: string): Promise<{ port: number; close(): Promise<v
   };
 }
 
+/** What a service's replica documents at /api/docs/json (here, one route per service). */
+const serviceDocument = (service: string) => ({
+  openapi: '3.0.3',
+  info: { title: `ticketing ${service}`, version: '0.1.0' },
+  components: {
+    securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'session' } },
+    schemas: { 'def-0': { type: 'object', title: `${service} thing` } },
+  },
+  paths: {
+    [`/api/${service}/thing`]: {
+      get: {
+        tags: [service],
+        responses: {
+          200: { content: { 'application/json': { schema: { $ref: '#/components/schemas/def-0' } } } },
+        },
+      },
+    },
+  },
+  tags: [{ name: service }],
+});
+
+/** A built web client in miniature: index.html and one hashed asset. */
+async function webBuild(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketing-web-'));
+  await writeFile(path.join(dir, 'index.html'), '<!doctype html><div id="root"></div>');
+  mkdirSync(path.join(dir, 'assets'));
+  await writeFile(path.join(dir, 'assets', 'index-abc123.js'), 'console.log("client");');
+  return dir;
+}
+
 describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
   const enabled = kind === 'node' || Boolean(nginx);
   const servers: { close(): Promise<void> }[] = [];
   const replicas = {} as Record<ServiceName, Replica[]>;
   let entry: Entry;
+  let site: Site;
+  let webDist: string;
   let url: string;
 
   beforeAll(async () => {
@@ -68,14 +114,18 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
         replicas[service].push(replica);
       }
     }
-    entry = await startEntry({ kind, port: 0, replicas, logger: silentLogger });
+    webDist = await webBuild();
+    site = await startSite({ replicas, webDist, logger: silentLogger });
+    entry = await startEntry({ kind, port: 0, replicas, site, logger: silentLogger });
     url = `http://127.0.0.1:${entry.port}`;
     await entry.settled();
   });
   afterAll(async () => {
     if (!enabled) return;
     await entry.close();
+    await site.close();
     await Promise.all(servers.map((server) => server.close()));
+    await rm(webDist, { recursive: true, force: true });
   });
   afterEach(async () => {
     if (!enabled) return;
@@ -106,14 +156,64 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
   });
 
   it.runIf(enabled)(
-    'answers unknown paths (and look-alike prefixes) with 404, and /healthz itself',
+    'answers unknown /api paths (and look-alike prefixes) with 404, and /healthz itself',
     async () => {
-      expect(await get('/api/ticketsX')).toEqual({
-        status: 404,
-        body: { errors: [{ message: 'Not found' }] },
-      });
-      expect((await get('/nothing/here')).status).toBe(404);
+      for (const path of ['/api/ticketsX', '/api/nothing/here', '/api', '/api/docsX'])
+        expect(await get(path), path).toEqual({ status: 404, body: { errors: [{ message: 'Not found' }] } });
       expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    },
+  );
+
+  it.runIf(enabled)('serves the web client at every path outside /api, as npm start does', async () => {
+    for (const path of ['/', '/orders/7a7a7a7a-3333-4c4c-8d8d-000000000003', '/auth/signin?next=%2F']) {
+      const response = await fetch(url + path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toContain('<div id="root">');
+    }
+    const asset = await fetch(`${url}/assets/index-abc123.js`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(await asset.text()).toBe('console.log("client");');
+    expect(await get('/assets/gone-1234.js')).toEqual({
+      status: 404,
+      body: { errors: [{ message: 'Not found' }] },
+    });
+  });
+
+  it.runIf(enabled)(
+    'serves the API documentation: one document made of every public service’s own',
+    async () => {
+      const page = await fetch(`${url}/api/docs`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('swagger-ui');
+
+      const { status, body } = await get('/api/docs/json');
+      expect(status).toBe(200);
+      expect(body.info).toEqual({ title: 'ticketing', version: '0.1.0' });
+      // Expiration has no public route; each other service's route, its reference kept right.
+      expect(Object.keys(body.paths as object)).toEqual([
+        '/api/auth/thing',
+        '/api/tickets/thing',
+        '/api/orders/thing',
+        '/api/payments/thing',
+      ]);
+      const schemas = (body.components as { schemas: Record<string, { title: string }> }).schemas;
+      type Schema = { content: { 'application/json': { schema: { $ref: string } } } };
+      const paths = body.paths as Record<string, { get: { responses: Record<string, Schema> } }>;
+      const ref = (service: string) =>
+        paths[`/api/${service}/thing`]!.get.responses['200']!.content['application/json'].schema.$ref;
+      for (const service of ['auth', 'tickets', 'orders', 'payments']) {
+        const name = ref(service).replace('#/components/schemas/', '');
+        expect(schemas[name]!.title).toBe(`${service} thing`);
+      }
+      expect((body.tags as { name: string }[]).map((tag) => tag.name)).toEqual([
+        'auth',
+        'tickets',
+        'orders',
+        'payments',
+      ]);
     },
   );
 
@@ -338,5 +438,84 @@ describe('nginxConfig', () => {
     expect(config).toContain('location ~ ^/api/tickets(/|$)');
     expect(config).toContain("return 200 '7';");
     expect(config).toContain('listen 127.0.0.1:8080;');
+  });
+});
+
+describe('nginxConfig with a site', () => {
+  it('sends the API documentation and every path outside /api to the site, and 404s the rest of /api', () => {
+    const layout = { dir: '/tmp/x', host: '127.0.0.1', port: 8080, controlPort: 8081, generation: 1 };
+    const config = nginxConfig({ ...layout, sitePort: 8090 }, {});
+    expect(config).toMatch(/upstream site \{\n {4}server 127\.0\.0\.1:8090;/);
+    for (const location of ['location = /api/docs {', 'location ^~ /api/docs/ {', 'location / {'])
+      expect(config).toContain(`${location}\n      set $service web;\n      proxy_pass http://site;`);
+    for (const location of ['location = /api {', 'location /api/ {'])
+      expect(config).toContain(`${location}\n      return 404 '{"errors":[{"message":"Not found"}]}';`);
+    // Without a site, everything no service owns is a 404, as before.
+    const alone = nginxConfig(layout, {});
+    expect(alone).not.toContain('site');
+    expect(alone).toContain(`location / {\n      return 404 '{"errors":[{"message":"Not found"}]}';`);
+  });
+});
+
+describe('the site', () => {
+  it('answers the document 503 while a service has no healthy replica, and serves it once it has', async () => {
+    const servers = await Promise.all(
+      ['auth', 'tickets', 'orders', 'payments'].map((s) => standIn(`${s}-1`)),
+    );
+    const replicas = Object.fromEntries(SERVICES.map((service) => [service, [] as Replica[]])) as Record<
+      ServiceName,
+      Replica[]
+    >;
+    for (const server of servers) {
+      const service = ['auth', 'tickets', 'orders', 'payments'][servers.indexOf(server)] as ServiceName;
+      const replica = new Replica(service, 1, server.port, {}, 'ignore');
+      replica.healthy = service !== 'payments';
+      replicas[service].push(replica);
+    }
+    const site = await startSite({ replicas, logger: silentLogger });
+    try {
+      const unavailable = await fetch(`${site.url}/api/docs/json`);
+      expect(unavailable.status).toBe(503);
+      expect(await unavailable.json()).toEqual({
+        errors: [{ message: 'The payments service is unavailable' }],
+      });
+      replicas.payments[0]!.healthy = true;
+      const available = await fetch(`${site.url}/api/docs/json`);
+      expect(available.status).toBe(200);
+      expect(Object.keys(((await available.json()) as { paths: object }).paths)).toHaveLength(4);
+      // Without a web client to serve, a path outside /api is a 404 in the API's shape.
+      const page = await fetch(`${site.url}/orders`);
+      expect(page.status).toBe(404);
+      expect(await page.json()).toEqual({ errors: [{ message: 'Not found' }] });
+    } finally {
+      await site.close();
+      await Promise.all(servers.map((server) => server.close()));
+    }
+  });
+});
+
+describe('mergeOpenApi', () => {
+  it('keeps one copy of a component every service defines alike, and renames only those that differ', () => {
+    const session = { type: 'apiKey', in: 'cookie', name: 'session' };
+    const document = (title: string) => ({
+      openapi: '3.0.3',
+      info: { title, version: '1' },
+      components: { securitySchemes: { session }, schemas: { 'def-0': { title } } },
+      paths: { [`/${title}`]: { get: { responses: { 200: { $ref: '#/components/schemas/def-0' } } } } },
+    });
+    const merged = mergeOpenApi({ title: 'all', version: '2' }, [
+      { service: 'a', document: document('a') },
+      { service: 'b', document: document('b') },
+      { service: 'c', document: { ...document('a'), paths: {} } },
+    ]);
+    expect(merged.components).toEqual({
+      securitySchemes: { session },
+      schemas: { 'def-0': { title: 'a' }, 'def-0-b': { title: 'b' } },
+    });
+    expect(merged.paths).toEqual({
+      '/a': { get: { responses: { 200: { $ref: '#/components/schemas/def-0' } } } },
+      '/b': { get: { responses: { 200: { $ref: '#/components/schemas/def-0-b' } } } },
+    });
+    expect(merged.info).toEqual({ title: 'all', version: '2' });
   });
 });

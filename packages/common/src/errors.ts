@@ -1,7 +1,7 @@
 /**
  * One error family for every service. Routes throw these; the shared error handler renders them
- * as `{ errors: [{ message, field? }] }` with the seeds' status codes. Anything else is a bug and
- * becomes a logged 500 with a generic message.
+ * as `{ errors: [{ message, field? }] }` with the original course app's status codes. Anything
+ * else is a bug and becomes a logged 500 with a generic message.
  */
 export interface ErrorItem {
   message: string;

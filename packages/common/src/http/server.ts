@@ -20,7 +20,7 @@ import { levels } from 'pino';
 import { HttpError, type ErrorItem } from '../errors.ts';
 import { sessionPlugin, type SessionOptions } from './session.ts';
 import { apiClientErrorHandler, apiFrameworkErrors } from './client-errors.ts';
-import { installHttpObservability, requestTraceFields } from '../observability/http.ts';
+import { installHttpObservability, isQuietRoute, requestTraceFields } from '../observability/http.ts';
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -57,7 +57,10 @@ function makeAjv(options: AjvOptions): Ajv {
   return ajv;
 }
 
-/** One log line per request, when it completes (Fastify's default is two). */
+/**
+ * One log line per request, when it completes (Fastify's default is two): at info, but at debug
+ * for health checks and metrics scrapes, which would otherwise be most of the lines.
+ */
 class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
   override requestCompleted(
@@ -65,9 +68,10 @@ class OneLinePerRequest extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    const level = isQuietRoute(request.routeOptions.url) ? 'debug' : 'info';
     // Not even the fields, on the hot path. ('silent' has no value: nothing is logged.)
-    if ((levels.values[request.log.level] ?? Infinity) > levels.values.info!) return;
-    request.log.info(
+    if ((levels.values[request.log.level] ?? Infinity) > levels.values[level]!) return;
+    request.log[level](
       {
         method: request.method,
         url: request.url,

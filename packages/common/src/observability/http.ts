@@ -27,6 +27,13 @@ declare module 'fastify' {
 }
 
 const QUIET_ROUTES = new Set(['/metrics', '/healthz', '/readyz']);
+
+/**
+ * Probes and scrapes (`/healthz`, `/readyz`, `/metrics`): a supervisor or an orchestrator asks
+ * every few seconds, so they are kept out of traces and request metrics, and logged at debug.
+ */
+export const isQuietRoute = (route: string | undefined): boolean =>
+  route !== undefined && QUIET_ROUTES.has(route);
 const kWrapped = Symbol('ticketing.otel.wrapped');
 
 type Handler = RouteOptions['handler'] & { [kWrapped]?: true };
@@ -58,7 +65,7 @@ export function installHttpObservability(app: FastifyInstance, options: { servic
     const tracer = activeTracer();
     if (tracer !== undefined) {
       const route = request.routeOptions.url;
-      if (route === undefined || !QUIET_ROUTES.has(route)) {
+      if (!isQuietRoute(route)) {
         const parent = extractContext(request.headers);
         const span = tracer.startSpan(
           route === undefined ? request.method : `${request.method} ${route}`,
@@ -82,7 +89,7 @@ export function installHttpObservability(app: FastifyInstance, options: { servic
 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
-    if (route === undefined || !QUIET_ROUTES.has(route)) {
+    if (!isQuietRoute(route)) {
       observeHttpRequest(
         request.routeOptions.config.service ?? options.service,
         request.method,

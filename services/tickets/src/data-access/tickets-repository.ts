@@ -33,7 +33,8 @@ export async function lockTicket(db: Executor, id: string): Promise<Ticket | und
 
 /**
  * Saves `ticket`'s title, price and orderId as the next version, provided nobody saved a version
- * since `ticket` was read (optimistic concurrency control, the seeds' `updateIfCurrent`).
+ * since `ticket` was read: optimistic concurrency control, the original course app's
+ * `updateIfCurrent`.
  */
 export async function saveTicket(db: Executor, ticket: Ticket): Promise<Ticket> {
   const [row] = await db
