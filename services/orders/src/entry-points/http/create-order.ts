@@ -1,5 +1,12 @@
 import { Type } from 'typebox';
-import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import {
+  errorResponses,
+  requireUser,
+  SESSION_REQUIRED,
+  success,
+  type HttpApp,
+  type ServiceContext,
+} from '@ticketing/common';
 import { createOrder, type OrdersSettings } from '../../domain/orders.ts';
 import { OrderJson, orderJson } from './order-json.ts';
 
@@ -14,11 +21,22 @@ export async function createOrderRoute(
     '/api/orders',
     {
       schema: {
+        operationId: 'createOrder',
         summary: 'Reserve a ticket: creates an order that expires unless paid',
         tags: ['orders'],
-        security: [{ session: [] }],
+        security: SESSION_REQUIRED,
         body: Body,
-        response: { 201: OrderJson },
+        response: {
+          201: success(
+            OrderJson,
+            'The order, holding the ticket until `expiresAt`; `order:created` is published',
+          ),
+          ...errorResponses({
+            400: '"Ticket is already reserved", "You cannot order your own ticket", or an invalid ticketId',
+            401: 'Not signed in',
+            404: 'No ticket has this id (a ticket listed a moment ago may not have reached orders yet)',
+          }),
+        },
       },
     },
     async (request, reply) => {

@@ -3,23 +3,31 @@ import { Type, type Static } from 'typebox';
 import { OrderStatusSchema } from '@ticketing/common';
 import type { OrderWithTicket } from '../../data-access/orders-repository.ts';
 
-export const OrderJson = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  status: OrderStatusSchema,
-  userId: Type.String({ format: 'uuid' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-  cancelledBy: Type.Optional(
-    Type.Union([Type.Literal('buyer'), Type.Literal('expiry')], {
-      description: 'For a cancelled order: its buyer cancelled it, or it expired unpaid',
-    }),
-  ),
-  version: Type.Integer(),
-  ticket: Type.Object({
+/** A named schema (`Order` in the OpenAPI document): routes refer to it with `ref(OrderJson)`. */
+export const OrderJson = Type.Object(
+  {
     id: Type.String({ format: 'uuid' }),
-    title: Type.String(),
-    price: Type.Number(),
-  }),
-});
+    status: OrderStatusSchema,
+    userId: Type.String({ format: 'uuid', description: 'The buyer.' }),
+    expiresAt: Type.String({ format: 'date-time', description: 'When it is cancelled unless paid.' }),
+    cancelledBy: Type.Optional(
+      Type.Union([Type.Literal('buyer'), Type.Literal('expiry')], {
+        description: 'For a cancelled order: its buyer cancelled it, or it expired unpaid',
+      }),
+    ),
+    version: Type.Integer({ minimum: 0 }),
+    ticket: Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      title: Type.String({ minLength: 1 }),
+      price: Type.Number({
+        exclusiveMinimum: 0,
+        multipleOf: 0.01,
+        description: 'What the order costs: the price when it was placed, in currency units.',
+      }),
+    }),
+  },
+  { $id: 'Order' },
+);
 
 export const OrderParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 

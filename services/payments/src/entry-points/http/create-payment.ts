@@ -1,5 +1,12 @@
 import { Type } from 'typebox';
-import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import {
+  errorResponses,
+  requireUser,
+  SESSION_REQUIRED,
+  success,
+  type HttpApp,
+  type ServiceContext,
+} from '@ticketing/common';
 import { payForOrder, type PaymentsDeps } from '../../domain/payments.ts';
 
 const Body = Type.Object(
@@ -24,11 +31,23 @@ export async function createPaymentRoute(
     '/api/payments',
     {
       schema: {
+        operationId: 'createPayment',
         summary: 'Pay for one of your open orders',
         tags: ['payments'],
-        security: [{ session: [] }],
+        security: SESSION_REQUIRED,
         body: Body,
-        response: { 201: Type.Object({ id: Type.String({ format: 'uuid' }) }) },
+        response: {
+          201: success(
+            Type.Object({ id: Type.String({ format: 'uuid' }) }),
+            'Paid: the order completes; `payment:created` is published',
+          ),
+          ...errorResponses({
+            400: 'The card was declined (field `token`), or the order is cancelled, expired, paid or being paid, or an invalid body',
+            401: 'Not signed in, or not the buyer of the order',
+            404: 'No order has this id (one placed a moment ago is waited for, up to 3 s)',
+            503: 'The payment provider is unavailable; nothing was charged yet, try again shortly',
+          }),
+        },
       },
     },
     async (request, reply) => {
