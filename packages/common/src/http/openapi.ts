@@ -177,7 +177,7 @@ export function swaggerOptions(title: string): FastifyDynamicSwaggerOptions {
         title,
         version: '0.1.0',
         description: DESCRIPTION,
-        license: { name: 'MIT', identifier: 'MIT' },
+        license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       },
       // Relative: the API is served from where its document is.
       servers: [{ url: '/', description: 'The server that serves this document' }],
