@@ -64,6 +64,9 @@ describe('the OpenAPI document of the marketplace', () => {
         const malformed = system.marketplace.url + path.replace(/\{[^}]+\}/g, '%E0%A4%A');
         const answer = await checkedFetch(malformed, { method: method.toUpperCase() });
         expect(answer.status, `${operation.operationId}: a URL that cannot be decoded`).toBe(400);
+        const long = system.marketplace.url + path.replace(/\{[^}]+\}/g, 'a'.repeat(101));
+        const tooLong = await checkedFetch(long, { method: method.toUpperCase() });
+        expect(tooLong.status, `${operation.operationId}: a path parameter over 100 characters`).toBe(414);
       }
       if (!['post', 'put', 'patch', 'delete'].includes(method)) continue;
       const send = (body: string, contentType: string) =>

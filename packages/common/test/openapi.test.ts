@@ -120,7 +120,7 @@ describe('the OpenAPI document and the routes it describes', () => {
     const statuses = (path: string, method: string) =>
       Object.keys(document.paths[path]![method]!.responses).sort();
     expect(statuses('/api/things', 'post')).toEqual(['201', '400', '413', '415', '500']);
-    expect(statuses('/api/things/{id}', 'get')).toEqual(['200', '400', '404', '500']);
+    expect(statuses('/api/things/{id}', 'get')).toEqual(['200', '400', '404', '414', '500']);
     const notFound = document.paths['/api/things/{id}']!.get!.responses['404']!;
     expect(notFound).toEqual({
       description: 'No such thing',
@@ -146,8 +146,9 @@ describe('the OpenAPI document and the routes it describes', () => {
       await app.inject({ url: '/api/me?q=%00' }), // even where the route reads no query
       await post(JSON.stringify({ name: 'x'.repeat(70_000), count: 1 })),
       await post('<thing/>', 'application/xml'),
+      await app.inject({ url: `/api/things/${'1'.repeat(101)}` }), // a path parameter over the limit
     ];
-    expect(answers.map((answer) => answer.statusCode)).toEqual([400, 400, 400, 413, 415]);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([400, 400, 400, 413, 415, 414]);
     for (const answer of answers) {
       expect(answer.json()).toEqual({ errors: [expect.objectContaining({ message: expect.any(String) })] });
     }

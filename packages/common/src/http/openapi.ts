@@ -6,8 +6,8 @@
  * - the error body, a component named `Error`, and `errorResponses` for the statuses a route's own
  *   code answers (a 404 for an unknown ticket, a 401 without a session);
  * - the statuses every operation can answer whatever its code, added to each route's responses
- *   (`documentFrameworkErrors`): 400 (a malformed URL or JSON body, U+0000 in the query), 500, and
- *   413 and 415 for the methods that carry a body;
+ *   (`documentFrameworkErrors`): 400 (a malformed URL or JSON body, U+0000 in the query), 500,
+ *   414 for a path parameter over Fastify's limit, and 413 and 415 for the methods with a body;
  * - the session cookie as a security scheme, and the `security` values routes declare;
  * - components named after the `$id` of the schema they come from (`Ticket`, not `def-0`): a route
  *   refers to a named schema with `ref(schema)`, and its service adds it with `app.addSchema`.
@@ -89,8 +89,8 @@ export function errorResponse(description: string): TUnsafe<ErrorBody> {
 
 /**
  * The error responses of a route's own code, by status: `errorResponses({ 404: 'No such ticket' })`.
- * 400, 500 (and 413, 415 with a body) are added to every route by `documentFrameworkErrors`; a 400
- * listed here replaces the generic one with a description of this route's rules.
+ * 400, 500 (and 413, 414, 415 where they apply) are added to every route by
+ * `documentFrameworkErrors`; a 400 listed here replaces the generic one with this route's rules.
  */
 export function errorResponses<S extends 400 | 401 | 403 | 404 | 409 | 429 | 503>(
   descriptions: Record<S, string>,
@@ -117,6 +117,8 @@ export function documentFrameworkErrors(app: FastifyInstance): void {
     response[400] ??= errorResponse(
       'Invalid request: the body, the query or a path parameter breaks the schema (the error names the field), or the JSON or the URL is malformed',
     );
+    // Fastify's maxParamLength: a longer path parameter is answered 414 before any route runs.
+    if (route.url.includes(':')) response[414] ??= errorResponse('A path parameter is over 100 characters');
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.some((method) => BODY_METHODS.has(method))) {
       response[413] ??= errorResponse('The body is over 64 KiB');
