@@ -168,7 +168,8 @@ the owner of what they ask for.
 
 Besides the responses each operation lists, a request the server cannot parse at all is answered
 400 (malformed), 408 (too slow to arrive) or 431 (headers over 16 KiB), with the same body, before
-the connection closes.`;
+the connection closes; and while a server shuts down, a request arriving on a connection it still
+holds is answered 503 by the framework, in a body of its own (\`{ "error", "message", "statusCode" }\`).`;
 
 /** Options of @fastify/swagger for a server whose document is titled `title`. */
 export function swaggerOptions(title: string): FastifyDynamicSwaggerOptions {
