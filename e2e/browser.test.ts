@@ -10,9 +10,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOneProcess, User, type System } from './support.ts';
+import { checkedFetch, startOneProcess, User, type System } from './support.ts';
+import { checkExchange, isApiPath } from './openapi-contract.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../artifacts/screenshots/', import.meta.url));
@@ -56,7 +57,7 @@ afterAll(async () => {
 });
 
 describe('the web client served by the marketplace', () => {
-  const get = (path: string, init?: RequestInit) => fetch(system.marketplace.url + path, init);
+  const get = (path: string, init?: RequestInit) => checkedFetch(system.marketplace.url + path, init);
 
   it('serves the client at / and index.html for its routes, never cached', async () => {
     for (const path of ['/', '/orders/7a7a7a7a-3333-4c4c-8d8d-000000000003', '/auth/signin?next=%2Forders']) {
@@ -99,6 +100,24 @@ describe('the web client served by the marketplace', () => {
   const contexts: BrowserContext[] = [];
   // Any uncaught error in a page fails the test: a broken client must not pass because its HTML did.
   const pageErrors: string[] = [];
+  // Every API response the pages receive is held to the served OpenAPI document, as the other
+  // e2e tests' responses are.
+  const apiChecks: Promise<void>[] = [];
+  async function checkApiResponse(response: Response): Promise<void> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch {
+      return; // a body the browser dropped (its page navigated away meanwhile) cannot be read
+    }
+    await checkExchange({
+      method: response.request().method(),
+      url: response.url(),
+      status: response.status(),
+      contentType: (await response.allHeaders())['content-type'] ?? null,
+      text,
+    });
+  }
 
   beforeAll(async () => {
     await rm(SCREENSHOTS, { recursive: true, force: true });
@@ -121,6 +140,9 @@ describe('the web client served by the marketplace', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('response', (response) => {
+      if (isApiPath(new URL(response.url()).pathname)) apiChecks.push(checkApiResponse(response));
+    });
     return page;
   }
 
@@ -211,6 +233,11 @@ describe('the web client served by the marketplace', () => {
     expect(await ann.getByRole('button', { name: 'Save changes', exact: true }).isDisabled()).toBe(true);
     await screenshot(ann, 'ann-ticket-reserved');
     expect(pageErrors).toEqual([]);
+    const checked = await Promise.allSettled(apiChecks);
+    expect(checked.length).toBeGreaterThan(10);
+    expect(checked.flatMap((check) => (check.status === 'rejected' ? [String(check.reason)] : []))).toEqual(
+      [],
+    );
   }, 120_000);
 
   // After the test above, whose seller expects the listing to be empty once her ticket is bought.

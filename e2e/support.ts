@@ -1,6 +1,9 @@
 /**
  * End-to-end support: the marketplace running for real (one process on the in-process bus, or
- * one process per service on JetStream), driven over HTTP by users with cookie jars.
+ * one process per service on JetStream), driven over HTTP by users with cookie jars. Every response
+ * a test receives through `User` or `checkedFetch` is held to the OpenAPI document the system
+ * serves (openapi-contract.ts): a status the operation does not list, or a body its schema does not
+ * allow, fails the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +15,8 @@ import type { TracerProvider } from '@opentelemetry/api';
 import { databaseUrl, ensureDatabase, installTracing, JetStreamTransport } from '@ticketing/common';
 import { silentLogger, testServerUrl, waitFor } from '@ticketing/common/testing';
 import { startMarketplace, type Marketplace } from '@ticketing/marketplace';
+import { checkExchange, forgetContracts } from './openapi-contract.ts';
+export { checkedFetch } from './openapi-contract.ts';
 
 export const JWT_KEY = 'e2e-jwt-key-0123456789-0123456789-0123456789';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,6 +49,13 @@ export class User {
     const setCookie = response.headers.get('set-cookie');
     if (setCookie) this.cookie = setCookie.split(';')[0]!;
     const text = await response.text();
+    await checkExchange({
+      method,
+      url: response.url,
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      text,
+    });
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
@@ -122,6 +134,7 @@ export async function startOneProcess(
     route: () => marketplace.url,
     query: db.query,
     async stop() {
+      forgetContracts([marketplace.url]);
       await db.close();
       await marketplace.stop();
       uninstallTracing?.();
@@ -161,14 +174,23 @@ export async function startProcesses(
     children.push(child);
   }
   const base = (service: string) => `http://127.0.0.1:${ports[service]}`;
-  await Promise.all(
-    SERVICES.map((service) => waitFor(async () => (await fetch(`${base(service)}/readyz`)).ok, 60_000, 100)),
-  );
+  try {
+    await Promise.all(
+      SERVICES.map((service) =>
+        waitFor(async () => (await fetch(`${base(service)}/readyz`)).ok, 60_000, 100),
+      ),
+    );
+  } catch (error) {
+    // Not ready in time: no system is returned, so nobody else would stop these processes.
+    for (const child of children) child.kill('SIGKILL');
+    throw error;
+  }
   const db = querier(urls);
   return {
     route: (path) => base(path.split('/')[2] === 'users' ? 'auth' : path.split('/')[2]!),
     query: db.query,
     async stop() {
+      forgetContracts(SERVICES.map(base));
       await db.close();
       await Promise.all(
         children.map(

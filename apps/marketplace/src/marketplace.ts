@@ -59,6 +59,9 @@ export interface Marketplace {
   stop(): Promise<void>;
 }
 
+/** Title of the marketplace's OpenAPI document. */
+export const MARKETPLACE_TITLE = 'ticketing marketplace';
+
 export function marketplaceServices(
   options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'payments' | 'logger'>,
 ): ServiceModule[] {
@@ -109,7 +112,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
     logger,
     jwtKey: options.jwtKey,
     secureCookies: options.secureCookies,
-    title: 'ticketing marketplace',
+    title: MARKETPLACE_TITLE,
     service: 'marketplace',
     readiness: {
       ...Object.fromEntries(

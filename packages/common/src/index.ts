@@ -2,6 +2,7 @@ export * from './events/contract.ts';
 export * from './money.ts';
 export * from './errors.ts';
 export * from './http/server.ts';
+export * from './http/openapi.ts';
 export * from './http/client-errors.ts';
 export * from './http/session.ts';
 export * from './db/database.ts';

@@ -10,6 +10,7 @@ import { currentUserRoute } from './entry-points/http/current-user.ts';
 import { signInRoute } from './entry-points/http/sign-in.ts';
 import { signOutRoute } from './entry-points/http/sign-out.ts';
 import { signUpRoute } from './entry-points/http/sign-up.ts';
+import { UserJson } from './entry-points/http/user-json.ts';
 
 export function authService(): ServiceModule {
   return {
@@ -18,6 +19,7 @@ export function authService(): ServiceModule {
     async routes(app, context) {
       // Made now rather than on the first unknown-email sign-in, which would otherwise take twice as long.
       await dummyPasswordHash();
+      app.addSchema(UserJson);
       await signUpRoute(app, context);
       await signInRoute(app, context);
       await signOutRoute(app, context);

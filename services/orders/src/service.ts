@@ -12,6 +12,7 @@ import { cancelOrderRoute } from './entry-points/http/cancel-order.ts';
 import { createOrderRoute } from './entry-points/http/create-order.ts';
 import { listOrdersRoute } from './entry-points/http/list-orders.ts';
 import { showOrderRoute } from './entry-points/http/show-order.ts';
+import { OrderJson } from './entry-points/http/order-json.ts';
 import { ticketCreatedListener } from './entry-points/events/ticket-created.listener.ts';
 import { ticketUpdatedListener } from './entry-points/events/ticket-updated.listener.ts';
 import { ticketReservationRejectedListener } from './entry-points/events/ticket-reservation-rejected.listener.ts';
@@ -31,6 +32,7 @@ export function ordersService(settings: OrdersSettings = ordersSettingsFromEnv()
     name: 'orders',
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
     async routes(app, context) {
+      app.addSchema(OrderJson); // a component of the OpenAPI document
       await createOrderRoute(app, context, settings);
       await listOrdersRoute(app, context);
       await showOrderRoute(app, context);

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createLogger, type ServiceModule } from '@ticketing/common';
-import { createPaymentRoute } from './entry-points/http/create-payment.ts';
+import { createPaymentRoute, PaymentJson } from './entry-points/http/create-payment.ts';
 import { paymentConfigRoute } from './entry-points/http/payment-config.ts';
 import { orderCreatedListener } from './entry-points/events/order-created.listener.ts';
 import { orderConfirmedListener } from './entry-points/events/order-confirmed.listener.ts';
@@ -22,6 +22,7 @@ export function paymentsService(
     name: 'payments',
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
     async routes(app, context) {
+      app.addSchema(PaymentJson); // a component of the OpenAPI document
       await createPaymentRoute(app, context, { db: context.database.db, provider, currency, replicaWaitMs });
       await paymentConfigRoute(app, provider, settings.stripePublishableKey);
     },

@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
 import { loadConfig, type ServiceModule } from '@ticketing/common';
 import { createTicketRoute } from './entry-points/http/create-ticket.ts';
-import { listTicketsRoute } from './entry-points/http/list-tickets.ts';
+import { listTicketsRoute, TicketPage } from './entry-points/http/list-tickets.ts';
 import { showTicketRoute } from './entry-points/http/show-ticket.ts';
 import { updateTicketRoute } from './entry-points/http/update-ticket.ts';
 import { ticketReadCaches } from './entry-points/http/read-caches.ts';
+import { TicketJson } from './entry-points/http/ticket-json.ts';
 import { orderCreatedListener } from './entry-points/events/order-created.listener.ts';
 import { orderCancelledListener } from './entry-points/events/order-cancelled.listener.ts';
 
@@ -36,6 +37,9 @@ export function ticketsService(settings: TicketsSettings = ticketsSettingsFromEn
     name: 'tickets',
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
     async routes(app, context) {
+      // The named schemas of its routes (components of the OpenAPI document).
+      app.addSchema(TicketJson);
+      app.addSchema(TicketPage);
       const caches = ticketReadCaches(context.database.changes, settings.cacheTtlMs);
       app.addHook('onClose', async () => {
         caches.tickets.close();

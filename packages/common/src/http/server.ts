@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyReply,
   type FastifyRequest,
+  type FastifySchemaCompiler,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
@@ -21,6 +22,7 @@ import { HttpError, type ErrorItem } from '../errors.ts';
 import { sessionPlugin, type SessionOptions } from './session.ts';
 import { apiClientErrorHandler, apiFrameworkErrors } from './client-errors.ts';
 import { installHttpObservability, isQuietRoute, requestTraceFields } from '../observability/http.ts';
+import { documentFrameworkErrors, ErrorBody, refuseSchemaNameClashes, swaggerOptions } from './openapi.ts';
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -49,12 +51,29 @@ function makeAjv(options: AjvOptions): Ajv {
     removeAdditional: false,
     useDefaults: true,
     strict: false,
+    // `multipleOf: 0.01` (a price's cents) of a float: 19.99 / 0.01 is 1998.9999999999998.
+    multipleOfPrecision: 6,
     ...options,
   });
   addFormats(ajv);
   // ajv-formats' uuid also takes a `urn:uuid:` prefix, which Postgres refuses (a 500, not a 400).
   ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
   return ajv;
+}
+
+/**
+ * The validator compiler of a server or plugin scope, knowing its shared schemas. Bodies are
+ * validated strictly ("10" is not a price); query strings and params arrive as text and are coerced
+ * to the declared types.
+ */
+function buildRequestValidator(externalSchemas: Record<string, unknown>): FastifySchemaCompiler<object> {
+  const bodyAjv = makeAjv({ coerceTypes: false });
+  const paramsAjv = makeAjv({ coerceTypes: 'array' });
+  for (const schema of Object.values(externalSchemas)) {
+    bodyAjv.addSchema(schema as object);
+    paramsAjv.addSchema(schema as object);
+  }
+  return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema);
 }
 
 /**
@@ -93,17 +112,14 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: apiClientErrorHandler,
     frameworkErrors: apiFrameworkErrors,
+    // A factory, not `setValidatorCompiler`: a plugin scope that adds schemas of its own (a
+    // service's named schemas) builds its compiler again from the factory it was given, which
+    // would be Fastify's default had the compiler only been set on the root.
+    // (Its type has the compiler take a bare schema; Fastify calls it with the route's definition.)
+    schemaController: { compilersFactory: { buildValidator: buildRequestValidator as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Spans, request metrics and GET /metrics; first, so that it sees every route.
   installHttpObservability(app, { service: options.service ?? 'http' });
-
-  // Bodies are validated strictly ("10" is not a price); query strings and params arrive as text
-  // and are coerced to the declared types.
-  const bodyAjv = makeAjv({ coerceTypes: false });
-  const paramsAjv = makeAjv({ coerceTypes: 'array' });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema),
-  );
 
   // Postgres's text cannot hold U+0000, which JSON (`\u0000`) and URLs (`%00`) can carry: refused
   // here, with the field it came in, rather than by the database as a 500. Only a request whose
@@ -157,12 +173,12 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ errors: [{ message: 'Not found' }] }));
 
   await app.register(sessionPlugin, { jwtKey: options.jwtKey, secureCookies: options.secureCookies });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: options.title, version: '0.1.0' },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'session' } } },
-    },
-  });
+  // The OpenAPI document: the error body every route answers, the statuses the server answers
+  // whatever the route (added to each route's schema as it is registered), named components.
+  app.addSchema(ErrorBody);
+  documentFrameworkErrors(app);
+  refuseSchemaNameClashes(app);
+  await app.register(swagger, swaggerOptions(options.title));
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

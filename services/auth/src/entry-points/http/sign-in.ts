@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import type { HttpApp, ServiceContext } from '@ticketing/common';
+import { errorResponses, PUBLIC, success, type HttpApp, type ServiceContext } from '@ticketing/common';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, signIn } from '../../domain/users.ts';
-import { UserJson, userJson } from './user-json.ts';
+import { SESSION_COOKIE_HEADER, UserJson, userJson } from './user-json.ts';
 
 const SignInBody = Type.Object(
   {
@@ -16,12 +16,19 @@ export async function signInRoute(app: HttpApp, { database }: ServiceContext): P
     '/api/users/signin',
     {
       schema: {
+        operationId: 'signIn',
         summary: 'Sign in with email and password',
         description:
           'Sets the session cookie. 400 "Invalid credentials" for an unknown email or a wrong password alike.',
         tags: ['users'],
+        security: PUBLIC,
         body: SignInBody,
-        response: { 200: UserJson },
+        response: {
+          200: success(UserJson, 'Signed in: the session cookie is set', SESSION_COOKIE_HEADER),
+          ...errorResponses({
+            400: '"Invalid credentials" (an unknown email or a wrong password, alike), or an invalid body',
+          }),
+        },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import type { HttpApp, ServiceContext } from '@ticketing/common';
+import { errorResponses, PUBLIC, success, type HttpApp, type ServiceContext } from '@ticketing/common';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, signUp } from '../../domain/users.ts';
-import { UserJson, userJson } from './user-json.ts';
+import { SESSION_COOKIE_HEADER, UserJson, userJson } from './user-json.ts';
 
 const SignUpBody = Type.Object(
   {
@@ -16,11 +16,18 @@ export async function signUpRoute(app: HttpApp, { database }: ServiceContext): P
     '/api/users/signup',
     {
       schema: {
+        operationId: 'signUp',
         summary: 'Create an account and sign in to it',
         description: 'Sets the session cookie. 400 "Email in use" when the email already has an account.',
         tags: ['users'],
+        security: PUBLIC,
         body: SignUpBody,
-        response: { 201: UserJson },
+        response: {
+          201: success(UserJson, 'Signed up and in: the session cookie is set', SESSION_COOKIE_HEADER),
+          ...errorResponses({
+            400: '"Email in use" (field `email`), or an invalid email or password (the field named)',
+          }),
+        },
       },
     },
     async (request, reply) => {

@@ -2,13 +2,22 @@
 import { Type, type Static } from 'typebox';
 import type { CurrentUser } from '@ticketing/common';
 
+/** A named schema (`User` in the OpenAPI document): routes refer to it with `ref(UserJson)`. */
 export const UserJson = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
-    email: Type.String({ format: 'email' }),
+    email: Type.String({ format: 'email', description: 'Lower-cased when signing up.' }),
   },
   { $id: 'User' },
 );
+
+/** The `Set-Cookie` header of the routes that start or end a session. */
+export const SESSION_COOKIE_HEADER = {
+  'set-cookie': {
+    type: 'string',
+    description: 'The `session` cookie (httpOnly, SameSite=Lax, Path=/; Secure in production).',
+  },
+};
 
 /** Picks the public fields explicitly, so that adding a column can never leak it. */
 export function userJson(user: CurrentUser): Static<typeof UserJson> {

@@ -1,5 +1,12 @@
 import { Type } from 'typebox';
-import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import {
+  errorResponses,
+  requireUser,
+  SESSION_REQUIRED,
+  success,
+  type HttpApp,
+  type ServiceContext,
+} from '@ticketing/common';
 import { cancelOrder } from '../../domain/orders.ts';
 import { OrderParams } from './order-json.ts';
 
@@ -8,11 +15,22 @@ export async function cancelOrderRoute(app: HttpApp, { database }: ServiceContex
     '/api/orders/:id',
     {
       schema: {
+        operationId: 'cancelOrder',
         summary: 'Cancel one of your orders (releases its ticket)',
         tags: ['orders'],
-        security: [{ session: [] }],
+        security: SESSION_REQUIRED,
         params: OrderParams,
-        response: { 204: Type.Null({ description: 'Cancelled, now or before' }) },
+        response: {
+          204: success(
+            Type.Null(),
+            'Cancelled, now or before; `order:cancelled` is published the first time',
+          ),
+          ...errorResponses({
+            400: '"Cannot cancel a completed order", or an id that is not a UUID',
+            401: 'Not signed in, or not the buyer of the order',
+            404: 'No order has this id',
+          }),
+        },
       },
     },
     async (request, reply) => {

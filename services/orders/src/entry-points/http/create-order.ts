@@ -1,5 +1,12 @@
 import { Type } from 'typebox';
-import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import {
+  errorResponses,
+  requireUser,
+  SESSION_REQUIRED,
+  success,
+  type HttpApp,
+  type ServiceContext,
+} from '@ticketing/common';
 import { createOrder, type OrdersSettings } from '../../domain/orders.ts';
 import { OrderJson, orderJson } from './order-json.ts';
 
@@ -25,12 +32,23 @@ export async function createOrderRoute(
     '/api/orders',
     {
       schema: {
+        operationId: 'createOrder',
         summary:
           'Reserve a ticket: creates an order (status created) that the tickets service confirms (awaiting:payment) or rejects, and that expires unless paid',
         tags: ['orders'],
-        security: [{ session: [] }],
+        security: SESSION_REQUIRED,
         body: Body,
-        response: { 201: OrderJson },
+        response: {
+          201: success(
+            OrderJson,
+            'The order (`created`), priced from the replica of the ticket; `order:created` is published, and the tickets service confirms it (`awaiting:payment`) or rejects it within milliseconds',
+          ),
+          ...errorResponses({
+            400: '"Ticket is already reserved", "You cannot order your own ticket", an invalid ticketId, or (field price) a price that is not the ticket\'s: "The price of this ticket changed from 10.00 to 55.00; check it and order again"',
+            401: 'Not signed in',
+            404: 'No ticket has this id (a ticket listed a moment ago may not have reached orders yet)',
+          }),
+        },
       },
     },
     async (request, reply) => {

@@ -3,25 +3,35 @@ import { Type, type Static } from 'typebox';
 import { CANCELLED_BY, fromCents, OrderStatusSchema } from '@ticketing/common';
 import type { OrderWithTicket } from '../../data-access/orders-repository.ts';
 
-export const OrderJson = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  status: OrderStatusSchema,
-  userId: Type.String({ format: 'uuid' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-  cancelledBy: Type.Optional(
-    Type.Enum(CANCELLED_BY, {
-      description:
-        'For a cancelled order: its buyer cancelled it, it expired unpaid, or the tickets service rejected it (the ticket changed before the reservation reached it)',
-    }),
-  ),
-  cancelReason: Type.Optional(Type.String({ description: 'For a rejected order: why, for its buyer' })),
-  version: Type.Integer(),
-  ticket: Type.Object({
+/** A named schema (`Order` in the OpenAPI document): routes refer to it with `ref(OrderJson)`. */
+export const OrderJson = Type.Object(
+  {
     id: Type.String({ format: 'uuid' }),
-    title: Type.String(),
-    price: Type.Number(),
-  }),
-});
+    status: OrderStatusSchema,
+    userId: Type.String({ format: 'uuid', description: 'The buyer.' }),
+    expiresAt: Type.String({ format: 'date-time', description: 'When it is cancelled unless paid.' }),
+    cancelledBy: Type.Optional(
+      Type.Enum(CANCELLED_BY, {
+        description:
+          'For a cancelled order: its buyer cancelled it, it expired unpaid, or the tickets service rejected it (the ticket changed before the reservation reached it)',
+      }),
+    ),
+    cancelReason: Type.Optional(
+      Type.String({ minLength: 1, description: 'For a rejected order: why, in words for its buyer.' }),
+    ),
+    version: Type.Integer({ minimum: 0 }),
+    ticket: Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      title: Type.String({ minLength: 1 }),
+      price: Type.Number({
+        exclusiveMinimum: 0,
+        multipleOf: 0.01,
+        description: 'What the order costs: the price when it was placed, in currency units.',
+      }),
+    }),
+  },
+  { $id: 'Order' },
+);
 
 export const OrderParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 

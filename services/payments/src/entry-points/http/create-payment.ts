@@ -1,5 +1,13 @@
 import { Type } from 'typebox';
-import { fromCents, requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import {
+  errorResponses,
+  fromCents,
+  requireUser,
+  SESSION_REQUIRED,
+  success,
+  type HttpApp,
+  type ServiceContext,
+} from '@ticketing/common';
 import { payForOrder, type PaymentsDeps } from '../../domain/payments.ts';
 
 const Body = Type.Object(
@@ -15,13 +23,21 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 
-const PaymentJson = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  orderId: Type.String({ format: 'uuid' }),
-  amount: Type.Number({ description: "What was charged, in the currency unit: the order's price" }),
-  currency: Type.String({ description: 'ISO 4217 code, lower case (usd)' }),
-  status: Type.Literal('succeeded'),
-});
+/** A named schema (`Payment` in the OpenAPI document). */
+export const PaymentJson = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    orderId: Type.String({ format: 'uuid' }),
+    amount: Type.Number({
+      exclusiveMinimum: 0,
+      multipleOf: 0.01,
+      description: "What was charged, in the currency unit: the order's price.",
+    }),
+    currency: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code, lower case (usd).' }),
+    status: Type.Literal('succeeded'),
+  },
+  { $id: 'Payment' },
+);
 
 export async function createPaymentRoute(
   app: HttpApp,
@@ -32,11 +48,23 @@ export async function createPaymentRoute(
     '/api/payments',
     {
       schema: {
+        operationId: 'createPayment',
         summary: "Pay for one of your orders awaiting payment; charges the order's price",
         tags: ['payments'],
-        security: [{ session: [] }],
+        security: SESSION_REQUIRED,
         body: Body,
-        response: { 201: PaymentJson },
+        response: {
+          201: success(
+            PaymentJson,
+            "Paid: the order's price was charged and the order completes; `payment:created` is published",
+          ),
+          ...errorResponses({
+            400: 'The card was declined (field `token`), the reservation is not confirmed yet (field `orderId`, after waiting up to 3 s), or the order is cancelled, expired, paid or being paid, or an invalid body',
+            401: 'Not signed in, or not the buyer of the order',
+            404: 'No order has this id (one placed a moment ago is waited for, up to 3 s)',
+            503: 'The payment provider is unavailable; nothing was charged yet, try again shortly',
+          }),
+        },
       },
     },
     async (request, reply) => {

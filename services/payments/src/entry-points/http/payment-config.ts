@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { HttpApp } from '@ticketing/common';
+import { PUBLIC, success, type HttpApp } from '@ticketing/common';
 import type { PaymentProvider } from '../../providers/payment-provider.ts';
 import { TEST_CARDS } from '../../providers/test-provider.ts';
 
@@ -13,14 +13,26 @@ export async function paymentConfigRoute(
     '/api/payments/config',
     {
       schema: {
+        operationId: 'getPaymentConfig',
         summary: 'Which payment provider is active',
         tags: ['payments'],
+        security: PUBLIC,
         response: {
-          200: Type.Object({
-            provider: Type.Union([Type.Literal('test'), Type.Literal('stripe')]),
-            stripePublishableKey: Type.Optional(Type.String()),
-            testCards: Type.Optional(Type.Object({ success: Type.String(), declined: Type.String() })),
-          }),
+          200: success(
+            Type.Object({
+              provider: Type.Union([Type.Literal('test'), Type.Literal('stripe')]),
+              stripePublishableKey: Type.Optional(
+                Type.String({ description: 'With Stripe, when a publishable key is configured' }),
+              ),
+              testCards: Type.Optional(
+                Type.Object(
+                  { success: Type.String(), declined: Type.String() },
+                  { description: 'With the test provider: the tokens of its two cards' },
+                ),
+              ),
+            }),
+            'The provider, and what the client needs to take a card with it',
+          ),
         },
       },
     },

@@ -1,4 +1,11 @@
-import { requireUser, type HttpApp, type ServiceContext } from '@ticketing/common';
+import {
+  errorResponses,
+  requireUser,
+  SESSION_REQUIRED,
+  success,
+  type HttpApp,
+  type ServiceContext,
+} from '@ticketing/common';
 import { createTicket, parseTicketInput } from '../../domain/tickets.ts';
 import { TicketBody, TicketJson, ticketJson } from './ticket-json.ts';
 
@@ -7,11 +14,18 @@ export async function createTicketRoute(app: HttpApp, { database }: ServiceConte
     '/api/tickets',
     {
       schema: {
+        operationId: 'createTicket',
         summary: 'List a ticket for sale',
         tags: ['tickets'],
-        security: [{ session: [] }],
+        security: SESSION_REQUIRED,
         body: TicketBody,
-        response: { 201: TicketJson },
+        response: {
+          201: success(TicketJson, 'The ticket, listed; `ticket:created` is published'),
+          ...errorResponses({
+            400: 'An invalid title or price (the field named)',
+            401: 'Not signed in',
+          }),
+        },
       },
     },
     async (request, reply) => {

@@ -1,10 +1,14 @@
 import { Type } from 'typebox';
 import {
   BadRequestError,
+  errorResponses,
   type HttpApp,
+  PUBLIC,
   type ReadCache,
+  ref,
   sendJsonText,
   type ServiceContext,
+  success,
 } from '@ticketing/common';
 import { listTickets } from '../../domain/tickets.ts';
 import type { PageCursor } from '../../data-access/tickets-repository.ts';
@@ -18,10 +22,15 @@ const Query = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
 });
 
-const Page = Type.Object({
-  tickets: Type.Array(TicketJson),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const TicketPage = Type.Object(
+  {
+    tickets: Type.Array(ref(TicketJson), { maxItems: MAX_PAGE_SIZE }),
+    nextCursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'The `cursor` of the next page; null on the last page',
+    }),
+  },
+  { $id: 'TicketPage' },
+);
 
 /** The cursor is opaque to clients: the (createdAt, id) of the last ticket of the page. */
 const encodeCursor = (cursor: PageCursor) =>
@@ -81,10 +90,16 @@ export async function listTicketsRoute(
     '/api/tickets',
     {
       schema: {
+        operationId: 'listTickets',
         summary: 'Tickets available to buy, newest first',
+        description: 'Tickets no order holds. Page through them with `nextCursor`.',
         tags: ['tickets'],
+        security: PUBLIC,
         querystring: Query,
-        response: { 200: Page },
+        response: {
+          200: success(TicketPage, 'A page of available tickets'),
+          ...errorResponses({ 400: '`limit` out of 1 to 100, or a `cursor` this API did not give' }),
+        },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,12 @@
-import { sendJsonText, type HttpApp, type ReadCache, type ServiceContext } from '@ticketing/common';
+import {
+  errorResponses,
+  PUBLIC,
+  sendJsonText,
+  success,
+  type HttpApp,
+  type ReadCache,
+  type ServiceContext,
+} from '@ticketing/common';
 import { getTicket } from '../../domain/tickets.ts';
 import { TicketJson, TicketParams, ticketJson } from './ticket-json.ts';
 
@@ -11,10 +19,15 @@ export async function showTicketRoute(
     '/api/tickets/:id',
     {
       schema: {
-        summary: 'One ticket',
+        operationId: 'getTicket',
+        summary: 'One ticket, available or not',
         tags: ['tickets'],
+        security: PUBLIC,
         params: TicketParams,
-        response: { 200: TicketJson },
+        response: {
+          200: success(TicketJson, 'The ticket'),
+          ...errorResponses({ 400: 'The id is not a UUID', 404: 'No ticket has this id' }),
+        },
       },
     },
     async (request, reply) => {

@@ -2,15 +2,23 @@
 import { Type, type Static } from 'typebox';
 import { fromCents } from '@ticketing/common';
 import type { Ticket } from '../../data-access/tickets-repository.ts';
+import { MAX_PRICE, MAX_TITLE_LENGTH } from '../../domain/tickets.ts';
 
+/** A price as the API takes and gives it: the rules of `parseTicketInput`, in the schema. */
+const Price = (description: string) =>
+  Type.Number({ exclusiveMinimum: 0, maximum: MAX_PRICE, multipleOf: 0.01, description });
+
+/** A named schema (`Ticket` in the OpenAPI document): routes refer to it with `ref(TicketJson)`. */
 export const TicketJson = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
-    title: Type.String(),
-    price: Type.Number(),
-    userId: Type.String({ format: 'uuid' }),
-    version: Type.Integer(),
-    orderId: Type.Optional(Type.String({ format: 'uuid' })),
+    title: Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH }),
+    price: Price('In currency units.'),
+    userId: Type.String({ format: 'uuid', description: 'The seller.' }),
+    version: Type.Integer({ minimum: 0, description: 'Bumped by every change, reservations included.' }),
+    orderId: Type.Optional(
+      Type.String({ format: 'uuid', description: 'The order holding the ticket; absent when available.' }),
+    ),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'Ticket' },
@@ -18,10 +26,13 @@ export const TicketJson = Type.Object(
 
 export const TicketBody = Type.Object(
   {
-    title: Type.String({ maxLength: 1000, description: 'Trimmed; 1 to 200 characters.' }),
-    price: Type.Number({
-      description: 'In currency units: greater than 0, at most 1,000,000, with at most 2 decimals.',
+    // Characters are code points (an emoji is one), as JSON Schema counts them.
+    title: Type.String({
+      minLength: 1,
+      maxLength: MAX_TITLE_LENGTH,
+      description: 'Stored trimmed; one of whitespace only is refused.',
     }),
+    price: Price('In currency units, with at most 2 decimals.'),
   },
   { additionalProperties: false },
 );
