@@ -61,19 +61,28 @@ function makeAjv(options: AjvOptions): Ajv {
   return ajv;
 }
 
+/** Validator compilers by the shared schemas they know (Fastify asks again for every route). */
+const requestValidators = new Map<string, FastifySchemaCompiler<object>>();
+
 /**
  * The validator compiler of a server or plugin scope, knowing its shared schemas. Bodies are
  * validated strictly ("10" is not a price); query strings and params arrive as text and are coerced
  * to the declared types.
  */
 function buildRequestValidator(externalSchemas: Record<string, unknown>): FastifySchemaCompiler<object> {
-  const bodyAjv = makeAjv({ coerceTypes: false });
-  const paramsAjv = makeAjv({ coerceTypes: 'array' });
-  for (const schema of Object.values(externalSchemas)) {
-    bodyAjv.addSchema(schema as object);
-    paramsAjv.addSchema(schema as object);
+  const key = JSON.stringify(externalSchemas);
+  let compiler = requestValidators.get(key);
+  if (!compiler) {
+    const bodyAjv = makeAjv({ coerceTypes: false });
+    const paramsAjv = makeAjv({ coerceTypes: 'array' });
+    for (const schema of Object.values(externalSchemas)) {
+      bodyAjv.addSchema(schema as object);
+      paramsAjv.addSchema(schema as object);
+    }
+    compiler = ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema);
+    requestValidators.set(key, compiler);
   }
-  return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema);
+  return compiler;
 }
 
 /**
