@@ -6,7 +6,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort } from '../packages/common/src/net.ts';
 import type {} from '../packages/common/src/testing/index.ts';
 import { startEmbeddedPostgres } from '../packages/common/src/db/embedded.ts';
 
@@ -18,8 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const server = await startEmbeddedPostgres({
     dataDir: path.join(os.tmpdir(), `ticketing-test-pg-${process.pid}`),
-    port: await freePort(),
-    persistent: false,
+    persistent: false, // any free port
   });
   project.provide('pgServerUrl', server.url);
   return () => server.stop();

@@ -8,17 +8,22 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import {
   buildHttpServer,
+  checkPortFree,
   databaseUrl,
   ensureDatabase,
   InProcessBus,
   JetStreamTransport,
+  listenOrExplain,
+  oneLine,
   openDatabase,
   prepareService,
   registerService,
   startEmbeddedPostgres,
+  StartError,
   type EmbeddedServer,
   type HttpApp,
   type PreparedService,
+  type ServiceDatabase,
   type ServiceModule,
   type Transport,
 } from '@ticketing/common';
@@ -38,7 +43,11 @@ export interface MarketplaceOptions {
   /** A Postgres server URL; absent: an embedded server in `dataDir`. */
   databaseUrl?: string;
   dataDir: string;
-  embeddedPostgresPort: number;
+  /**
+   * Port of the embedded Postgres: this one exactly (taken: the start fails, naming
+   * EMBEDDED_POSTGRES_PORT); 0: any free port; absent: 54329 when free, else any free port.
+   */
+  embeddedPostgresPort?: number;
   /** Prefix of the per-service database names (`<prefix>_tickets`, ...). */
   databasePrefix: string;
   /** A NATS URL for JetStream; absent: the in-process bus. */
@@ -49,7 +58,12 @@ export interface MarketplaceOptions {
   payments?: PaymentsSettings;
   /** Serve the web client (apps/web) at `/`, building it first when missing or stale. */
   web?: boolean;
+  /** Aborts the start: what was started is stopped, then `startMarketplace` rejects. */
+  signal?: AbortSignal;
 }
+
+/** The embedded Postgres's port when EMBEDDED_POSTGRES_PORT is unset and it is free. */
+export const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
 
 export interface Marketplace {
   url: string;
@@ -75,73 +89,111 @@ export function marketplaceServices(
 }
 
 export async function startMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
-  const { logger } = options;
-  // Before anything is started: a failed build then leaves nothing running.
-  const webDist = options.web ? await ensureWebBuild(logger) : undefined;
+  const { logger, signal } = options;
+  // What has started so far: a failed or aborted start stops it as `stop` would, in the same order.
   let embedded: EmbeddedServer | undefined;
-  let serverUrl = options.databaseUrl;
-  if (!serverUrl) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: path.join(options.dataDir, 'postgres'),
-      port: options.embeddedPostgresPort,
-      onLog: (message) => logger.debug({ component: 'postgres' }, message.trim()),
-    });
-    serverUrl = embedded.url;
-    logger.info(
-      { port: options.embeddedPostgresPort, dataDir: options.dataDir },
-      'embedded PostgreSQL started',
-    );
-  }
-
-  const transport: Transport = options.natsUrl
-    ? await JetStreamTransport.connect({ servers: options.natsUrl, stream: options.natsStream, logger })
-    : new InProcessBus();
-
-  const modules = marketplaceServices(options);
+  let transport: Transport | undefined;
+  let app: HttpApp | undefined;
+  const databases: ServiceDatabase[] = [];
   const services: Record<string, PreparedService> = {};
-  for (const module of modules) {
-    const url = databaseUrl(serverUrl, `${options.databasePrefix}_${module.name}`);
-    await ensureDatabase(url);
-    const database = openDatabase(url, { logger: logger.child({ service: module.name }) });
-    services[module.name] = await prepareService(module, { database, transport, logger });
-  }
-  // Every service has subscribed: now events may flow.
-  for (const service of Object.values(services)) service.start();
-
-  const app = await buildHttpServer({
-    logger,
-    jwtKey: options.jwtKey,
-    secureCookies: options.secureCookies,
-    title: MARKETPLACE_TITLE,
-    service: 'marketplace',
-    readiness: {
-      ...Object.fromEntries(
-        Object.entries(services).map(([name, s]) => [`${name}-database`, () => s.database.ping()]),
-      ),
-      bus: async () => transport.isHealthy(),
-    },
-  });
-  for (const service of Object.values(services)) {
-    await registerService(app, service.module, {
-      database: service.database,
-      logger: logger.child({ service: service.module.name }),
-    });
-  }
-  if (webDist) await serveWebClient(app, webDist);
-  const address = await app.listen({ port: options.port, host: options.host });
-  const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
-
-  return {
-    url,
-    app,
-    transport,
-    services,
-    async stop() {
-      await app.close(); // no new requests; the ones in flight finish
-      for (const service of Object.values(services)) await service.stop(); // listeners, then relays
-      await transport.close();
-      for (const service of Object.values(services)) await service.database.close();
-      await embedded?.stop();
-    },
+  // Each step is timed in the log, so a slow shutdown says which part held it.
+  const step = async (name: string, run: () => Promise<void>) => {
+    const started = Date.now();
+    await run();
+    logger.debug({ step: name, ms: Date.now() - started }, 'shutdown step done');
   };
+  const stop = async () => {
+    await step('http', async () => app?.close()); // no new requests; the ones in flight finish
+    await step('listeners and relays', async () => {
+      for (const service of Object.values(services)) await service.stop();
+    });
+    await step('bus', async () => transport?.close());
+    await step('databases', async () => {
+      for (const database of databases) await database.close();
+    });
+    await step('postgres', async () => embedded?.stop());
+  };
+
+  try {
+    await checkPortFree(options.port, options.host); // before the seconds the rest takes
+    // Before anything is started: a failed build then leaves nothing running.
+    const webDist = options.web ? await ensureWebBuild(logger, undefined, signal) : undefined;
+    let serverUrl = options.databaseUrl;
+    if (!serverUrl) {
+      const fixedPort = options.embeddedPostgresPort;
+      embedded = await startEmbeddedPostgres({
+        dataDir: path.join(options.dataDir, 'postgres'),
+        port: fixedPort,
+        preferredPort: fixedPort === undefined ? DEFAULT_EMBEDDED_POSTGRES_PORT : undefined,
+        settings: { port: 'EMBEDDED_POSTGRES_PORT', dataDir: 'DATA_DIR' },
+        onLog: (message) => logger.info({ component: 'postgres' }, message.trim()),
+        onExit: (description) => logger.error({ component: 'postgres' }, description),
+        signal,
+      });
+      serverUrl = embedded.url;
+      logger.info(
+        { port: embedded.port, dataDir: options.dataDir, cluster: embedded.clusterDir },
+        'embedded PostgreSQL started',
+      );
+    }
+
+    signal?.throwIfAborted();
+    const natsUrl = options.natsUrl;
+    transport = natsUrl
+      ? await JetStreamTransport.connect({ servers: natsUrl, stream: options.natsStream, logger }).catch(
+          (error: unknown) => {
+            throw new StartError(
+              `could not connect to NATS at NATS_URL (${natsUrl}): ${oneLine(error)}; check it, or unset NATS_URL for the in-process bus`,
+            );
+          },
+        )
+      : new InProcessBus();
+
+    for (const module of marketplaceServices(options)) {
+      signal?.throwIfAborted();
+      const url = databaseUrl(serverUrl, `${options.databasePrefix}_${module.name}`);
+      await ensureDatabase(url).catch((error: unknown) => {
+        if (!options.databaseUrl) throw error;
+        throw new StartError(
+          `could not reach the database at DATABASE_URL (${new URL(url).host}): ${oneLine(error)}; check it, or unset DATABASE_URL for the embedded PostgreSQL`,
+        );
+      });
+      const database = openDatabase(url, { logger: logger.child({ service: module.name }) });
+      databases.push(database);
+      services[module.name] = await prepareService(module, { database, transport, logger });
+    }
+    // Every service has subscribed: now events may flow.
+    for (const service of Object.values(services)) service.start();
+
+    const bus = transport;
+    app = await buildHttpServer({
+      logger,
+      jwtKey: options.jwtKey,
+      secureCookies: options.secureCookies,
+      title: MARKETPLACE_TITLE,
+      service: 'marketplace',
+      readiness: {
+        ...Object.fromEntries(
+          Object.entries(services).map(([name, s]) => [`${name}-database`, () => s.database.ping()]),
+        ),
+        bus: async () => bus.isHealthy(),
+      },
+    });
+    for (const service of Object.values(services)) {
+      await registerService(app, service.module, {
+        database: service.database,
+        logger: logger.child({ service: service.module.name }),
+      });
+    }
+    if (webDist) await serveWebClient(app, webDist);
+    signal?.throwIfAborted();
+    const address = await listenOrExplain(app, options.port, options.host);
+    const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+    return { url, app, transport, services, stop };
+  } catch (error) {
+    await stop().catch((stopError: unknown) =>
+      logger.error({ err: stopError }, 'could not stop what had started'),
+    );
+    throw signal?.aborted ? signal.reason : error;
+  }
 }

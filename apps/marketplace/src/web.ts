@@ -42,7 +42,11 @@ export async function webBuildReason(root = WEB_ROOT): Promise<string | undefine
 }
 
 /** `vite build` in apps/web; resolves when it succeeded, rejects with its output otherwise. */
-export async function buildWebClient(logger: Pick<Logger, 'info' | 'debug'>, root = WEB_ROOT): Promise<void> {
+export async function buildWebClient(
+  logger: Pick<Logger, 'info' | 'debug'>,
+  root = WEB_ROOT,
+  signal?: AbortSignal,
+): Promise<void> {
   // Vite is a dependency of apps/web (hoisted or not): resolve it from there.
   const vitePackage = createRequire(path.join(root, 'package.json')).resolve('vite/package.json');
   const viteBin = path.join(path.dirname(vitePackage), 'bin', 'vite.js');
@@ -53,6 +57,7 @@ export async function buildWebClient(logger: Pick<Logger, 'info' | 'debug'>, roo
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_ENV: 'production' },
+      signal,
     });
     const collect = (chunk: Buffer) => {
       const text = chunk.toString();
@@ -61,27 +66,50 @@ export async function buildWebClient(logger: Pick<Logger, 'info' | 'debug'>, roo
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.once('error', reject);
-    child.once('exit', (code, signal) =>
+    child.once('error', reject); // an abort's too
+    child.once('exit', (code, killedBy) =>
       code === 0
         ? resolve()
-        : reject(
-            new Error(`vite build failed (${signal ?? `exit ${code}`}):\n${output.join('').slice(-4000)}`),
-          ),
+        : reject(new WebBuildError(killedBy ?? `exit code ${code}`, output.join('').slice(-4000))),
     );
   });
   logger.info({ ms: Date.now() - started }, 'web client built');
+}
+
+/**
+ * A failed `vite build`. Its message is one line (what to run to see why); `output` holds the
+ * end of what Vite printed.
+ */
+export class WebBuildError extends Error {
+  constructor(
+    how: string,
+    readonly output: string,
+  ) {
+    super(
+      `vite build failed (${how}): ${lastErrorLine(output)}; run \`npm run build -w @ticketing/web\` to see why`,
+    );
+    this.name = 'WebBuildError';
+  }
+}
+
+function lastErrorLine(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines.findLast((line) => /error/i.test(line)) ?? lines.at(-1) ?? 'no output';
 }
 
 /** Builds the client first when it is missing or stale; returns the folder to serve. */
 export async function ensureWebBuild(
   logger: Pick<Logger, 'info' | 'debug'>,
   root = WEB_ROOT,
+  signal?: AbortSignal,
 ): Promise<string> {
   const reason = await webBuildReason(root);
   if (reason) {
     logger.info({ reason }, 'building the web client (vite build), a few seconds…');
-    await buildWebClient(logger, root);
+    await buildWebClient(logger, root, signal);
   }
   return path.join(root, 'dist');
 }

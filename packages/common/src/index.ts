@@ -25,3 +25,5 @@ export * from './observability/transport.ts';
 export * from './net.ts';
 export * from './db/change-feed.ts';
 export * from './http/read-cache.ts';
+export * from './tied.ts';
+export * from './start.ts';

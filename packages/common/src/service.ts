@@ -3,6 +3,7 @@
  * and its listeners. The same module runs alone (`runStandalone`, one process per service, as in
  * containers) or beside the others in the one-process marketplace.
  */
+import net from 'node:net';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import type { HttpApp } from './http/server.ts';
@@ -13,7 +14,8 @@ import { purgeInbox, startListeners, type AnyListener } from './messaging/listen
 import { DEFAULT_LISTENER_CONCURRENCY } from './messaging/consumer.ts';
 import type { Subscription, Transport } from './messaging/transport.ts';
 import { JetStreamTransport } from './messaging/jetstream.ts';
-import { loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
+import { ConfigError, loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
+import { oneLine, StartError } from './start.ts';
 import { createLogger } from './logger.ts';
 import { watchService } from './observability/metrics.ts';
 import { observeTransport } from './observability/transport.ts';
@@ -136,64 +138,157 @@ export const StandaloneConfig = Type.Object({
 
 /**
  * Runs one service as its own process: its own database (`DATABASE_URL`, created if missing), the
- * JetStream bus (`NATS_URL`), its HTTP routes on `PORT`. Stops gracefully on SIGTERM/SIGINT.
+ * JetStream bus (`NATS_URL`), its HTTP routes on `PORT`. Stops gracefully on SIGTERM/SIGINT; a
+ * failure to start is one line on stderr and exit code 1.
  */
 export async function runStandalone(module: ServiceModule, env = process.env): Promise<void> {
-  const config = loadConfig(StandaloneConfig, env);
   const logger = createLogger(module.name);
-  const tracing = await startTracingFromEnv(module.name, env);
-  const jwtKey = resolveJwtKey({
-    jwtKey: config.JWT_KEY,
-    nodeEnv: config.NODE_ENV,
-    dataDir: config.DATA_DIR,
-  });
-  await ensureDatabase(config.DATABASE_URL);
-  const database = openDatabase(config.DATABASE_URL, { logger });
-  const transport = await JetStreamTransport.connect({
-    servers: config.NATS_URL,
-    stream: config.NATS_STREAM,
-    replicas: config.NATS_STREAM_REPLICAS,
-    logger,
-  });
-  const service = await prepareService(module, {
-    database,
-    transport,
-    logger,
-    listenerConcurrency: config.LISTENER_CONCURRENCY,
-  });
-  service.start();
-  const app = await buildHttpServer({
-    logger,
-    jwtKey,
-    secureCookies: config.NODE_ENV === 'production',
-    title: `ticketing ${module.name}`,
-    service: module.name,
-    readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },
-  });
-  await registerService(app, module, { database, logger });
-  await app.listen({ port: config.PORT, host: config.HOST });
+  await runUntilStopped(logger, module.name, async (signal) => {
+    const config = loadConfig(StandaloneConfig, env);
+    await checkPortFree(config.PORT, config.HOST);
+    const tracing = await startTracingFromEnv(module.name, env);
+    const jwtKey = resolveJwtKey({
+      jwtKey: config.JWT_KEY,
+      nodeEnv: config.NODE_ENV,
+      dataDir: config.DATA_DIR,
+    });
+    await ensureDatabase(config.DATABASE_URL).catch((error: unknown) => {
+      throw new StartError(`could not reach the database at DATABASE_URL: ${oneLine(error)}`);
+    });
+    const database = openDatabase(config.DATABASE_URL, { logger });
+    const transport = await JetStreamTransport.connect({
+      servers: config.NATS_URL,
+      stream: config.NATS_STREAM,
+      replicas: config.NATS_STREAM_REPLICAS,
+      logger,
+    }).catch((error: unknown) => {
+      throw new StartError(`could not connect to NATS at NATS_URL: ${oneLine(error)}`);
+    });
+    signal.throwIfAborted();
+    const service = await prepareService(module, {
+      database,
+      transport,
+      logger,
+      listenerConcurrency: config.LISTENER_CONCURRENCY,
+    });
+    service.start();
+    const app = await buildHttpServer({
+      logger,
+      jwtKey,
+      secureCookies: config.NODE_ENV === 'production',
+      title: `ticketing ${module.name}`,
+      service: module.name,
+      readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },
+    });
+    await registerService(app, module, { database, logger });
+    await listenOrExplain(app, config.PORT, config.HOST);
 
-  onShutdown(logger, async () => {
-    // Each step is timed in the log, so a slow shutdown says which part held it.
-    const step = async (name: string, run: () => Promise<void>) => {
-      const started = Date.now();
-      await run();
-      logger.info({ step: name, ms: Date.now() - started }, 'shutdown step done');
+    return async () => {
+      // Each step is timed in the log, so a slow shutdown says which part held it.
+      const step = async (name: string, run: () => Promise<void>) => {
+        const started = Date.now();
+        await run();
+        logger.info({ step: name, ms: Date.now() - started }, 'shutdown step done');
+      };
+      await step('http', () => app.close());
+      await step('listeners and relay', () => service.stop());
+      await step('bus', () => transport.close());
+      await step('database', () => database.close());
+      await step('tracing', () => tracing.shutdown());
     };
-    await step('http', () => app.close());
-    await step('listeners and relay', () => service.stop());
-    await step('bus', () => transport.close());
-    await step('database', () => database.close());
-    await step('tracing', () => tracing.shutdown());
   });
 }
 
-/** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal or 15 s forces the exit. */
+/** `app.listen`, with a port that is taken or not allowed said in one line naming PORT. */
+export async function listenOrExplain(app: HttpApp, port: number, host: string): Promise<string> {
+  try {
+    return await app.listen({ port, host });
+  } catch (error) {
+    throw explainListenError(error as Error, port, host);
+  }
+}
+
+/**
+ * Fails now, in the same words as `listenOrExplain`, when `port` cannot be listened on: before
+ * a start that takes seconds (a database, migrations) rather than after it.
+ */
+export async function checkPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error) => reject(explainListenError(error, port, host)));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+function explainListenError(error: Error, port: number, host: string): Error {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new StartError(`port ${port} is in use by another program; set PORT to a free port`);
+    case 'EACCES':
+      return new StartError(
+        `not allowed to listen on port ${port} (below 1024 needs root); set PORT to 1024 or above`,
+      );
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new StartError(
+        `${host} is not an address of this machine; set HOST to one that is, or to 0.0.0.0`,
+      );
+    default:
+      return error;
+  }
+}
+
+/**
+ * Runs a process's `start` and stops what it started on SIGTERM/SIGINT (`onShutdown`). A signal
+ * during the start aborts it (`start` is to stop what it began before rejecting). A failure to
+ * start is printed as one line on stderr, `<name> could not start: <what failed, what to do>`, and
+ * the process exits with code 1.
+ */
+export async function runUntilStopped(
+  logger: Logger,
+  name: string,
+  start: (signal: AbortSignal) => Promise<() => Promise<void>>,
+): Promise<void> {
+  const abort = new AbortController();
+  const starting = start(abort.signal);
+  onShutdown(logger, async () => {
+    abort.abort(new Error('stopped while starting'));
+    const stop = await starting.catch(() => undefined);
+    await stop?.();
+  });
+  try {
+    await starting;
+  } catch (error) {
+    if (abort.signal.aborted) return; // stopping: onShutdown exits once the start has unwound
+    process.stderr.write(`${name} could not start: ${startFailureLine(error)}\n`);
+    process.exit(1);
+  }
+}
+
+/** The line to print for a failed start. */
+export function startFailureLine(error: unknown): string {
+  if (error instanceof StartError || error instanceof ConfigError) return error.message;
+  return oneLine(error);
+}
+
+/** How long a second signal is taken as a copy of the first: npm forwards the one a terminal sends. */
+const DUPLICATE_SIGNAL_MS = 1_000;
+
+/**
+ * Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal (a second or more after the
+ * first) or 15 s force the exit.
+ */
 export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const handler = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      // `npm start` passes on the SIGINT of a Ctrl-C, or the SIGTERM sent to its whole process
+      // group, that this process got too: the same request, not a second one.
+      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_MS) return;
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       logger.error('shutdown timed out');

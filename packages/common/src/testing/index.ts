@@ -85,3 +85,4 @@ export function sendRawHttp(
   });
 }
 export * from './service-harness.ts';
+export * from './processes.ts';
