@@ -27,7 +27,12 @@ const STARTS = { timeout: 180_000 };
 
 /** The environment of a fresh machine: no database, no broker, no port chosen. */
 const environment = (() => {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    npm_config_update_notifier: 'false', // npm's own notice would add lines to stderr
+  };
   for (const name of [
     'DATABASE_URL',
     'TEST_DATABASE_URL',
