@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startEmbeddedPostgres } from '@ticketing/common';
+import { freePort, startEmbeddedPostgres, tiedToParent } from '@ticketing/common';
 import { alive, childrenOf, processesWorkingIn, silentLogger, waitFor } from '@ticketing/common/testing';
 import { ensureWebBuild } from '../apps/marketplace/src/web.ts';
 import { DEFAULT_EMBEDDED_POSTGRES_PORT } from '../apps/marketplace/src/marketplace.ts';
@@ -62,10 +62,11 @@ function launch(
   via: 'npm' | 'node',
   options: { port: number; dataDir: string; env?: Record<string, string>; detached?: boolean },
 ): Running {
+  // Tied to this process: should the test run die, what it started gets SIGTERM and stops.
   const [command, args] =
     via === 'npm'
-      ? ['npm', ['start']]
-      : [process.execPath, ['--import', 'tsx', 'apps/marketplace/src/main.ts']];
+      ? tiedToParent('npm', ['start'])
+      : tiedToParent(process.execPath, ['--import', 'tsx', 'apps/marketplace/src/main.ts']);
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...environment, PORT: String(options.port), DATA_DIR: options.dataDir, ...options.env },

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import {
   buildHttpServer,
   checkPortFree,
+  hostOfSetting,
   databaseUrl,
   ensureDatabase,
   InProcessBus,
@@ -119,6 +120,8 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
     // Before anything is started: a failed build then leaves nothing running.
     const webDist = options.web ? await ensureWebBuild(logger, undefined, signal) : undefined;
     let serverUrl = options.databaseUrl;
+    const databaseHost =
+      serverUrl && hostOfSetting('DATABASE_URL', serverUrl, 'postgres://user:password@host:5432/postgres');
     if (!serverUrl) {
       const fixedPort = options.embeddedPostgresPort;
       embedded = await startEmbeddedPostgres({
@@ -155,7 +158,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
       await ensureDatabase(url).catch((error: unknown) => {
         if (!options.databaseUrl) throw error;
         throw new StartError(
-          `could not reach the database at DATABASE_URL (${new URL(url).host}): ${oneLine(error)}; check it, or unset DATABASE_URL for the embedded PostgreSQL`,
+          `could not reach the database at DATABASE_URL (${databaseHost}): ${oneLine(error)}; check it, or unset DATABASE_URL for the embedded PostgreSQL`,
         );
       });
       const database = openDatabase(url, { logger: logger.child({ service: module.name }) });

@@ -15,12 +15,14 @@ import { DEFAULT_LISTENER_CONCURRENCY } from './messaging/consumer.ts';
 import type { Subscription, Transport } from './messaging/transport.ts';
 import { JetStreamTransport } from './messaging/jetstream.ts';
 import { ConfigError, loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
-import { oneLine, StartError } from './start.ts';
+import { hostOfSetting, oneLine, StartError } from './start.ts';
 import { createLogger } from './logger.ts';
 import { watchService } from './observability/metrics.ts';
 import { observeTransport } from './observability/transport.ts';
 import { tagServiceRoutes } from './observability/http.ts';
 import { startTracingFromEnv } from './observability/tracing.ts';
+
+const POSTGRES_URL_EXAMPLE = 'postgres://user:password@host:5432/database';
 
 export interface ServiceContext {
   database: ServiceDatabase;
@@ -152,8 +154,11 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
       nodeEnv: config.NODE_ENV,
       dataDir: config.DATA_DIR,
     });
+    const databaseHost = hostOfSetting('DATABASE_URL', config.DATABASE_URL, POSTGRES_URL_EXAMPLE);
     await ensureDatabase(config.DATABASE_URL).catch((error: unknown) => {
-      throw new StartError(`could not reach the database at DATABASE_URL: ${oneLine(error)}`);
+      throw new StartError(
+        `could not reach the database at DATABASE_URL (${databaseHost}): ${oneLine(error)}; check that it runs and that DATABASE_URL is right`,
+      );
     });
     const database = openDatabase(config.DATABASE_URL, { logger });
     const transport = await JetStreamTransport.connect({
@@ -162,7 +167,9 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
       replicas: config.NATS_STREAM_REPLICAS,
       logger,
     }).catch((error: unknown) => {
-      throw new StartError(`could not connect to NATS at NATS_URL: ${oneLine(error)}`);
+      throw new StartError(
+        `could not connect to NATS at NATS_URL (${config.NATS_URL}): ${oneLine(error)}; check that it runs and that NATS_URL is right`,
+      );
     });
     signal.throwIfAborted();
     const service = await prepareService(module, {

@@ -28,3 +28,12 @@ export function oneLine(error: unknown): string {
   }
   return String(error).split('\n')[0]!;
 }
+
+/** The host of the URL in the setting `name`; a value that is no URL is a StartError naming it. */
+export function hostOfSetting(name: string, value: string, example: string): string {
+  try {
+    return new URL(value).host;
+  } catch {
+    throw new StartError(`${name} is not a URL; set it as ${example}`);
+  }
+}

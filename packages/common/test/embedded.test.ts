@@ -6,7 +6,18 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, cp, lstat, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import {
+  chmod,
+  cp,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -225,6 +236,34 @@ describe.runIf(linux)('a server already running on the cluster', () => {
       await server.stop();
     }
   });
+
+  it(
+    'named by a postmaster.pid but no server of the cluster (a pid reused after a reboot), does not stop the start',
+    STARTS,
+    async () => {
+      // A live process of the server's user: Postgres itself would take it for a server still running.
+      const user = await serverUser();
+      const other = spawn('sleep', ['60'], {
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
+        stdio: 'ignore',
+      });
+      try {
+        await writeFile(
+          path.join(clusterDir, 'postmaster.pid'),
+          `${other.pid}\n${clusterDir}\n1700000000\n5432\n\n127.0.0.1\n`,
+        );
+        const server = await start();
+        try {
+          expect(await query(server.url, 'select value from kept')).toEqual([{ value: 'before' }]);
+        } finally {
+          await server.stop();
+        }
+        expect(alive(other.pid!)).toBe(true);
+      } finally {
+        other.kill('SIGKILL');
+      }
+    },
+  );
 
   it.runIf(canTieChildren)(
     'started by a process still running, is refused in one line; that process killed, goes with it',

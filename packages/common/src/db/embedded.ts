@@ -332,15 +332,20 @@ async function parentOf(pid: number): Promise<number | undefined> {
   return stdout.trim() ? Number(stdout.trim()) : undefined;
 }
 
-/** The pid of the postmaster running on `clusterDir`, if one is. */
-async function runningPostmaster(clusterDir: string): Promise<number | undefined> {
+/**
+ * The postmaster running on `clusterDir`: its pid, or `stale` when `postmaster.pid` names a process
+ * that is not one (it ended; on Linux, also a live process working elsewhere, as when a pid is
+ * reused after a reboot), or `none`.
+ */
+async function runningPostmaster(clusterDir: string): Promise<number | 'stale' | 'none'> {
   const text = await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
-  const pid = Number(text?.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  if (text === undefined) return 'none';
+  const pid = Number(text.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return 'stale';
   if (process.platform === 'linux') {
     // A postmaster works in its data directory; a pid reused by another process does not.
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
-    if (cwd !== undefined && cwd !== (await realpath(clusterDir))) return undefined;
+    if (cwd !== undefined && cwd !== (await realpath(clusterDir))) return 'stale';
   }
   return pid;
 }
@@ -378,7 +383,12 @@ async function takeOver(
   log: (message: string) => void,
 ): Promise<void> {
   const pid = await runningPostmaster(clusterDir);
-  if (pid === undefined) return;
+  if (pid === 'none') return;
+  if (pid === 'stale') {
+    // Postgres would take a live process of its user named there for a server it must not disturb.
+    if (process.platform === 'linux') await rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
+    return;
+  }
   const owner = Number(await readFile(path.join(clusterDir, 'postmaster.owner'), 'utf8').catch(() => ''));
   // Its parent is still the process that started it (alive, then): in use. Otherwise orphaned.
   if (owner > 0 && owner !== process.pid && (await parentOf(pid)) === owner) {
@@ -548,7 +558,8 @@ async function spawnPostmaster(
     if (outcome !== undefined) {
       const log = await readLogFrom(logFile, offset);
       if (/Address already in use/i.test(log)) throw new PortTaken();
-      const line = log.split('\n').find((text) => /FATAL|PANIC/.test(text)) ?? outcome;
+      const fatal = log.split('\n').find((text) => /FATAL|PANIC/.test(text));
+      const line = fatal?.replace(/^.*?(FATAL|PANIC):\s*/, '') ?? outcome;
       throw new StartError(`the embedded PostgreSQL did not start: ${line.trim()} (log: ${logFile})`);
     }
     const status = await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '');
