@@ -28,6 +28,7 @@ import {
   canTieChildren,
   embeddedBinaries,
   freePort,
+  postmasterArgs,
   reachableBinaries,
   serverUser,
   startEmbeddedPostgres,
@@ -202,25 +203,12 @@ describe.runIf(linux)('a server already running on the cluster', () => {
     const user = await serverUser();
     const binaries = await embeddedBinaries(user);
     const port = await freePort();
-    const left = spawn(
-      binaries.postgres,
-      [
-        '-D',
-        clusterDir,
-        '-p',
-        String(port),
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-      ],
-      {
-        ...(user ? { uid: user.uid, gid: user.gid } : {}),
-        detached: true,
-        stdio: 'ignore',
-        env: { LC_MESSAGES: 'C' },
-      },
-    );
+    const left = spawn(binaries.postgres, postmasterArgs(clusterDir, port), {
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      detached: true,
+      stdio: 'ignore',
+      env: { LC_MESSAGES: 'C' },
+    });
     left.unref();
     await waitFor(
       async () =>

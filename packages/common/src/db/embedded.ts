@@ -505,6 +505,23 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** The postmaster's arguments for the cluster in `clusterDir`, listening on 127.0.0.1:`port` only. */
+export function postmasterArgs(clusterDir: string, port: number): string[] {
+  return [
+    '-D',
+    clusterDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    // TCP only: no socket file in /tmp to clash with another server's, or to be denied.
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+  ];
+}
+
 /** Starts the postmaster; resolves once it accepts connections. */
 async function spawnPostmaster(
   clusterDir: string,
@@ -516,23 +533,7 @@ async function spawnPostmaster(
   const logFile = path.join(clusterDir, 'server.log');
   const fd = openSync(logFile, 'a', 0o600);
   const offset = statSync(logFile).size;
-  const [command, args] = tiedToParent(
-    binaries.postgres,
-    [
-      '-D',
-      clusterDir,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // TCP only: no socket file in /tmp to clash with another server's, or to be denied.
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-    ],
-    'INT',
-  );
+  const [command, args] = tiedToParent(binaries.postgres, postmasterArgs(clusterDir, port), 'INT');
   let child: ChildProcess;
   try {
     child = spawn(command, args, {
