@@ -43,7 +43,8 @@ async function buy(buyer: User, ticketId: string, price: number) {
 }
 
 async function resellTwice(system: System) {
-  const [a, b, c] = await Promise.all([1, 2, 3].map(() => new User(system.route).signUp()));
+  const signUp = () => new User(system.route).signUp();
+  const [a, b, c] = await Promise.all([signUp(), signUp(), signUp()]);
   const credential = async (user: User, id: string) =>
     (await user.request<{ code: string }>('GET', `/api/tickets/${id}/credential`)).body.code;
   const verify = async (code: string) => (await c.request('POST', '/api/tickets/verify', { code })).body;
