@@ -178,9 +178,14 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
       const ticketId = ids[first + ticketOf(i, count, buyers)]!;
       const buyerId = buyerIds[first * buyers + i];
       // Named statements, prepared once per connection, as the service's read and write are.
-      const { rows } = await db.pool.query<{ id: string; price_cents: number; seller_id: string }>({
+      const { rows } = await db.pool.query<{
+        id: string;
+        price_cents: number;
+        seller_id: string;
+        times_sold: number;
+      }>({
         name: 'ceiling_read_ticket',
-        text: 'select id, price_cents, seller_id from tickets where id = $1',
+        text: 'select id, price_cents, seller_id, times_sold from tickets where id = $1',
         values: [ticketId],
       });
       const ticket = rows[0]!;
@@ -197,7 +202,7 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
           status: 'created',
           userId: buyerId,
           expiresAt,
-          ticket: { id: ticket.id, price: ticket.price_cents },
+          ticket: { id: ticket.id, price: ticket.price_cents, sellerId: ticket.seller_id },
         },
       };
       // The service's statement (prepareWriteAndPublish): the order, and its outbox row only if the order
@@ -205,9 +210,11 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
       const inserted = await db.pool.query({
         name: 'ceiling_insert_order',
         text: `with written as (
-           insert into orders (id, user_id, ticket_id, status, price_cents, expires_at, version)
-           values ($1, $2, $3, 'created', $4, $5, 0)
-           on conflict (ticket_id) where status in ('created', 'awaiting:payment', 'complete') do nothing
+           insert into orders (id, user_id, ticket_id, status, price_cents, seller_id, ticket_times_sold,
+                               expires_at, version)
+           values ($1, $2, $3, 'created', $4, $8, $9, $5, 0)
+           on conflict (ticket_id, ticket_times_sold) where status in ('created', 'awaiting:payment', 'complete')
+           do nothing
            returning created_at
          ),
          queued as (
@@ -223,6 +230,8 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
           expiresAt,
           eventId,
           JSON.stringify(envelope),
+          ticket.seller_id,
+          ticket.times_sold,
         ],
       });
       return inserted.rowCount === 1 ? 201 : 400;

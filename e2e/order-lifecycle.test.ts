@@ -65,11 +65,16 @@ describe('order lifecycle across services', () => {
     expect(Object.keys(spec.paths).sort()).toEqual(
       [
         '/api/orders',
+        '/api/orders/sales',
         '/api/orders/{id}',
         '/api/payments',
         '/api/payments/config',
         '/api/tickets',
+        '/api/tickets/mine',
+        '/api/tickets/verify',
         '/api/tickets/{id}',
+        '/api/tickets/{id}/credential',
+        '/api/tickets/{id}/listing',
         '/api/users/currentuser',
         '/api/users/signin',
         '/api/users/signout',

@@ -212,6 +212,8 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
         container.env?.find((entry) => entry.name === variable)?.valueFrom?.secretKeyRef;
       expect(ref('JWT_KEY')).toMatchObject({ key: 'JWT_KEY' });
       expect(ref('DATABASE_URL')).toMatchObject({ name: `${name}-db`, key: 'DATABASE_URL' });
+      if (name === 'tickets')
+        expect(ref('TICKET_CREDENTIAL_KEY')).toMatchObject({ key: 'TICKET_CREDENTIAL_KEY' });
       const configMaps = (container.envFrom ?? []).map((source) => source.configMapRef?.name);
       expect(configMaps).toContain('ticketing-config');
       for (const configMap of configMaps) expect(find(resources, 'ConfigMap', configMap!)).toBeDefined();

@@ -3,7 +3,7 @@
  * through a typed object. A missing or malformed variable stops the process with a message that
  * names it.
  */
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Type, type Static, type TObject, type TProperties } from 'typebox';
@@ -63,9 +63,18 @@ export function resolveSecret(options: {
   const file = path.resolve(options.dataDir, options.file);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(path.dirname(file), { recursive: true });
-  const key = randomBytes(32).toString('base64url');
-  writeFileSync(file, key, { mode: 0o600 });
-  return key;
+  // Written whole under another name, then linked into place: of processes starting together from
+  // one directory, one key wins and every one of them reads that one.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** The JWT signing key (`JWT_KEY`), as `resolveSecret` resolves one. */
