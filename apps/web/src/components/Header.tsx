@@ -37,6 +37,9 @@ export function Header() {
               <NavLink to="/tickets/new" className="nav-link">
                 Sell tickets
               </NavLink>
+              <NavLink to="/tickets/mine" className="nav-link">
+                My tickets
+              </NavLink>
               <NavLink to="/orders" end className="nav-link">
                 My orders
               </NavLink>
