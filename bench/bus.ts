@@ -115,7 +115,10 @@ function tickets(count: number): Ticket[] {
     version: 0,
     title: `Bench ticket ${i}`,
     price: 1_000 + i,
+    faceValue: 1_000 + i,
     userId,
+    listed: true,
+    timesSold: 0,
   }));
 }
 

@@ -24,7 +24,10 @@ const ticket = (id: string, version: number) => ({
   version,
   title: `t${version}`,
   price: 1000 + version,
+  faceValue: 1000,
   userId: randomUUID(),
+  listed: true,
+  timesSold: 0,
 });
 
 function record(transport: Transport) {

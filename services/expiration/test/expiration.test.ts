@@ -20,7 +20,7 @@ const anOrderCreated = (expiresInMs: number, id = randomUUID()) => ({
   status: 'created' as const,
   userId: randomUUID(),
   expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-  ticket: { id: randomUUID(), price: 1000, version: 0, title: 'concert' },
+  ticket: { id: randomUUID(), price: 1000, version: 0, title: 'concert', sellerId: randomUUID() },
 });
 
 describe('expiration', () => {

@@ -12,6 +12,7 @@ import { cancelOrderRoute } from './entry-points/http/cancel-order.ts';
 import { createOrderRoute } from './entry-points/http/create-order.ts';
 import { listOrdersRoute } from './entry-points/http/list-orders.ts';
 import { showOrderRoute } from './entry-points/http/show-order.ts';
+import { listSalesRoute } from './entry-points/http/list-sales.ts';
 import { OrderJson } from './entry-points/http/order-json.ts';
 import { ticketCreatedListener } from './entry-points/events/ticket-created.listener.ts';
 import { ticketUpdatedListener } from './entry-points/events/ticket-updated.listener.ts';
@@ -35,6 +36,7 @@ export function ordersService(settings: OrdersSettings = ordersSettingsFromEnv()
       app.addSchema(OrderJson); // a component of the OpenAPI document
       await createOrderRoute(app, context, settings);
       await listOrdersRoute(app, context);
+      await listSalesRoute(app, context);
       await showOrderRoute(app, context);
       await cancelOrderRoute(app, context);
     },

@@ -126,8 +126,8 @@ describe('POST /api/orders', () => {
       status: 'created',
       userId: expect.any(String),
       expiresAt: order.expiresAt,
-      // What it was priced from: the replica's ticket, its version and title.
-      ticket: { id: ticket.id, price: 1234, version: 0, title: 'concert' },
+      // What it was priced from: the replica's ticket, its version, title and owner.
+      ticket: { id: ticket.id, price: 1234, version: 0, title: 'concert', sellerId: ticket.userId },
     });
   });
 
@@ -140,6 +140,8 @@ describe('POST /api/orders', () => {
       ticketId: ticket.id,
       status: 'created' as const,
       priceCents: ticket.price,
+      sellerId: ticket.userId,
+      ticketTimesSold: 0,
       expiresAt: new Date(Date.now() + 60_000),
       version: 0,
     };
@@ -149,7 +151,7 @@ describe('POST /api/orders', () => {
       status: order.status,
       userId: order.userId,
       expiresAt: order.expiresAt.toISOString(),
-      ticket: { id: ticket.id, price: ticket.price, version: 0, title: 'concert' },
+      ticket: { id: ticket.id, price: ticket.price, version: 0, title: 'concert', sellerId: ticket.userId },
     };
     const queued = async () => (await o.outbox('order:created')).filter((e) => e.data.id === order.id);
     expect(await insertOrderUnlessHeld(o.database, order, event)).toBeUndefined();

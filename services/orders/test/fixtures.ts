@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServiceHarness, type ServiceHarness } from '@ticketing/common/testing';
+import type { EventData } from '@ticketing/common';
 import { ordersService } from '../src/service.ts';
 import { ticketCreatedListener } from '../src/entry-points/events/ticket-created.listener.ts';
 import { ticketUpdatedListener } from '../src/entry-points/events/ticket-updated.listener.ts';
@@ -17,7 +18,10 @@ export async function aTicket(
     version: 0,
     title: 'concert',
     price: overrides.price ?? 2000,
+    faceValue: overrides.price ?? 2000,
     userId: overrides.sellerId ?? randomUUID(),
+    listed: true,
+    timesSold: 0,
   };
   const outcome = await harness.deliver(ticketCreatedListener, ticket);
   if (outcome.kind !== 'ack') throw new Error(`ticket not replicated: ${JSON.stringify(outcome)}`);
@@ -29,14 +33,14 @@ export async function aTicket(
  * order, as `ticket:updated` announces it. Confirms the order when it applies.
  */
 export const heldFor = (
-  ticket: { id: string; title: string; price: number; userId: string },
+  ticket: EventData<'ticket:created'>,
   orderId: string,
   version = 1,
 ) => ({ ...ticket, version, orderId });
 
 export async function confirm(
   harness: ServiceHarness,
-  ticket: { id: string; title: string; price: number; userId: string },
+  ticket: EventData<'ticket:created'>,
   orderId: string,
   version = 1,
 ) {

@@ -183,7 +183,12 @@ describe('orders listeners: confirmation, rejection, expiry and payment', () => 
       expect(await o.deliver(paymentCreatedListener, payment(order.id))).toEqual({ kind: 'ack' });
       expect(await stored(order.id)).toEqual({ status: 'complete', version: 2 });
       const completed = (await o.outbox('order:completed')).find((e) => e.data.id === order.id);
-      expect(completed?.data).toEqual({ id: order.id, version: 2, ticket: { id: expect.any(String) } });
+      expect(completed?.data).toEqual({
+        id: order.id,
+        version: 2,
+        userId: expect.any(String),
+        ticket: { id: expect.any(String) },
+      });
     });
 
     it('has one effect when delivered twice', async () => {

@@ -17,18 +17,32 @@ describe('orders listeners: the ticket replica', () => {
     version,
     title: `v${version}`,
     price,
+    faceValue: 2000,
     userId: ticket.userId,
+    listed: true,
+    timesSold: 0,
   });
 
   describe('ticket:created', () => {
     it('creates and saves a ticket with the same id and version, and acks', async () => {
-      const data = { id: randomUUID(), version: 0, title: 'concert', price: 1000, userId: randomUUID() };
+      const data = {
+        id: randomUUID(),
+        version: 0,
+        title: 'concert',
+        price: 1000,
+        faceValue: 1000,
+        userId: randomUUID(),
+        listed: true,
+        timesSold: 0,
+      };
       expect(await o.deliver(ticketCreatedListener, data)).toEqual({ kind: 'ack' });
       expect(await replica(data.id)).toEqual({
         id: data.id,
         title: 'concert',
         priceCents: 1000,
         sellerId: data.userId,
+        listed: true,
+        timesSold: 0,
         version: 0,
       });
     });

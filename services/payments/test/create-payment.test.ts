@@ -136,6 +136,7 @@ describe('POST /api/payments', () => {
     await p.deliver(orderCompletedListener, {
       id: order.id,
       version: order.version + 1,
+      userId: order.userId,
       ticket: order.ticket,
     });
     const response = await pay('tok_visa');

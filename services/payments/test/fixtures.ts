@@ -35,7 +35,13 @@ export async function anOrder(
     status: 'created' as const,
     userId: options.userId ?? randomUUID(),
     expiresAt: new Date(Date.now() + (options.expiresInMs ?? 900_000)).toISOString(),
-    ticket: { id: randomUUID(), price: options.priceCents ?? 2000, version: 0, title: 'concert' },
+    ticket: {
+      id: randomUUID(),
+      price: options.priceCents ?? 2000,
+      version: 0,
+      title: 'concert',
+      sellerId: randomUUID(),
+    },
   };
   const outcome = await harness.deliver(orderCreatedListener, order);
   if (outcome.kind !== 'ack') throw new Error(`order not replicated: ${JSON.stringify(outcome)}`);

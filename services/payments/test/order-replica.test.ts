@@ -63,7 +63,12 @@ describe('payments listeners: the orders replica', () => {
   it('order:completed moves the replica to complete at the same version; an old version is ignored', async () => {
     const order = await anOrder(p);
     expect(
-      await p.deliver(orderCompletedListener, { id: order.id, version: 2, ticket: order.ticket }),
+      await p.deliver(orderCompletedListener, {
+        id: order.id,
+        version: 2,
+        userId: order.userId,
+        ticket: order.ticket,
+      }),
     ).toEqual({ kind: 'ack' });
     expect(await replica(order.id)).toMatchObject({ status: 'complete', version: 2 });
     expect(

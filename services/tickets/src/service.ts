@@ -1,10 +1,11 @@
 /**
- * The tickets service: the source of truth for tickets. Publishes `ticket:created` and
- * `ticket:updated`; listens to orders to lock and release tickets.
+ * The tickets service: the source of truth for tickets, their owners and their credentials.
+ * Publishes `ticket:created`, `ticket:updated` and `ticket:reservation-rejected`; listens to
+ * orders to hold and release tickets, and to hand a paid ticket to its buyer.
  */
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
-import { loadConfig, type ServiceModule } from '@ticketing/common';
+import { loadConfig, NodeEnv, resolveSecret, type ServiceModule } from '@ticketing/common';
 import { createTicketRoute } from './entry-points/http/create-ticket.ts';
 import { listTicketsRoute, TicketPage } from './entry-points/http/list-tickets.ts';
 import { showTicketRoute } from './entry-points/http/show-ticket.ts';
@@ -13,6 +14,11 @@ import { ticketReadCaches } from './entry-points/http/read-caches.ts';
 import { TicketJson } from './entry-points/http/ticket-json.ts';
 import { orderCreatedListener } from './entry-points/events/order-created.listener.ts';
 import { orderCancelledListener } from './entry-points/events/order-cancelled.listener.ts';
+import { orderCompletedListener } from './entry-points/events/order-completed.listener.ts';
+import { listingRoutes } from './entry-points/http/listing.ts';
+import { myTicketsRoute } from './entry-points/http/my-tickets.ts';
+import { credentialRoutes } from './entry-points/http/credential.ts';
+import type { ListingRules } from './domain/tickets.ts';
 
 const TicketsConfig = Type.Object({
   /**
@@ -20,19 +26,40 @@ const TicketsConfig = Type.Object({
    * a change is lost (normally the change shows within milliseconds). 0 turns the caches off.
    */
   TICKETS_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2_000 }),
+  /** How far above its face value a ticket may be listed, in percent; 0 caps it at face value. */
+  RESALE_MARKUP_PERCENT: Type.Integer({ minimum: 0, maximum: 1_000, default: 0 }),
+  /** The key the door credentials are derived with (generated in DATA_DIR outside production). */
+  TICKET_CREDENTIAL_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  NODE_ENV: NodeEnv,
+  DATA_DIR: Type.String({ default: './.data' }),
 });
 
-export interface TicketsSettings {
+export interface TicketsSettings extends ListingRules {
   cacheTtlMs: number;
+  /** The key credentials are derived with: changing it changes every ticket's code. */
+  credentialKey: string;
 }
 
 export function ticketsSettingsFromEnv(
   env: Record<string, string | undefined> = process.env,
 ): TicketsSettings {
-  return { cacheTtlMs: loadConfig(TicketsConfig, env).TICKETS_CACHE_TTL_MS };
+  const config = loadConfig(TicketsConfig, env);
+  return {
+    cacheTtlMs: config.TICKETS_CACHE_TTL_MS,
+    markupPercent: config.RESALE_MARKUP_PERCENT,
+    credentialKey: resolveSecret({
+      name: 'TICKET_CREDENTIAL_KEY',
+      file: 'ticket-credential-key',
+      value: config.TICKET_CREDENTIAL_KEY,
+      nodeEnv: config.NODE_ENV,
+      dataDir: config.DATA_DIR,
+    }),
+  };
 }
 
-export function ticketsService(settings: TicketsSettings = ticketsSettingsFromEnv()): ServiceModule {
+/** The service, with its settings from the environment but for those given. */
+export function ticketsService(overrides: Partial<TicketsSettings> = {}): ServiceModule {
+  const settings = { ...ticketsSettingsFromEnv(), ...overrides };
   return {
     name: 'tickets',
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
@@ -45,11 +72,14 @@ export function ticketsService(settings: TicketsSettings = ticketsSettingsFromEn
         caches.tickets.close();
         caches.pages.close();
       });
-      await createTicketRoute(app, context);
-      await listTicketsRoute(app, context, caches.pages);
-      await showTicketRoute(app, context, caches.tickets);
-      await updateTicketRoute(app, context);
+      await createTicketRoute(app, context, settings);
+      await listTicketsRoute(app, context, caches.pages, settings);
+      await myTicketsRoute(app, context, settings);
+      await showTicketRoute(app, context, caches.tickets, settings);
+      await updateTicketRoute(app, context, settings);
+      await listingRoutes(app, context, settings);
+      await credentialRoutes(app, context, settings.credentialKey);
     },
-    listeners: [orderCreatedListener, orderCancelledListener],
+    listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener],
   };
 }

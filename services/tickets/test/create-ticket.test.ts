@@ -80,7 +80,10 @@ describe('POST /api/tickets', () => {
       version: 0,
       title: 'festival',
       price: 1999,
+      faceValue: 1999,
       userId: response.json().userId,
+      listed: true,
+      timesSold: 0,
     });
   });
 });

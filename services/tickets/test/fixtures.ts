@@ -28,7 +28,7 @@ export async function aTicket(
  * in currency units; title and version as given, or those of a freshly listed 'concert').
  */
 export const anOrderCreated = (
-  ticket: { id: string; price: number; title?: string; version?: number },
+  ticket: { id: string; price: number; title?: string; version?: number; userId?: string },
   orderId = randomUUID(),
 ) => ({
   id: orderId,
@@ -41,5 +41,6 @@ export const anOrderCreated = (
     price: Math.round(ticket.price * 100),
     version: ticket.version ?? 0,
     title: ticket.title ?? 'concert',
+    sellerId: ticket.userId ?? randomUUID(),
   },
 });

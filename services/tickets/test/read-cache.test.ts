@@ -157,8 +157,8 @@ describe('tickets read caches', () => {
   });
 
   it('reads TICKETS_CACHE_TTL_MS, 2 s by default, 0 for no cache', () => {
-    expect(ticketsSettingsFromEnv({})).toEqual({ cacheTtlMs: 2_000 });
-    expect(ticketsSettingsFromEnv({ TICKETS_CACHE_TTL_MS: '0' })).toEqual({ cacheTtlMs: 0 });
+    expect(ticketsSettingsFromEnv({})).toMatchObject({ cacheTtlMs: 2_000 });
+    expect(ticketsSettingsFromEnv({ TICKETS_CACHE_TTL_MS: '0' })).toMatchObject({ cacheTtlMs: 0 });
     expect(() => ticketsSettingsFromEnv({ TICKETS_CACHE_TTL_MS: 'soon' })).toThrow(ConfigError);
   });
 });

@@ -20,6 +20,7 @@ describe('ticket optimistic concurrency control', () => {
       id: randomUUID(),
       title: 'concert',
       priceCents: 500,
+      faceValueCents: 500,
       userId: randomUUID(),
     });
     const first = (await findTicket(db(), ticket.id))!;
@@ -34,6 +35,7 @@ describe('ticket optimistic concurrency control', () => {
       id: randomUUID(),
       title: 'concert',
       priceCents: 500,
+      faceValueCents: 500,
       userId: randomUUID(),
     });
     expect(ticket.version).toBe(0);

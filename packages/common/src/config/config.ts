@@ -40,22 +40,35 @@ export const NodeEnv = Type.Union(
 );
 
 /**
- * The JWT signing key. In production it must come from the environment. In development a random
- * key is generated once and kept in `dataDir`, so sessions survive restarts and every service
- * started from the same directory shares it; it is never used when NODE_ENV=production.
+ * A secret key named `name`. In production it must come from the environment, at least 32
+ * characters long. In development a random key is generated once and kept in `dataDir` (in the
+ * file `file`), so it survives restarts and every process started from the same directory shares
+ * it; it is never used when NODE_ENV=production.
  */
-export function resolveJwtKey(options: { jwtKey?: string; nodeEnv: string; dataDir: string }): string {
-  if (options.jwtKey) {
-    if (options.nodeEnv === 'production' && options.jwtKey.length < 32) {
-      throw new ConfigError('JWT_KEY must be at least 32 characters in production');
+export function resolveSecret(options: {
+  name: string;
+  file: string;
+  value?: string;
+  nodeEnv: string;
+  dataDir: string;
+}): string {
+  const { name, value } = options;
+  if (value) {
+    if (options.nodeEnv === 'production' && value.length < 32) {
+      throw new ConfigError(`${name} must be at least 32 characters in production`);
     }
-    return options.jwtKey;
+    return value;
   }
-  if (options.nodeEnv === 'production') throw new ConfigError('JWT_KEY is required when NODE_ENV=production');
-  const file = path.resolve(options.dataDir, 'jwt-key');
+  if (options.nodeEnv === 'production') throw new ConfigError(`${name} is required when NODE_ENV=production`);
+  const file = path.resolve(options.dataDir, options.file);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(path.dirname(file), { recursive: true });
   const key = randomBytes(32).toString('base64url');
   writeFileSync(file, key, { mode: 0o600 });
   return key;
+}
+
+/** The JWT signing key (`JWT_KEY`), as `resolveSecret` resolves one. */
+export function resolveJwtKey(options: { jwtKey?: string; nodeEnv: string; dataDir: string }): string {
+  return resolveSecret({ name: 'JWT_KEY', file: 'jwt-key', value: options.jwtKey, ...options });
 }

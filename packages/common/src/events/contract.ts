@@ -20,7 +20,7 @@ export const OrderStatus = {
   Cancelled: 'cancelled',
   /** The tickets service holds the ticket for it at exactly its price: it can be paid until it expires. */
   AwaitingPayment: 'awaiting:payment',
-  /** Paid: the ticket is sold. */
+  /** Paid: the ticket is sold, and the tickets service hands it to the buyer. */
   Complete: 'complete',
 } as const;
 export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
@@ -45,10 +45,11 @@ export type CancelledBy = (typeof CANCELLED_BY)[number];
 
 /**
  * Why the tickets service refused to hold a ticket for an order:
- * - `changed`: the ticket's price or title is no longer the one the order was priced from (the
- *   seller edited it before the order reached the tickets service).
+ * - `changed`: the ticket's price, title or owner is no longer the one the order was priced from
+ *   (the seller edited it before the order reached the tickets service);
+ * - `withdrawn`: the ticket is no longer for sale (its owner withdrew it).
  */
-export const REJECTION_REASONS = ['changed'] as const;
+export const REJECTION_REASONS = ['changed', 'withdrawn'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 const Id = Type.String({ format: 'uuid' });
@@ -57,36 +58,50 @@ const Cents = Type.Integer({ minimum: 1 });
 const Timestamp = Type.String({ format: 'date-time' });
 export const OrderStatusSchema = Type.Enum(ORDER_STATUSES);
 
-export const TicketCreated = Type.Object({
+/** A ticket as the tickets service announces each version of it. */
+const TicketFields = {
   id: Id,
   version: Version,
   title: Type.String({ minLength: 1 }),
+  /** The asking price. */
   price: Cents,
+  /** The price printed on the ticket: what a resale is capped by. */
+  faceValue: Cents,
+  /** The owner: the seller who listed it, then each buyer in turn. */
   userId: Id,
-});
+  /** For sale. A ticket can be ordered only while listed and held by no order. */
+  listed: Type.Boolean(),
+  /** How many times it changed hands: 0 until first sold. An order is placed for one such owner. */
+  timesSold: Type.Integer({ minimum: 0 }),
+};
+
+export const TicketCreated = Type.Object(TicketFields);
 
 export const TicketUpdated = Type.Object({
-  id: Id,
-  version: Version,
-  title: Type.String({ minLength: 1 }),
-  price: Cents,
-  userId: Id,
+  ...TicketFields,
   /** The order holding the ticket; absent when the ticket is free. */
   orderId: Type.Optional(Id),
 });
 
 /**
  * A new order, and what it was priced from: the ticket as the orders service's replica had it
- * (`version`, `price`, `title`). The tickets service holds the ticket for the order only while its
- * price and title are still those.
+ * (`version`, `price`, `title`, and its owner, `sellerId`). The tickets service holds the ticket
+ * for the order only while it is listed and its price, title and owner are still those.
  */
 export const OrderCreated = Type.Object({
   id: Id,
   version: Version,
   status: OrderStatusSchema,
+  /** The buyer. */
   userId: Id,
   expiresAt: Timestamp,
-  ticket: Type.Object({ id: Id, price: Cents, version: Version, title: Type.String({ minLength: 1 }) }),
+  ticket: Type.Object({
+    id: Id,
+    price: Cents,
+    version: Version,
+    title: Type.String({ minLength: 1 }),
+    sellerId: Id,
+  }),
 });
 
 /** The tickets service refused to hold a ticket for an order (its ticket is unchanged). */
@@ -113,10 +128,14 @@ export const OrderCancelled = Type.Object({
   ticket: Type.Object({ id: Id }),
 });
 
-/** An order was paid: replicas of orders move it to `complete` at this version. */
+/**
+ * An order was paid: replicas of orders move it to `complete` at this version, and the tickets
+ * service hands the ticket to its buyer (`userId`).
+ */
 export const OrderCompleted = Type.Object({
   id: Id,
   version: Version,
+  userId: Id,
   ticket: Type.Object({ id: Id }),
 });
 

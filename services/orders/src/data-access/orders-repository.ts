@@ -15,7 +15,7 @@ import { holdsItsTicket, orders, tickets, type OrderRow, type TicketRow } from '
 export type Ticket = TicketRow;
 export type Order = OrderRow;
 /** An order as it is placed: not yet created in the database, and not cancelled by anyone. */
-export type NewOrder = Omit<Order, 'createdAt' | 'cancelledBy' | 'cancelReason'>;
+export type NewOrder = Omit<Order, 'createdAt' | 'cancelledBy' | 'cancelReason' | 'completedAt'>;
 export type OrderWithTicket = Order & { ticket: Ticket };
 
 export async function findTicket(db: Executor, id: string): Promise<Ticket | undefined> {
@@ -24,7 +24,7 @@ export async function findTicket(db: Executor, id: string): Promise<Ticket | und
 }
 
 /**
- * The ticket and whether an active order holds it, in one query: most buyers in a rush for one
+ * The ticket and whether an active order holds it (or its owner sold it already), in one query: most buyers in a rush for one
  * ticket are refused here, without a transaction. (The unique index still decides the race.)
  * Prepared once per database handle: the busiest query of a rush is neither rebuilt by drizzle nor
  * planned again by Postgres on each request.
@@ -45,7 +45,14 @@ const prepareTicketToOrder = (db: Database) =>
   db
     .select({ ticket: tickets, activeOrderId: orders.id })
     .from(tickets)
-    .leftJoin(orders, and(eq(orders.ticketId, tickets.id), holdsItsTicket(orders.status)))
+    .leftJoin(
+      orders,
+      and(
+        eq(orders.ticketId, tickets.id),
+        eq(orders.ticketTimesSold, tickets.timesSold),
+        holdsItsTicket(orders.status),
+      ),
+    )
     .where(eq(tickets.id, sql.placeholder('id')))
     .prepare('orders_find_ticket_to_order');
 
@@ -60,7 +67,14 @@ export async function insertTicket(db: Executor, ticket: Ticket): Promise<void> 
 export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<boolean> {
   const rows = await db
     .update(tickets)
-    .set({ title: ticket.title, priceCents: ticket.priceCents, version: ticket.version })
+    .set({
+      title: ticket.title,
+      priceCents: ticket.priceCents,
+      sellerId: ticket.sellerId,
+      listed: ticket.listed,
+      timesSold: ticket.timesSold,
+      version: ticket.version,
+    })
     .where(and(eq(tickets.id, ticket.id), eq(tickets.version, ticket.version - 1)))
     .returning({ id: tickets.id });
   return rows.length === 1;
@@ -80,10 +94,15 @@ const insertOrderAndQueue = prepareWriteAndPublish<'order:created', NewOrder, { 
       ticketId: sql.placeholder('ticketId'),
       status: sql.placeholder('status'),
       priceCents: sql.placeholder('priceCents'),
+      sellerId: sql.placeholder('sellerId'),
+      ticketTimesSold: sql.placeholder('ticketTimesSold'),
       expiresAt: sql.placeholder('expiresAt'),
       version: sql.placeholder('version'),
     })
-    .onConflictDoNothing({ target: orders.ticketId, where: holdsItsTicket(orders.status) })
+    .onConflictDoNothing({
+      target: [orders.ticketId, orders.ticketTimesSold],
+      where: holdsItsTicket(orders.status),
+    })
     .returning({ createdAt: orders.createdAt }),
 );
 
@@ -99,7 +118,7 @@ export async function insertOrderUnlessHeld(
   event: EventData<'order:created'>,
 ): Promise<Order | undefined> {
   const [row] = await insertOrderAndQueue(database, order, event);
-  return row && { ...order, cancelledBy: null, cancelReason: null, createdAt: row.created_at };
+  return row && { ...order, cancelledBy: null, cancelReason: null, completedAt: null, createdAt: row.created_at };
 }
 
 export async function findOrder(db: Executor, id: string): Promise<OrderWithTicket | undefined> {
@@ -126,6 +145,23 @@ export async function listOrdersOf(db: Executor, userId: string): Promise<OrderW
   return rows.map((row) => ({ ...row.orders, ticket: row.tickets }));
 }
 
+/** A completed sale: the order, and the ticket's title. */
+export interface Sale {
+  order: Order;
+  title: string;
+}
+
+/** The completed sales of `sellerId`, the most recent first. */
+export async function listSalesOf(db: Executor, sellerId: string): Promise<Sale[]> {
+  const rows = await db
+    .select({ order: orders, title: tickets.title })
+    .from(orders)
+    .innerJoin(tickets, eq(orders.ticketId, tickets.id))
+    .where(and(eq(orders.sellerId, sellerId), eq(orders.status, 'complete')))
+    .orderBy(desc(orders.completedAt), desc(orders.id));
+  return rows;
+}
+
 /** Who cancelled an order, and for a rejection why. */
 export interface Cancellation {
   by: CancelledBy;
@@ -149,6 +185,7 @@ export async function transitionOrder(
       status: to,
       version: sql`${orders.version} + 1`,
       ...(cancellation ? { cancelledBy: cancellation.by, cancelReason: cancellation.reason ?? null } : {}),
+      ...(to === 'complete' ? { completedAt: sql`now()` } : {}),
     })
     .where(and(eq(orders.id, id), inArray(orders.status, [...from])))
     .returning();

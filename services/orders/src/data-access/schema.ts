@@ -1,5 +1,5 @@
 import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { ACTIVE_ORDER_STATUSES, CANCELLED_BY, ORDER_STATUSES } from '@ticketing/common';
 
 const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
@@ -12,13 +12,19 @@ export const tickets = pgTable('tickets', {
   id: uuid('id').primaryKey(),
   title: text('title').notNull(),
   priceCents: integer('price_cents').notNull(),
+  /** Its owner: who sells it while it is listed. */
   sellerId: uuid('seller_id').notNull(),
+  /** For sale: only a listed ticket can be ordered. */
+  listed: boolean('listed').notNull().default(true),
+  /** How many times it changed hands: which owner an order is placed with. */
+  timesSold: integer('times_sold').notNull().default(0),
   version: integer('version').notNull(),
 });
 
 /**
- * An order in these statuses holds its ticket: the condition of the one-active-order index, and
- * of the inserts that name that index as their conflict target (they must match it exactly).
+ * An order in these statuses holds its ticket (or, complete, has bought it from that owner): the
+ * condition of the one-active-order index, and of the inserts that name that index as their
+ * conflict target (they must match it exactly).
  */
 export const holdsItsTicket = (status: AnyColumn): SQL =>
   sql`${status} in (${inList(ACTIVE_ORDER_STATUSES)})`;
@@ -34,6 +40,13 @@ export const orders = pgTable(
     status: text('status', { enum: ORDER_STATUSES }).notNull(),
     /** The price the order was placed at: a fact of the order, whatever the ticket costs later. */
     priceCents: integer('price_cents').notNull(),
+    /** Who sells: the ticket's owner when the order was placed. */
+    sellerId: uuid('seller_id').notNull(),
+    /**
+     * The ticket's `timesSold` when the order was placed: the order buys it from that owner. A
+     * ticket resold changes owner, and its next order has the next number.
+     */
+    ticketTimesSold: integer('ticket_times_sold').notNull().default(0),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
     /**
      * Who or what cancelled a cancelled order: its buyer, its expiry, or the tickets service's
@@ -44,12 +57,21 @@ export const orders = pgTable(
     cancelReason: text('cancel_reason'),
     version: integer('version').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** When it was paid; null until then. */
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    // "One active order per ticket" is the database's job: of many simultaneous orders for one
-    // ticket exactly one insert succeeds, the others hit this index.
-    uniqueIndex('orders_one_active_per_ticket').on(t.ticketId).where(holdsItsTicket(t.status)),
+    // "One active order per ticket and owner" is the database's job: of many simultaneous orders
+    // for one ticket exactly one insert succeeds, the others hit this index. A completed order
+    // keeps its place: the ticket is sold by that owner, and only its next owner's listing (the
+    // next `timesSold`) can be ordered again.
+    uniqueIndex('orders_one_active_per_ticket')
+      .on(t.ticketId, t.ticketTimesSold)
+      .where(holdsItsTicket(t.status)),
     index('orders_by_user_idx').on(t.userId, t.createdAt),
+    index('orders_sales_by_seller_idx')
+      .on(t.sellerId, t.completedAt)
+      .where(sql`${t.status} = 'complete'`),
     check('orders_status_check', sql`${t.status} in (${inList(ORDER_STATUSES)})`),
     check('orders_cancelled_by_check', sql`${t.cancelledBy} in (${inList(CANCELLED_BY)})`),
   ],

@@ -37,6 +37,7 @@ import {
   insertOrderUnlessHeld,
   insertTicket,
   listOrdersOf,
+  listSalesOf,
   lockOrder,
   transitionOrder,
   type Cancellation,
@@ -82,6 +83,7 @@ export async function createOrder(
   const found = await findTicketToOrder(database.db, request.ticketId);
   if (!found) throw new NotFoundError('Ticket not found');
   const { ticket } = found;
+  if (!ticket.listed) throw new NotFoundError('Ticket not found'); // its owner's alone to see
   if (ticket.sellerId === buyer.id) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   if (found.reserved) throw new BadRequestError('Ticket is already reserved', 'ticketId');
   if (seen !== undefined && seen !== ticket.priceCents) {
@@ -97,6 +99,8 @@ export async function createOrder(
     ticketId: ticket.id,
     status: 'created' as const,
     priceCents: ticket.priceCents,
+    sellerId: ticket.sellerId,
+    ticketTimesSold: ticket.timesSold,
     expiresAt: new Date(Date.now() + settings.expirationSeconds * 1000),
     version: 0,
   };
@@ -106,7 +110,13 @@ export async function createOrder(
     status: order.status,
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
-    ticket: { id: ticket.id, price: order.priceCents, version: ticket.version, title: ticket.title },
+    ticket: {
+      id: ticket.id,
+      price: order.priceCents,
+      version: ticket.version,
+      title: ticket.title,
+      sellerId: ticket.sellerId,
+    },
   });
   if (!created) throw new BadRequestError('Ticket is already reserved', 'ticketId');
   return { ...created, ticket };
@@ -120,6 +130,9 @@ export async function getOwnOrder(db: Executor, user: CurrentUser, id: string): 
 }
 
 export const listOwnOrders = (db: Executor, user: CurrentUser) => listOrdersOf(db, user.id);
+
+/** The user's completed sales, the most recent first. */
+export const listOwnSales = (db: Executor, user: CurrentUser) => listSalesOf(db, user.id);
 
 /** The buyer cancels: idempotent for a cancelled order, refused for a completed one. */
 export async function cancelOrder(db: Database, user: CurrentUser, id: string): Promise<void> {
@@ -162,6 +175,7 @@ export async function expireOrder(tx: Executor, orderId: string): Promise<void> 
 /** What the buyer of a rejected order is told. */
 export const REJECTION_MESSAGES: Record<RejectionReason, string> = {
   changed: 'The seller changed this ticket before your reservation reached it',
+  withdrawn: 'The seller took this ticket off sale before your reservation reached it',
 };
 
 /**
@@ -194,7 +208,8 @@ async function confirmOrder(tx: Executor, orderId: string): Promise<void> {
 }
 
 /**
- * On `payment:created`: the order is paid; it completes and its ticket stays sold. The payments
+ * On `payment:created`: the order is paid; it completes, and the tickets service hands the ticket
+ * to its buyer when it learns of it (`order:completed`). The payments
  * service charges only an order it knows as `awaiting:payment`, so only such an order completes. A
  * payment that arrives for an order already cancelled changes nothing here: the payments service
  * refunds it when it learns of the cancellation.
@@ -211,6 +226,7 @@ export async function completeOrder(
     await publishEvent(tx, 'order:completed', {
       id: completed.id,
       version: completed.version,
+      userId: completed.userId,
       ticket: { id: completed.ticketId },
     });
   } else if (order.status === 'cancelled') {
@@ -228,6 +244,8 @@ export async function replicateNewTicket(tx: Executor, data: EventData<'ticket:c
     title: data.title,
     priceCents: data.price,
     sellerId: data.userId,
+    listed: data.listed,
+    timesSold: data.timesSold,
     version: data.version,
   });
 }
@@ -243,6 +261,8 @@ export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticke
     title: data.title,
     priceCents: data.price,
     sellerId: data.userId,
+    listed: data.listed,
+    timesSold: data.timesSold,
     version: data.version,
   });
   if (applied) {

@@ -1,25 +1,78 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
 export const tickets = pgTable(
   'tickets',
   {
     id: uuid('id').primaryKey(),
     title: text('title').notNull(),
+    /** The asking price. */
     priceCents: integer('price_cents').notNull(),
+    /** The price printed on the ticket; fixed once it has been sold. */
+    faceValueCents: integer('face_value_cents').notNull(),
+    /** The owner: the seller who listed it, then each buyer in turn. */
     userId: uuid('user_id').notNull(),
-    /** The order holding the ticket; null while it is for sale. */
+    /** When the owner came to own it (listed it first, or bought it). */
+    acquiredAt: timestamp('acquired_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    /** For sale; a sale unlists it, its new owner may list it again. */
+    listed: boolean('listed').notNull().default(true),
+    /** How many times it changed hands. */
+    timesSold: integer('times_sold').notNull().default(0),
+    /** The order holding the ticket; null while nobody does. */
     orderId: uuid('order_id'),
+    /**
+     * The owner's credential for the door: a random seed, from which the code is derived with the
+     * deployment's key, and the code's SHA-256, by which a code is verified. The code itself is not
+     * stored. Null until the owner first asks for it; cleared when the ticket changes hands.
+     */
+    credentialSeed: bytea('credential_seed'),
+    credentialHash: bytea('credential_hash'),
     /** +1 on every change; replicas apply version v only on top of v-1. */
     version: integer('version').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
   (t) => [
-    // The home page: available tickets, newest first, paged by (created_at, id).
-    index('tickets_available_idx')
+    // The home page: tickets for sale that no order holds, newest first, paged by (created_at, id).
+    index('tickets_for_sale_idx')
       .on(t.createdAt.desc(), t.id.desc())
-      .where(sql`${t.orderId} is null`),
+      .where(sql`${t.listed} and ${t.orderId} is null`),
+    // My tickets: an owner's tickets, the most recently acquired first.
+    index('tickets_by_owner_idx').on(t.userId, t.acquiredAt.desc(), t.id.desc()),
+    // A code verifies at most one ticket.
+    uniqueIndex('tickets_credential_hash_idx').on(t.credentialHash),
   ],
+);
+
+/**
+ * Every change of hands: the sale (`orderId`) that moved the ticket from `fromUserId` to
+ * `toUserId`. Written in the same transaction as the ticket's new owner, so a redelivered
+ * `order:completed` finds its sale done.
+ */
+export const ticketTransfers = pgTable(
+  'ticket_transfers',
+  {
+    orderId: uuid('order_id').primaryKey(),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => tickets.id),
+    fromUserId: uuid('from_user_id').notNull(),
+    toUserId: uuid('to_user_id').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    transferredAt: timestamp('transferred_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('ticket_transfers_by_ticket_idx').on(t.ticketId, t.transferredAt)],
 );
 
 /**

@@ -1,13 +1,16 @@
 /**
- * The rules of tickets. A ticket is listed by its seller, can be edited by its seller only while
- * no order holds it, and is held by at most one order at a time, at the price and title that order
- * was priced from; released only by the cancellation of that same order.
+ * The rules of tickets. A ticket has an owner: the seller who listed it, then each buyer in turn.
+ * Its owner lists it for sale (at most its face value plus the deployment's markup), edits it or
+ * withdraws it while no order holds it. It is held by at most one order at a time, at the price,
+ * title and owner that order was priced from; released by the cancellation of that same order;
+ * handed to the buyer when that order is paid, unlisted, with a new credential for the door.
  *
  * Every change bumps the version and queues `ticket:updated` in the same transaction.
  */
 import { randomUUID } from 'node:crypto';
 import {
   BadRequestError,
+  fromCents,
   NotAuthorizedError,
   NotFoundError,
   publishEvent,
@@ -22,28 +25,63 @@ import {
   type Executor,
 } from '@ticketing/common';
 import {
-  editAvailableTicket,
+  editTicketIfAllowed,
   findTicket,
+  findTicketByCredential,
+  findTransfer,
   insertTicket,
+  insertTransfer,
   isCancelledOrder,
-  listAvailableTickets,
+  listTicketsForSale,
+  listTicketsOwnedBy,
   lockTicket,
   rememberCancelledOrder,
   saveTicket,
+  storeCredential,
   type PageCursor,
   type Ticket,
+  type TicketEdit,
 } from '../data-access/tickets-repository.ts';
+import { credentialCode, credentialHash, newCredential, normaliseCode } from './credentials.ts';
 
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_PRICE = 1_000_000;
 
-export interface TicketInput {
-  title: string;
-  priceCents: number;
+/** The deployment's rules for listings. */
+export interface ListingRules {
+  /** How far above its face value a ticket may be listed, in percent (0: at most its face value). */
+  markupPercent: number;
 }
 
-/** Validates a title and a price (currency units, at most 2 decimals) into storable values. */
-export function parseTicketInput(input: { title: string; price: number }): TicketInput {
+/** The highest price, in cents, a ticket of this face value may be listed at. */
+export const maxPriceCents = (faceValueCents: number, rules: ListingRules): number =>
+  Math.floor((faceValueCents * (100 + rules.markupPercent)) / 100);
+
+const money = (cents: number) => fromCents(cents).toFixed(2);
+
+/** Refuses a price above the cap, saying the cap. */
+function checkCap(priceCents: number, faceValueCents: number, rules: ListingRules): void {
+  const cap = maxPriceCents(faceValueCents, rules);
+  if (priceCents <= cap) return;
+  const rule =
+    rules.markupPercent === 0
+      ? `its face value, ${money(faceValueCents)}`
+      : `${rules.markupPercent}% above its face value of ${money(faceValueCents)}`;
+  throw new ValidationError([{ message: `price must be at most ${money(cap)}: ${rule}`, field: 'price' }]);
+}
+
+/** Validates a price (currency units, at most 2 decimals) of the field `field` into cents. */
+function parsePrice(price: number, field: string, problems: ErrorItem[]): number | undefined {
+  const cents = toCents(price);
+  if (!(price > 0)) problems.push({ message: `${field} must be greater than 0`, field });
+  else if (price > MAX_PRICE) problems.push({ message: `${field} must be at most ${MAX_PRICE}`, field });
+  else if (cents === undefined) problems.push({ message: `${field} must have at most 2 decimals`, field });
+  else return cents;
+  return undefined;
+}
+
+/** Validates a title, a price and an optional face value into storable values. */
+export function parseTicketInput(input: { title: string; price: number; faceValue?: number }): TicketEdit {
   const problems: ErrorItem[] = [];
   const title = input.title.trim();
   if (title.length === 0) problems.push({ message: 'title must not be empty', field: 'title' });
@@ -51,62 +89,139 @@ export function parseTicketInput(input: { title: string; price: number }): Ticke
   if ([...title].length > MAX_TITLE_LENGTH) {
     problems.push({ message: `title must be at most ${MAX_TITLE_LENGTH} characters`, field: 'title' });
   }
-  const cents = toCents(input.price);
-  if (!(input.price > 0)) problems.push({ message: 'price must be greater than 0', field: 'price' });
-  else if (input.price > MAX_PRICE)
-    problems.push({ message: `price must be at most ${MAX_PRICE}`, field: 'price' });
-  else if (cents === undefined) {
-    problems.push({ message: 'price must have at most 2 decimals', field: 'price' });
-  }
-  if (problems.length > 0 || cents === undefined) throw new ValidationError(problems);
-  return { title, priceCents: cents };
+  const priceCents = parsePrice(input.price, 'price', problems);
+  const faceValueCents =
+    input.faceValue === undefined ? undefined : parsePrice(input.faceValue, 'faceValue', problems);
+  if (problems.length > 0 || priceCents === undefined) throw new ValidationError(problems);
+  return { title, priceCents, ...(faceValueCents === undefined ? {} : { faceValueCents }) };
 }
 
-function updatedEvent(ticket: Ticket): EventData<'ticket:updated'> {
+/** Validates the price of a listing into cents. */
+export function parseListingPrice(price: number): number {
+  const problems: ErrorItem[] = [];
+  const cents = parsePrice(price, 'price', problems);
+  if (cents === undefined) throw new ValidationError(problems);
+  return cents;
+}
+
+function ticketFacts(ticket: Ticket) {
   return {
     id: ticket.id,
     version: ticket.version,
     title: ticket.title,
     price: ticket.priceCents,
+    faceValue: ticket.faceValueCents,
     userId: ticket.userId,
-    ...(ticket.orderId ? { orderId: ticket.orderId } : {}),
+    listed: ticket.listed,
+    timesSold: ticket.timesSold,
   };
 }
 
-export async function createTicket(db: Database, seller: CurrentUser, input: TicketInput): Promise<Ticket> {
+function updatedEvent(ticket: Ticket): EventData<'ticket:updated'> {
+  return { ...ticketFacts(ticket), ...(ticket.orderId ? { orderId: ticket.orderId } : {}) };
+}
+
+async function saveAndPublish(tx: Executor, ticket: Ticket): Promise<Ticket> {
+  const saved = await saveTicket(tx, ticket);
+  await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
+  return saved;
+}
+
+/** The owner lists a new ticket for sale; its face value is its price unless said otherwise. */
+export async function createTicket(
+  db: Database,
+  seller: CurrentUser,
+  input: TicketEdit,
+  rules: ListingRules,
+): Promise<Ticket> {
+  const faceValueCents = input.faceValueCents ?? input.priceCents;
+  checkCap(input.priceCents, faceValueCents, rules);
   return db.transaction(async (tx) => {
-    const ticket = await insertTicket(tx, { id: randomUUID(), userId: seller.id, ...input });
-    await publishEvent(tx, 'ticket:created', {
-      id: ticket.id,
-      version: ticket.version,
-      title: ticket.title,
-      price: ticket.priceCents,
-      userId: ticket.userId,
-    });
+    const ticket = await insertTicket(tx, { id: randomUUID(), userId: seller.id, ...input, faceValueCents });
+    await publishEvent(tx, 'ticket:created', ticketFacts(ticket));
     return ticket;
   });
 }
 
+/** Locks the ticket for a change by its owner: missing is 404, another's is 401. */
+async function lockOwnTicket(tx: Executor, owner: CurrentUser, id: string): Promise<Ticket> {
+  const ticket = await lockTicket(tx, id);
+  if (!ticket) throw new NotFoundError('Ticket not found');
+  if (ticket.userId !== owner.id) throw new NotAuthorizedError();
+  return ticket;
+}
+
+/**
+ * The owner edits title, price and face value while no order holds the ticket. Once it has been
+ * sold, its title (it names the event) and its face value are fixed.
+ */
 export async function updateTicket(
   db: Database,
-  seller: CurrentUser,
+  owner: CurrentUser,
   id: string,
-  input: TicketInput,
+  input: TicketEdit,
+  rules: ListingRules,
 ): Promise<Ticket> {
   return db.transaction(async (tx) => {
     // The common case in one round trip; only a refused edit reads the row to say why.
-    let saved = await editAvailableTicket(tx, id, seller.id, input);
-    if (!saved) {
-      const ticket = await lockTicket(tx, id);
-      if (!ticket) throw new NotFoundError('Ticket not found');
-      if (ticket.userId !== seller.id) throw new NotAuthorizedError();
-      if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
-      saved = await saveTicket(tx, { ...ticket, ...input }); // released in between: edit it now
+    const edited = await editTicketIfAllowed(tx, id, owner.id, input, rules.markupPercent);
+    if (edited) {
+      await publishEvent(tx, 'ticket:updated', updatedEvent(edited));
+      return edited;
     }
-    await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
-    return saved;
+    const ticket = await lockOwnTicket(tx, owner, id);
+    if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
+    const faceValueCents =
+      input.faceValueCents ?? (ticket.timesSold === 0 ? input.priceCents : ticket.faceValueCents);
+    if (ticket.timesSold > 0) {
+      const problems: ErrorItem[] = [];
+      if (input.title !== ticket.title) {
+        problems.push({ message: 'The title cannot change once the ticket has been sold', field: 'title' });
+      }
+      if (faceValueCents !== ticket.faceValueCents) {
+        problems.push({
+          message: 'The face value is fixed once the ticket has been sold',
+          field: 'faceValue',
+        });
+      }
+      if (problems.length > 0) throw new ValidationError(problems);
+    }
+    checkCap(input.priceCents, faceValueCents, rules);
+    // Every rule holds now: the order holding it let go in between. Edit it now.
+    return saveAndPublish(tx, { ...ticket, ...input, faceValueCents });
   });
 }
+
+/** The owner puts a ticket they own up for sale at `priceCents` (listed already: a new price). */
+export async function listTicket(
+  db: Database,
+  owner: CurrentUser,
+  id: string,
+  priceCents: number,
+  rules: ListingRules,
+): Promise<Ticket> {
+  return db.transaction(async (tx) => {
+    const ticket = await lockOwnTicket(tx, owner, id);
+    if (ticket.orderId) throw new BadRequestError('An order holds this ticket; it cannot change now');
+    checkCap(priceCents, ticket.faceValueCents, rules);
+    if (ticket.listed && ticket.priceCents === priceCents) return ticket; // as asked already
+    return saveAndPublish(tx, { ...ticket, listed: true, priceCents });
+  });
+}
+
+/** The owner takes a ticket off sale; refused while an order holds it, nothing to do if unlisted. */
+export async function withdrawTicket(db: Database, owner: CurrentUser, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const ticket = await lockOwnTicket(tx, owner, id);
+    if (ticket.orderId) throw new BadRequestError('An order holds this ticket; it cannot be withdrawn now');
+    if (!ticket.listed) return;
+    await saveAndPublish(tx, { ...ticket, listed: false });
+  });
+}
+
+/** Whether `viewer` may see the ticket: anyone while it is listed or held, else only its owner. */
+export const isVisibleTo = (ticket: Pick<Ticket, 'listed' | 'orderId' | 'userId'>, viewerId?: string) =>
+  ticket.listed || ticket.orderId !== null || ticket.userId === viewerId;
 
 export async function getTicket(db: Executor, id: string): Promise<Ticket> {
   const ticket = await findTicket(db, id);
@@ -114,8 +229,10 @@ export async function getTicket(db: Executor, id: string): Promise<Ticket> {
   return ticket;
 }
 
+export const listOwnTickets = (db: Executor, owner: CurrentUser) => listTicketsOwnedBy(db, owner.id);
+
 export async function listTickets(db: Executor, limit: number, cursor?: PageCursor) {
-  const page = await listAvailableTickets(db, limit + 1, cursor);
+  const page = await listTicketsForSale(db, limit + 1, cursor);
   const items = page.slice(0, limit);
   const last = items.at(-1);
   return {
@@ -125,9 +242,33 @@ export async function listTickets(db: Executor, limit: number, cursor?: PageCurs
 }
 
 /**
- * On `order:created`: hold the ticket for the order, at the price and title the order was priced
- * from, or refuse (`ticket:reservation-rejected`) when the seller changed either before the order
- * got here. Nothing happens for an order already known cancelled, and an order finding the ticket
+ * The owner's credential for the door, issued on the first request after the ticket came to them
+ * (nothing to issue for a ticket nobody asks about). Another's ticket is 401.
+ */
+export async function getCredential(db: Database, owner: CurrentUser, id: string, key: string) {
+  for (;;) {
+    const ticket = await getTicket(db, id);
+    if (ticket.userId !== owner.id) throw new NotAuthorizedError();
+    if (ticket.credentialSeed) return { code: credentialCode(key, ticket.id, ticket.credentialSeed) };
+    const credential = newCredential(key, ticket.id);
+    if (await storeCredential(db, ticket.id, owner.id, credential)) return { code: credential.code };
+    // Another first request stored one, or the ticket changed hands meanwhile: read it again.
+  }
+}
+
+/** A door scanner's question; the answer has the same shape whatever the code. */
+export async function verifyCredential(db: Executor, text: string) {
+  const code = normaliseCode(text);
+  const ticket = code === undefined ? undefined : await findTicketByCredential(db, credentialHash(code));
+  return ticket
+    ? { valid: true as const, ticketId: ticket.id, title: ticket.title }
+    : { valid: false as const };
+}
+
+/**
+ * On `order:created`: hold the ticket for the order, at the price, title and owner the order was
+ * priced from, or refuse (`ticket:reservation-rejected`) when the owner withdrew the ticket or
+ * changed any of those before the order got here. Nothing happens for an order already known cancelled, and an order finding the ticket
  * held by another waits until one of the two is cancelled.
  *
  * Compared: price and title, not the version. The version also moves when an earlier order holds
@@ -151,18 +292,20 @@ export async function reserveTicket(tx: Executor, order: EventData<'order:create
   if (ticket.orderId !== null) {
     throw new RetryLater(`ticket ${ticketId} is held by order ${ticket.orderId}; order ${order.id} waits`);
   }
-  if (ticket.priceCents !== order.ticket.price || ticket.title !== order.ticket.title) {
+  const reason = !ticket.listed
+    ? 'withdrawn'
+    : ticket.priceCents !== order.ticket.price ||
+        ticket.title !== order.ticket.title ||
+        ticket.userId !== order.ticket.sellerId
+      ? 'changed'
+      : undefined;
+  if (reason) {
     // Remembered like a cancellation: this order never holds the ticket, whatever comes later.
     await rememberCancelledOrder(tx, order.id);
-    await publishEvent(tx, 'ticket:reservation-rejected', {
-      id: ticketId,
-      orderId: order.id,
-      reason: 'changed',
-    });
+    await publishEvent(tx, 'ticket:reservation-rejected', { id: ticketId, orderId: order.id, reason });
     return;
   }
-  const saved = await saveTicket(tx, { ...ticket, orderId: order.id });
-  await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
+  await saveAndPublish(tx, { ...ticket, orderId: order.id });
 }
 
 /**
@@ -174,6 +317,38 @@ export async function releaseTicket(tx: Executor, ticketId: string, orderId: str
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
   await rememberCancelledOrder(tx, orderId);
   if (ticket.orderId !== orderId) return;
-  const saved = await saveTicket(tx, { ...ticket, orderId: null });
-  await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
+  await saveAndPublish(tx, { ...ticket, orderId: null });
+}
+
+/**
+ * On `order:completed`: the order holding the ticket was paid, and the ticket passes to its buyer,
+ * unlisted, held by nobody, its old credential void (the buyer's is issued when they first ask).
+ * The transfer is recorded under the order's id, so a redelivered completion finds it done. A
+ * completion that finds the ticket not yet held for its order waits for that hold (it is on its way:
+ * an order is paid only once it is held).
+ */
+export async function transferToBuyer(tx: Executor, order: EventData<'order:completed'>): Promise<void> {
+  if (await findTransfer(tx, order.id)) return;
+  const ticket = await lockTicket(tx, order.ticket.id);
+  if (!ticket) throw new UnprocessableEvent(`unknown ticket ${order.ticket.id}`);
+  if (ticket.orderId !== order.id) {
+    throw new RetryLater(`ticket ${ticket.id} is not held for the completed order ${order.id} yet`);
+  }
+  await insertTransfer(tx, {
+    orderId: order.id,
+    ticketId: ticket.id,
+    fromUserId: ticket.userId,
+    toUserId: order.userId,
+    priceCents: ticket.priceCents,
+  });
+  await saveAndPublish(tx, {
+    ...ticket,
+    userId: order.userId,
+    acquiredAt: new Date().toISOString(),
+    listed: false,
+    orderId: null,
+    timesSold: ticket.timesSold + 1,
+    credentialSeed: null,
+    credentialHash: null,
+  });
 }

@@ -6,10 +6,14 @@ import {
   type HttpApp,
   type ServiceContext,
 } from '@ticketing/common';
-import { createTicket, parseTicketInput } from '../../domain/tickets.ts';
+import { createTicket, parseTicketInput, type ListingRules } from '../../domain/tickets.ts';
 import { TicketBody, TicketJson, ticketJson } from './ticket-json.ts';
 
-export async function createTicketRoute(app: HttpApp, { database }: ServiceContext): Promise<void> {
+export async function createTicketRoute(
+  app: HttpApp,
+  { database }: ServiceContext,
+  rules: ListingRules,
+): Promise<void> {
   app.post(
     '/api/tickets',
     {
@@ -22,7 +26,7 @@ export async function createTicketRoute(app: HttpApp, { database }: ServiceConte
         response: {
           201: success(TicketJson, 'The ticket, listed; `ticket:created` is published'),
           ...errorResponses({
-            400: 'An invalid title or price (the field named)',
+            400: 'An invalid title, price or face value, or a price above the cap (the field named)',
             401: 'Not signed in',
           }),
         },
@@ -30,8 +34,8 @@ export async function createTicketRoute(app: HttpApp, { database }: ServiceConte
     },
     async (request, reply) => {
       const seller = requireUser(request);
-      const ticket = await createTicket(database.db, seller, parseTicketInput(request.body));
-      return reply.status(201).send(ticketJson(ticket));
+      const ticket = await createTicket(database.db, seller, parseTicketInput(request.body), rules);
+      return reply.status(201).send(ticketJson(ticket, rules));
     },
   );
 }

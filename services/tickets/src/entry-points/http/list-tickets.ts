@@ -10,7 +10,7 @@ import {
   type ServiceContext,
   success,
 } from '@ticketing/common';
-import { listTickets } from '../../domain/tickets.ts';
+import { listTickets, type ListingRules } from '../../domain/tickets.ts';
 import type { PageCursor } from '../../data-access/tickets-repository.ts';
 import { TicketJson, ticketJson } from './ticket-json.ts';
 
@@ -85,19 +85,20 @@ export async function listTicketsRoute(
   app: HttpApp,
   { database }: ServiceContext,
   cache: ReadCache<string>,
+  rules: ListingRules,
 ): Promise<void> {
   app.get(
     '/api/tickets',
     {
       schema: {
         operationId: 'listTickets',
-        summary: 'Tickets available to buy, newest first',
-        description: 'Tickets no order holds. Page through them with `nextCursor`.',
+        summary: 'Tickets for sale, newest first',
+        description: 'Listed tickets that no order holds. Page through them with `nextCursor`.',
         tags: ['tickets'],
         security: PUBLIC,
         querystring: Query,
         response: {
-          200: success(TicketPage, 'A page of available tickets'),
+          200: success(TicketPage, 'A page of tickets for sale'),
           ...errorResponses({ 400: '`limit` out of 1 to 100, or a `cursor` this API did not give' }),
         },
       },
@@ -108,7 +109,7 @@ export async function listTicketsRoute(
       const json = await cache.get(`${limit}:${cursor ?? ''}`, async () => {
         const page = await listTickets(database.db, limit, after);
         return JSON.stringify({
-          tickets: page.items.map(ticketJson),
+          tickets: page.items.map((ticket) => ticketJson(ticket, rules)),
           nextCursor: page.next ? encodeCursor(page.next) : null,
         });
       });

@@ -6,16 +6,22 @@ import {
   type HttpApp,
   type ServiceContext,
 } from '@ticketing/common';
-import { parseTicketInput, updateTicket } from '../../domain/tickets.ts';
+import { parseTicketInput, updateTicket, type ListingRules } from '../../domain/tickets.ts';
 import { TicketBody, TicketJson, TicketParams, ticketJson } from './ticket-json.ts';
 
-export async function updateTicketRoute(app: HttpApp, { database }: ServiceContext): Promise<void> {
+export async function updateTicketRoute(
+  app: HttpApp,
+  { database }: ServiceContext,
+  rules: ListingRules,
+): Promise<void> {
   app.put(
     '/api/tickets/:id',
     {
       schema: {
         operationId: 'updateTicket',
         summary: "Edit one's own ticket while no order holds it",
+        description:
+          'Title, price and face value. Once the ticket has been sold, its title and face value are fixed; the price is at most `maxPrice`.',
         tags: ['tickets'],
         security: SESSION_REQUIRED,
         params: TicketParams,
@@ -23,8 +29,8 @@ export async function updateTicketRoute(app: HttpApp, { database }: ServiceConte
         response: {
           200: success(TicketJson, 'The ticket, edited; `ticket:updated` is published'),
           ...errorResponses({
-            400: '"Cannot edit a reserved ticket", an invalid title or price, or an id that is not a UUID',
-            401: 'Not signed in, or not the seller of the ticket',
+            400: '"Cannot edit a reserved ticket"; an invalid title, price or face value, a price above the cap, or a title or face value changed after a sale (the field named); or an id that is not a UUID',
+            401: 'Not signed in, or not the owner of the ticket',
             404: 'No ticket has this id',
           }),
         },
@@ -37,8 +43,9 @@ export async function updateTicketRoute(app: HttpApp, { database }: ServiceConte
         seller,
         request.params.id,
         parseTicketInput(request.body),
+        rules,
       );
-      return ticketJson(ticket);
+      return ticketJson(ticket, rules);
     },
   );
 }
