@@ -20,11 +20,11 @@ const aTicket = (fields: Partial<Ticket> = {}): Ticket => ({
 });
 
 describe('a listing’s face value', () => {
-  it('stands beside the price on the home page', async () => {
+  it('stands below the price on the home page', async () => {
     fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [aTicket()], nextCursor: null } } });
     renderApp('/');
     const card = await screen.findByRole('link', { name: /The Midnight Owls/ });
-    expect(card.textContent).toContain('$40.00 · face value $50.00');
+    expect(card.textContent).toContain('$40.00 Face value $50.00');
   });
 
   it('stands beside the price on the ticket page', async () => {

@@ -90,7 +90,7 @@ export function HomePage() {
                 <span className="ticket-card-title">{ticket.title}</span>
                 <span className="ticket-card-prices">
                   <span className="ticket-card-price">{formatMoney(ticket.price)}</span>{' '}
-                  <FaceValue amount={ticket.faceValue} />
+                  <FaceValue amount={ticket.faceValue} ownLine />
                 </span>
                 <span className="ticket-card-meta">
                   {user?.id === ticket.userId ? <span className="tag">Your listing</span> : null}

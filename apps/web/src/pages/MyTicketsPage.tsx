@@ -180,7 +180,7 @@ function OwnedTicket({ ticket, onListed, onChanged }: OwnedTicketProps) {
               {notice}
             </p>
           )}
-          <div className="stack" ref={actionsRef}>
+          <div className="stack owned-ticket-actions" ref={actionsRef}>
             <FormErrors messages={errors} />
             {status === 'not listed' ? (
               <SellAgainForm
