@@ -43,11 +43,18 @@ describe('the consistency checker', () => {
     return { ticketId: ticket.body.id, orderId: order.id };
   }
 
-  const quietReport = () =>
-    waitFor(async () => {
-      const report = await checkConsistency(targets);
-      return report.differences.length === 0 ? report : undefined;
-    }, 10_000);
+  const quietReport = async () => {
+    let last: string[] = [];
+    try {
+      return await waitFor(async () => {
+        const report = await checkConsistency(targets);
+        last = report.differences;
+        return report.differences.length === 0 ? report : undefined;
+      }, 10_000);
+    } catch (error) {
+      throw new Error(`not quiet: ${last.join('; ')}`, { cause: error });
+    }
+  };
 
   it('finds nothing in a quiet system, and each planted fault as a difference', async () => {
     const confirmed = await anOrder(10, false);
@@ -73,6 +80,62 @@ describe('the consistency checker', () => {
         `order ${paid.orderId}: priced 2000c but charged 1c`,
         `order ${paid.orderId}: still created (the tickets service has not confirmed or rejected it)`,
         `order ${paid.orderId}: created but has a successful payment`,
+      ]),
+    );
+
+    // Put back, the system is consistent again (the next test starts from it).
+    await system.query('tickets', 'update tickets set price_cents = 1000 where id = $1', [
+      confirmed.ticketId,
+    ]);
+    await system.query('orders', 'update tickets set price_cents = 1000 where id = $1', [confirmed.ticketId]);
+    await system.query('payments', 'update payments set amount_cents = 2000 where order_id = $1', [
+      paid.orderId,
+    ]);
+    await system.query('orders', "update orders set status = 'complete' where id = $1", [paid.orderId]);
+    await system.query('payments', "update orders set status = 'complete' where id = $1", [paid.orderId]);
+    expect((await checkConsistency(targets)).differences).toEqual([]);
+  });
+
+  it('finds a ticket owned by the wrong user, a replica that disagrees on the owner, and a code valid twice', async () => {
+    const sold = await anOrder(30, true);
+    const kept = await anOrder(40, false);
+    await quietReport();
+    // The sale handed the ticket to the buyer: each owner asks for their credential.
+    await waitFor(
+      async () => (await buyer.request('GET', `/api/tickets/${sold.ticketId}/credential`)).status === 200,
+      10_000,
+    );
+    expect((await seller.request('GET', `/api/tickets/${kept.ticketId}/credential`)).status).toBe(200);
+    expect((await checkConsistency(targets)).differences).toEqual([]);
+
+    // The tickets service gives the sold ticket back to its seller, behind everyone's back.
+    await system.query('tickets', 'update tickets set user_id = $2 where id = $1', [
+      sold.ticketId,
+      seller.id,
+    ]);
+    // The orders service's replica names another owner for the unsold one.
+    await system.query('orders', 'update tickets set seller_id = $2 where id = $1', [
+      kept.ticketId,
+      buyer.id,
+    ]);
+    // One code opens two tickets (the unique index would refuse it: planted without it).
+    await system.query('tickets', 'drop index tickets_credential_hash_idx');
+    await system.query(
+      'tickets',
+      'update tickets set credential_hash = (select credential_hash from tickets where id = $2) where id = $1',
+      [kept.ticketId, sold.ticketId],
+    );
+
+    const { differences } = await checkConsistency(targets);
+    expect(differences).toEqual(
+      expect.arrayContaining([
+        `ticket ${sold.ticketId}: owned by ${seller.id}, but its sales make ${buyer.id} the owner`,
+        expect.stringMatching(
+          new RegExp(
+            `^ticket ${kept.ticketId}: tickets has .* owned by ${seller.id}, .*orders has .* owned by ${buyer.id}`,
+          ),
+        ),
+        expect.stringMatching(/^credential [0-9a-f]{12}…: valid for 2 tickets$/),
       ]),
     );
   });

@@ -88,6 +88,11 @@ describe('the OpenAPI document of the marketplace', () => {
       getOrder: undefined,
       cancelOrder: undefined,
       createPayment: { orderId: randomUUID(), token: 'tok_visa' },
+      listMyTickets: undefined,
+      listTicket: { price: 10 },
+      withdrawTicket: undefined,
+      getTicketCredential: undefined,
+      listSales: undefined,
     };
     // Needs one: some requirement, none of them empty (`{}`: without a session).
     const needSession = operations().filter(
@@ -116,8 +121,9 @@ describe('the OpenAPI document of the marketplace', () => {
       [
         ['getCurrentUser', [{}, { session: [] }]],
         ['getPaymentConfig', []],
-        ['getTicket', []],
+        ['getTicket', [{}, { session: [] }]],
         ['listTickets', []],
+        ['verifyTicketCredential', []],
         ['signIn', []],
         ['signOut', []],
         ['signUp', []],
@@ -132,7 +138,11 @@ describe('the OpenAPI document of the marketplace', () => {
       id: randomUUID(),
       title: 'gala',
       price: 35.5,
+      faceValue: 35.5,
+      maxPrice: 35.5,
       userId: randomUUID(),
+      listed: true,
+      timesSold: 0,
       version: 0,
       createdAt: new Date().toISOString(),
     };

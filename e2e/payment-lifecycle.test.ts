@@ -63,7 +63,7 @@ describe('order lifecycle with a 2-second window', () => {
     );
   });
 
-  it('keeps a paid order complete after its window, its ticket neither orderable nor editable', async () => {
+  it("keeps a paid order complete after its window, its ticket the buyer's and no longer the seller's to sell", async () => {
     const buyer = await new User(system.route).signUp();
     const { ticket, order } = await listAndOrder(seller, buyer);
     const paid = await buyer.request<{ id: string }>('POST', '/api/payments', {
@@ -82,11 +82,19 @@ describe('order lifecycle with a 2-second window', () => {
       status: 'complete',
       version: 2,
     });
+    // The buyer owns it, not listed: nobody else can order it, the seller can no longer change it.
+    await waitFor(
+      async () =>
+        (await buyer.request<{ tickets: { id: string }[] }>('GET', '/api/tickets/mine')).body.tickets.some(
+          (owned) => owned.id === ticket.id,
+        ),
+      5_000,
+    );
     const other = await new User(system.route).signUp();
-    expect((await other.request('POST', '/api/orders', { ticketId: ticket.id })).status).toBe(400);
+    expect((await other.request('POST', '/api/orders', { ticketId: ticket.id })).status).toBe(404);
     expect(
       (await seller.request('PUT', `/api/tickets/${ticket.id}`, { title: 'resold', price: 99 })).status,
-    ).toBe(400);
+    ).toBe(401);
     expect((await buyer.request('DELETE', `/api/orders/${order.id}`)).status).toBe(400);
     const replica = await system.query('payments', 'select status, version from orders where id = $1', [
       order.id,

@@ -26,6 +26,8 @@ export type Router = (path: string) => string;
 
 export interface System {
   route: Router;
+  /** Each service's database, by service name. */
+  databases: Record<string, string>;
   /** Runs SQL against one service's database. */
   query<T extends pg.QueryResultRow>(service: string, sql: string, params?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
@@ -34,6 +36,8 @@ export interface System {
 export class User {
   private cookie = '';
   email = `user-${randomUUID()}@example.test`;
+  /** Known once signed up. */
+  id = '';
   constructor(private readonly route: Router) {}
 
   async request<T = unknown>(
@@ -60,11 +64,12 @@ export class User {
   }
 
   async signUp(): Promise<this> {
-    const { status } = await this.request('POST', '/api/users/signup', {
+    const { status, body } = await this.request<{ id: string }>('POST', '/api/users/signup', {
       email: this.email,
       password: 'correct horse',
     });
     if (status !== 201) throw new Error(`signup failed: ${status}`);
+    this.id = body.id;
     return this;
   }
 }
@@ -132,6 +137,7 @@ export async function startOneProcess(
   return {
     marketplace,
     route: () => marketplace.url,
+    databases: urls,
     query: db.query,
     async stop() {
       forgetContracts([marketplace.url]);
@@ -188,6 +194,7 @@ export async function startProcesses(
   const db = querier(urls);
   return {
     route: (path) => base(path.split('/')[2] === 'users' ? 'auth' : path.split('/')[2]!),
+    databases: urls,
     query: db.query,
     async stop() {
       forgetContracts(SERVICES.map(base));

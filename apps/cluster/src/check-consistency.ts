@@ -2,9 +2,15 @@
  * The consistency checker: compares every replica with its source of truth and checks the
  * invariants that span services. Prints each difference; exits non-zero when there is one.
  *
- * - tickets (source) vs the orders service's replica of tickets: same ids, titles, prices, versions;
+ * - tickets (source) vs the orders service's replica of tickets: same ids, titles, prices, owners,
+ *   listings, sales counts and versions;
  * - orders (source) vs the payments service's replica of orders: same ids, statuses, versions, prices;
  * - each ticket's `orderId` vs the active order holding it in orders, both ways;
+ * - ownership: every ticket's owner is the buyer of its last completed order (or, never sold, the
+ *   seller its orders name), it was sold as many times as it has completed orders, and the tickets
+ *   service's record of each change of hands is that order's sale (seller, buyer, price);
+ * - credentials: a ticket has at most one (a seed and its hash, both or neither), and no two
+ *   tickets share a code;
  * - the reservation saga: no order left `created` (the tickets service confirms or rejects each);
  *   every order awaiting payment or complete is held by its ticket at the ticket's price;
  * - money: no order with two successful payments; every complete order paid exactly once; no
@@ -16,7 +22,7 @@
  */
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
-import { ACTIVE_ORDER_STATUSES } from '@ticketing/common';
+import { ACTIVE_ORDER_STATUSES, OrderStatus } from '@ticketing/common';
 
 export interface CheckTargets {
   tickets: string;
@@ -54,36 +60,68 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
       id: string;
       title: string;
       price_cents: number;
+      user_id: string;
+      listed: boolean;
+      times_sold: number;
       version: number;
       order_id: string | null;
     };
-    const source = await rows<Ticket>(
+    const source = await rows<Ticket & { seeded: boolean; hashed: boolean }>(
       tickets,
-      'select id, title, price_cents, version, order_id from tickets',
+      `select id, title, price_cents, user_id, listed, times_sold, version, order_id,
+              credential_seed is not null as seeded, credential_hash is not null as hashed
+         from tickets`,
     );
     const replica = new Map(
-      (await rows<Ticket>(orders, 'select id, title, price_cents, version from tickets')).map((t) => [
-        t.id,
-        t,
-      ]),
+      (
+        await rows<Ticket>(
+          orders,
+          'select id, title, price_cents, seller_id as user_id, listed, times_sold, version from tickets',
+        )
+      ).map((t) => [t.id, t]),
     );
+    const describe = (t: Ticket) =>
+      `v${t.version} ${t.price_cents}c "${t.title}" owned by ${t.user_id}${t.listed ? ', listed' : ''}, sold ${t.times_sold}×`;
     for (const t of source) {
       const copy = replica.get(t.id);
       if (!copy) differences.push(`ticket ${t.id}: missing from the orders service's replica`);
-      else if (copy.version !== t.version || copy.price_cents !== t.price_cents || copy.title !== t.title) {
-        differences.push(
-          `ticket ${t.id}: tickets has v${t.version} ${t.price_cents}c "${t.title}", orders has v${copy.version} ${copy.price_cents}c "${copy.title}"`,
-        );
+      else if (
+        copy.version !== t.version ||
+        copy.price_cents !== t.price_cents ||
+        copy.title !== t.title ||
+        copy.user_id !== t.user_id ||
+        copy.listed !== t.listed ||
+        copy.times_sold !== t.times_sold
+      ) {
+        differences.push(`ticket ${t.id}: tickets has ${describe(t)}, orders has ${describe(copy)}`);
       }
       replica.delete(t.id);
+      if (t.seeded !== t.hashed)
+        differences.push(`ticket ${t.id}: a credential seed without its hash, or the reverse`);
+    }
+    for (const { hash, n } of await rows<{ hash: string; n: number }>(
+      tickets,
+      `select encode(credential_hash, 'hex') as hash, count(*)::int as n from tickets
+        where credential_hash is not null group by credential_hash having count(*) > 1`,
+    )) {
+      differences.push(`credential ${hash.slice(0, 12)}…: valid for ${n} tickets`);
     }
     for (const id of replica.keys())
       differences.push(`ticket ${id}: in the orders replica but not in tickets`);
 
-    type Order = { id: string; status: string; version: number; ticket_id: string; price_cents: number };
+    type Order = {
+      id: string;
+      status: string;
+      version: number;
+      ticket_id: string;
+      price_cents: number;
+      user_id: string;
+      seller_id: string;
+      ticket_times_sold: number;
+    };
     const orderRows = await rows<Order>(
       orders,
-      'select id, status, version, ticket_id, price_cents from orders',
+      'select id, status, version, ticket_id, price_cents, user_id, seller_id, ticket_times_sold from orders',
     );
     const paymentsReplica = new Map(
       (await rows<Order>(payments, 'select id, status, version, price_cents from orders')).map((o) => [
@@ -104,13 +142,15 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
     for (const id of paymentsReplica.keys())
       differences.push(`order ${id}: in the payments replica but not in orders`);
 
+    // The order holding each ticket: active, placed with its current owner (a completed order of
+    // an earlier owner holds nothing any more: the ticket changed hands).
     const active = new Map(
       orderRows
         .filter((o) => (ACTIVE_ORDER_STATUSES as readonly string[]).includes(o.status))
-        .map((o) => [o.ticket_id, o]),
+        .map((o) => [`${o.ticket_id}/${o.ticket_times_sold}`, o]),
     );
     for (const t of source) {
-      const holder = active.get(t.id);
+      const holder = active.get(`${t.id}/${t.times_sold}`);
       if (t.order_id && !holder)
         differences.push(`ticket ${t.id}: locked by order ${t.order_id}, which is not active`);
       else if (holder && t.order_id !== holder.id) {
@@ -123,6 +163,67 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
         );
       }
     }
+    type Transfer = {
+      order_id: string;
+      ticket_id: string;
+      from_user_id: string;
+      to_user_id: string;
+      price_cents: number;
+    };
+    const transfers = new Map(
+      (
+        await rows<Transfer>(
+          tickets,
+          'select order_id, ticket_id, from_user_id, to_user_id, price_cents from ticket_transfers',
+        )
+      ).map((x) => [x.order_id, x]),
+    );
+    const sales = new Map<string, Order[]>();
+    for (const o of orderRows) {
+      if (o.status !== OrderStatus.Complete) continue;
+      sales.set(o.ticket_id, [...(sales.get(o.ticket_id) ?? []), o]);
+      const transfer = transfers.get(o.id);
+      if (!transfer)
+        differences.push(`order ${o.id}: complete, but the tickets service has not handed its ticket over`);
+      else if (
+        transfer.ticket_id !== o.ticket_id ||
+        transfer.from_user_id !== o.seller_id ||
+        transfer.to_user_id !== o.user_id ||
+        transfer.price_cents !== o.price_cents
+      ) {
+        differences.push(
+          `order ${o.id}: sold ${o.ticket_id} by ${o.seller_id} to ${o.user_id} at ${o.price_cents}c, but tickets handed ${transfer.ticket_id} from ${transfer.from_user_id} to ${transfer.to_user_id} at ${transfer.price_cents}c`,
+        );
+      }
+      transfers.delete(o.id);
+    }
+    for (const x of transfers.values())
+      differences.push(`ticket ${x.ticket_id}: handed over for order ${x.order_id}, which is not complete`);
+    const firstSellers = new Map(
+      orderRows.filter((o) => o.ticket_times_sold === 0).map((o) => [o.ticket_id, o.seller_id]),
+    );
+    for (const t of source) {
+      const sold = (sales.get(t.id) ?? []).sort((a, b) => a.ticket_times_sold - b.ticket_times_sold);
+      if (sold.length !== t.times_sold) {
+        differences.push(
+          `ticket ${t.id}: sold ${t.times_sold}× by the tickets service, ${sold.length} complete orders`,
+        );
+      }
+      const owner = sold.at(-1)?.user_id ?? firstSellers.get(t.id) ?? t.user_id;
+      if (t.user_id !== owner)
+        differences.push(`ticket ${t.id}: owned by ${t.user_id}, but its sales make ${owner} the owner`);
+      sold.forEach((o, i) => {
+        if (o.ticket_times_sold !== i)
+          differences.push(
+            `order ${o.id}: the ticket's sale number ${i + 1}, placed as number ${o.ticket_times_sold + 1}`,
+          );
+        const previous = i === 0 ? firstSellers.get(t.id) : sold[i - 1]!.user_id;
+        if (previous !== undefined && o.seller_id !== previous) {
+          differences.push(`order ${o.id}: sold by ${o.seller_id}, but the ticket was ${previous}'s`);
+        }
+      });
+    }
+
     for (const o of orderRows) {
       if (o.status === 'created')
         differences.push(
@@ -181,6 +282,7 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
         tickets: source.length,
         orders: orderRows.length,
         complete: orderRows.filter((o) => o.status === 'complete').length,
+        resold: source.filter((t) => t.times_sold > 1).length,
         cancelled: orderRows.filter((o) => o.status === 'cancelled').length,
         payments: [...paid.values()].reduce((sum, p) => sum + p.n, 0),
       },

@@ -9,7 +9,16 @@ import { createTestDatabase, silentLogger, waitFor } from '../src/testing/index.
 
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
-const ticket = (id: string) => ({ id, version: 1, title: 't', price: 1000, faceValue: 1000, userId: randomUUID(), listed: true, timesSold: 0 });
+const ticket = (id: string) => ({
+  id,
+  version: 1,
+  title: 't',
+  price: 1000,
+  faceValue: 1000,
+  userId: randomUUID(),
+  listed: true,
+  timesSold: 0,
+});
 
 function record(database: ServiceDatabase): Changes[] {
   const heard: Changes[] = [];

@@ -38,7 +38,16 @@ const countingListener = defineListener('ticket:updated', async ({ tx, data }) =
 
 type Event = ReturnType<typeof updated>;
 const updated = (id: string, version: number) =>
-  makeEvent('ticket:updated', { id, version, title: 'x', price: 100, faceValue: 100, userId: randomUUID(), listed: true, timesSold: 0 });
+  makeEvent('ticket:updated', {
+    id,
+    version,
+    title: 'x',
+    price: 100,
+    faceValue: 100,
+    userId: randomUUID(),
+    listed: true,
+    timesSold: 0,
+  });
 
 describe('idempotent, version-aware listeners', () => {
   let database: TestDatabase;

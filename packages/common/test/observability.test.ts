@@ -29,7 +29,16 @@ import { createTestDatabase, silentLogger, sleep, waitFor } from '../src/testing
 
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
-const ticket = () => ({ id: randomUUID(), version: 0, title: 't', price: 100, faceValue: 100, userId: randomUUID(), listed: true, timesSold: 0 });
+const ticket = () => ({
+  id: randomUUID(),
+  version: 0,
+  title: 't',
+  price: 100,
+  faceValue: 100,
+  userId: randomUUID(),
+  listed: true,
+  timesSold: 0,
+});
 
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of text.split('\n')) {

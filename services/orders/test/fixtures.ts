@@ -32,11 +32,11 @@ export async function aTicket(
  * The tickets service's answer to an order: the ticket's next version (`version`), held by the
  * order, as `ticket:updated` announces it. Confirms the order when it applies.
  */
-export const heldFor = (
-  ticket: EventData<'ticket:created'>,
-  orderId: string,
-  version = 1,
-) => ({ ...ticket, version, orderId });
+export const heldFor = (ticket: EventData<'ticket:created'>, orderId: string, version = 1) => ({
+  ...ticket,
+  version,
+  orderId,
+});
 
 export async function confirm(
   harness: ServiceHarness,

@@ -118,7 +118,9 @@ export async function insertOrderUnlessHeld(
   event: EventData<'order:created'>,
 ): Promise<Order | undefined> {
   const [row] = await insertOrderAndQueue(database, order, event);
-  return row && { ...order, cancelledBy: null, cancelReason: null, completedAt: null, createdAt: row.created_at };
+  return (
+    row && { ...order, cancelledBy: null, cancelReason: null, completedAt: null, createdAt: row.created_at }
+  );
 }
 
 export async function findOrder(db: Executor, id: string): Promise<OrderWithTicket | undefined> {

@@ -85,7 +85,7 @@ export async function editTicketIfAllowed(
           eq(tickets.timesSold, 0),
           and(eq(tickets.title, edit.title), eq(tickets.faceValueCents, faceValue)),
         ),
-        sql`${edit.priceCents}::int * 100 <= ${faceValue} * ${100 + markupPercent}`,
+        sql`${edit.priceCents}::int * 100 <= (${faceValue})::int * ${100 + markupPercent}::int`,
       ),
     )
     .returning();

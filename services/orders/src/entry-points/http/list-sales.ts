@@ -14,7 +14,11 @@ import type { Sale } from '../../data-access/orders-repository.ts';
 const SaleJson = Type.Object({
   orderId: Type.String({ format: 'uuid', description: "The buyer's order." }),
   ticket: Type.Object({ id: Type.String({ format: 'uuid' }), title: Type.String({ minLength: 1 }) }),
-  price: Type.Number({ exclusiveMinimum: 0, multipleOf: 0.01, description: 'What it sold for, in currency units.' }),
+  price: Type.Number({
+    exclusiveMinimum: 0,
+    multipleOf: 0.01,
+    description: 'What it sold for, in currency units.',
+  }),
   soldAt: Type.String({ format: 'date-time', description: 'When the buyer paid.' }),
 });
 

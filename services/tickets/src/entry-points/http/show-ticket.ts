@@ -1,7 +1,7 @@
 import {
   errorResponses,
   NotFoundError,
-  PUBLIC,
+  SESSION_OPTIONAL,
   sendJsonText,
   success,
   type HttpApp,
@@ -27,7 +27,7 @@ export async function showTicketRoute(
         description:
           'A ticket for sale or held by an order, to anyone; one that is not listed, only to its owner.',
         tags: ['tickets'],
-        security: PUBLIC,
+        security: SESSION_OPTIONAL,
         params: TicketParams,
         response: {
           200: success(TicketJson, 'The ticket'),
