@@ -1,7 +1,8 @@
 /**
  * The marketplace in a real browser: Debian's Chromium driven by playwright-core against the
  * one-process marketplace serving the built web client. Ann sells on a desktop-sized window, Bob
- * buys on a phone-sized one (separate browser contexts: separate cookies). Each step is saved as
+ * buys on a phone-sized one (separate browser contexts: separate cookies), finds the ticket with
+ * its entry code in My tickets, and sells it again within its face value. Each step is saved as
  * artifacts/screenshots/NN-step.png, and the home page with several listings as
  * artifacts/screenshots/readme-home.png (docs/images/web-client.png, in the README, is a copy).
  * Without Chromium the suite is skipped, saying so.
@@ -10,7 +11,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+  type Response,
+} from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkedFetch, startOneProcess, User, type System } from './support.ts';
 import { checkExchange, isApiPath } from './openapi-contract.ts';
@@ -36,6 +44,9 @@ if (!haveChromium) {
     `e2e/browser.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
   );
 }
+
+/** `text` matched literally inside a RegExp. */
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let step = 0;
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -146,12 +157,32 @@ describe('the web client served by the marketplace', () => {
     return page;
   }
 
+  /** The entry code a ticket's card on My tickets shows as text (and as a QR code). */
+  async function entryCode(card: Locator): Promise<string> {
+    const text = card.locator('.entry-code-text');
+    await text.waitFor();
+    const code = (await text.textContent()) ?? '';
+    expect(code).toMatch(/^[A-Z2-7]{32}$/);
+    return code;
+  }
+
+  /** What the door's check says of `code` (no session needed). */
+  async function verify(code: string): Promise<unknown> {
+    const response = await checkedFetch(`${system.marketplace.url}/api/tickets/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    expect(response.status).toBe(200);
+    return response.json();
+  }
+
   async function signUp(page: Page, email: string): Promise<void> {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('correct horse battery');
   }
 
-  it('one user lists a ticket, another buys it, and it leaves the listing', async () => {
+  it('one user lists a ticket, another buys it, it leaves the listing, and the buyer sells it again', async () => {
     const title = `The Midnight Owls, live ${Date.now().toString(36)}`;
     const ann = await newPage({ width: 1280, height: 800 });
     const bob = await newPage({ width: 390, height: 844 }, true);
@@ -177,6 +208,7 @@ describe('the web client served by the marketplace', () => {
     await ann.getByLabel('Price').fill('35.5');
     await ann.getByLabel('Price').blur();
     expect(await ann.getByLabel('Price').inputValue()).toBe('35.50');
+    await ann.getByLabel('Face value').fill('40');
     await screenshot(ann, 'ann-sell-form');
     await ann.getByRole('button', { name: 'List ticket', exact: true }).click();
 
@@ -184,9 +216,22 @@ describe('the web client served by the marketplace', () => {
     await ann.getByRole('heading', { name: title }).waitFor();
     expect(ann.url()).toMatch(/\/tickets\/[0-9a-f-]{36}$/);
     expect(await ann.getByText('$35.50').first().isVisible()).toBe(true);
+    expect(await ann.locator('.price-line').textContent()).toBe('$35.50 · face value $40.00');
     await ann.getByRole('button', { name: 'Save changes', exact: true }).waitFor();
     expect(await ann.getByRole('button', { name: 'Purchase', exact: true }).count()).toBe(0);
     await screenshot(ann, 'ann-ticket-page');
+    const ticketPath = new URL(ann.url()).pathname;
+    const ticketId = ticketPath.split('/').pop()!;
+
+    // Her tickets: this one on sale, with its entry code, which stops working once it sells.
+    await header(ann).getByRole('link', { name: 'My tickets', exact: true }).click();
+    const annsCard = ann.getByRole('article', { name: title });
+    await annsCard.getByText('On sale', { exact: true }).waitFor();
+    await annsCard.getByRole('button', { name: 'Withdraw', exact: true }).waitFor();
+    const annsCode = await entryCode(annsCard);
+    await screenshot(ann, 'ann-my-tickets');
+    await ann.goBack();
+    await ann.getByRole('heading', { name: title }).waitFor();
 
     // Bob signs up on his phone and finds the ticket on the home page.
     await bob.goto('/auth/signup');
@@ -195,7 +240,7 @@ describe('the web client served by the marketplace', () => {
     await bob.waitForURL((url) => url.pathname === '/');
     const listing = bob.getByRole('link', { name: new RegExp(title) });
     await listing.waitFor();
-    expect(await listing.textContent()).toContain('$35.50');
+    expect(await listing.textContent()).toContain('$35.50 Face value $40.00');
     await screenshot(bob, 'bob-home');
     await listing.click();
 
@@ -222,16 +267,82 @@ describe('the web client served by the marketplace', () => {
     expect(await row.textContent()).toMatch(/\$35\.50.*Paid/);
     await screenshot(bob, 'bob-my-orders');
 
-    // Ann's home page no longer lists it; her ticket page says why she cannot edit it.
+    // From the paid order to My tickets, where the ticket arrives (it passes to him by an event),
+    // not listed, with an entry code of his own: Ann's stops working.
+    await row.click();
+    await bob.getByRole('main').getByRole('link', { name: 'My tickets', exact: true }).click();
+    await bob.waitForURL((url) => url.pathname === '/tickets/mine');
+    const bobsCard = bob.getByRole('article', { name: title });
+    await bobsCard.getByText('Not listed', { exact: true }).waitFor();
+    const qr = bobsCard.getByRole('img', { name: `QR code to enter with ${title}` });
+    await qr.waitFor();
+    // Drawn, not a broken image: the SVG the encoder made decoded to a picture.
+    await expect
+      .poll(() => qr.evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(0);
+    const bobsCode = await entryCode(bobsCard);
+    expect(bobsCode).not.toBe(annsCode);
+    expect(await verify(annsCode)).toEqual({ valid: false });
+    expect(await verify(bobsCode)).toEqual({ valid: true, ticketId, title });
+    // Nothing wider than his phone: the header's four actions and the code fit its row and card.
+    expect(await bob.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await screenshot(bob, 'bob-my-tickets');
+
+    // Ann's home page no longer lists it; her old ticket page says where a sold ticket went.
     await ann.goto('/');
     await ann.getByRole('heading', { name: 'Tickets for sale', exact: true }).waitFor();
     await ann.getByText('No tickets for sale right now').waitFor();
     expect(await ann.getByRole('link', { name: new RegExp(title) }).count()).toBe(0);
     await screenshot(ann, 'ann-home-ticket-gone');
     await ann.goBack();
-    await ann.getByText(/reserved or bought this ticket, so it can’t be edited/).waitFor();
-    expect(await ann.getByRole('button', { name: 'Save changes', exact: true }).isDisabled()).toBe(true);
-    await screenshot(ann, 'ann-ticket-reserved');
+    await ann.getByRole('heading', { name: 'We couldn’t find that ticket', exact: true }).waitFor();
+    await ann.getByRole('main').getByRole('link', { name: 'My sales', exact: true }).click();
+    const sale = ann.getByRole('list', { name: 'Sales' }).getByRole('listitem');
+    await sale.first().waitFor();
+    expect(await sale.count()).toBe(1);
+    expect(await sale.textContent()).toMatch(new RegExp(`${escape(title)}.*Sold .*\\$35\\.50`));
+    await screenshot(ann, 'ann-my-sales');
+
+    // Bob sells it again: the form says the cap before he types; above it he is refused, in the
+    // form and by the API, and at it the ticket is on sale again.
+    const sellAgain = bobsCard.getByRole('form', { name: 'Sell again' });
+    await sellAgain.getByText('You can ask up to $40.00, its face value.').waitFor();
+    const askingPrice = sellAgain.getByLabel('Asking price');
+    await askingPrice.fill('40.01');
+    await sellAgain.getByRole('button', { name: 'List for sale', exact: true }).click();
+    await sellAgain.getByText('You can ask up to $40.00, its face value, not $40.01.').waitFor();
+    expect(await askingPrice.getAttribute('aria-invalid')).toBe('true');
+    await screenshot(bob, 'bob-sell-again-refused');
+    const refused = await bob.evaluate(async (id) => {
+      const response = await fetch(`/api/tickets/${id}/listing`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ price: 40.01 }),
+      });
+      return { status: response.status, body: await response.json() };
+    }, ticketId);
+    expect(refused).toMatchObject({ status: 400, body: { errors: [{ field: 'price' }] } });
+    expect(JSON.stringify(refused.body)).toContain('40.00');
+
+    await askingPrice.fill('40');
+    await sellAgain.getByRole('button', { name: 'List for sale', exact: true }).click();
+    await bobsCard.getByText('On sale for $40.00. Buyers see it on the home page now.').waitFor();
+    await bobsCard.getByText('On sale', { exact: true }).waitFor();
+    expect(await entryCode(bobsCard)).toBe(bobsCode); // his until it sells
+    await screenshot(bob, 'bob-sold-again');
+
+    // Ann sees it for sale again, at Bob's price, beside its face value.
+    await ann.goto('/');
+    const relisted = ann.getByRole('link', { name: new RegExp(title) });
+    await relisted.waitFor();
+    expect(await relisted.textContent()).toContain('$40.00 Face value $40.00');
+    expect(await relisted.textContent()).not.toContain('Your listing');
+    await screenshot(ann, 'ann-home-resold');
+
+    // Bob withdraws it (the next test expects an empty listing), and could sell it again.
+    await bobsCard.getByRole('button', { name: 'Withdraw', exact: true }).click();
+    await bobsCard.getByText('Withdrawn: it is no longer for sale.').waitFor();
+    await bobsCard.getByRole('form', { name: 'Sell again' }).waitFor();
     expect(pageErrors).toEqual([]);
     const checked = await Promise.allSettled(apiChecks);
     expect(checked.length).toBeGreaterThan(10);

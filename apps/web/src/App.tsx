@@ -2,9 +2,11 @@ import { Route, Routes } from 'react-router';
 import { Header } from './components/Header.tsx';
 import { AuthPage } from './pages/AuthPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
+import { MyTicketsPage } from './pages/MyTicketsPage.tsx';
 import { NotFound } from './pages/NotFoundPage.tsx';
 import { OrderPage } from './pages/OrderPage.tsx';
 import { OrdersPage } from './pages/OrdersPage.tsx';
+import { SalesPage } from './pages/SalesPage.tsx';
 import { SellPage } from './pages/SellPage.tsx';
 import { TicketPage } from './pages/TicketPage.tsx';
 import { RequireUser } from './session.tsx';
@@ -26,6 +28,14 @@ export function App() {
               </RequireUser>
             }
           />
+          <Route
+            path="/tickets/mine"
+            element={
+              <RequireUser>
+                <MyTicketsPage />
+              </RequireUser>
+            }
+          />
           <Route path="/tickets/:id" element={<TicketPage />} />
           <Route
             path="/orders"
@@ -40,6 +50,14 @@ export function App() {
             element={
               <RequireUser>
                 <OrderPage />
+              </RequireUser>
+            }
+          />
+          <Route
+            path="/sales"
+            element={
+              <RequireUser>
+                <SalesPage />
               </RequireUser>
             }
           />

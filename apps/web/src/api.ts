@@ -13,18 +13,50 @@ export interface User {
 export interface Ticket {
   id: string;
   title: string;
-  /** In currency units (35.5), never cents. */
+  /** The asking price, in currency units (35.5), never cents. */
   price: number;
+  /** The price printed on the ticket. */
+  faceValue: number;
+  /** The most it may be listed at: its face value plus the marketplace's markup, if any. */
+  maxPrice: number;
+  /** For sale. An unlisted ticket is shown to its owner only. */
+  listed: boolean;
+  /** How many times it changed hands: 0 until first sold. Its title and face value are fixed after. */
+  timesSold: number;
+  /** The owner: the seller while it is listed, then each buyer in turn. */
   userId: string;
   version: number;
-  /** Set while an order holds the ticket (reserved, or sold). */
+  /** Set while an order holds the ticket (reserved, or paid and about to pass to its buyer). */
   orderId?: string;
   createdAt: string;
+}
+
+/** What a seller types: `faceValue` defaults to the price when left out. */
+export interface TicketInput {
+  title: string;
+  price: number;
+  faceValue?: number;
 }
 
 export interface TicketPage {
   tickets: Ticket[];
   nextCursor: string | null;
+}
+
+/** The secret a door scanner reads: 32 characters of A–Z and 2–7, new with each owner. */
+export interface Credential {
+  code: string;
+}
+
+export type CredentialCheck = { valid: true; ticketId: string; title: string } | { valid: false };
+
+/** A ticket the signed-in user sold: `price` is what the buyer paid. */
+export interface Sale {
+  orderId: string;
+  ticket: { id: string; title: string };
+  price: number;
+  /** ISO date-time the buyer's payment completed the order. */
+  soldAt: string;
 }
 
 export type OrderStatus = 'created' | 'cancelled' | 'awaiting:payment' | 'complete';
@@ -82,7 +114,9 @@ export class ApiError extends Error {
 export function friendlyMessage({ message, field }: ErrorItem): string {
   let text = message;
   if (field && text.startsWith(`${field} `)) {
-    const name = field.charAt(0).toUpperCase() + field.slice(1);
+    // "faceValue" reads as "Face value".
+    const words = field.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
+    const name = words.charAt(0).toUpperCase() + words.slice(1);
     text = `${name} ${text.slice(field.length + 1)}`;
   }
   text = text
@@ -167,9 +201,18 @@ export const api = {
     return request<TicketPage>('GET', `/api/tickets?${query.toString()}`);
   },
   getTicket: (id: string) => request<Ticket>('GET', `/api/tickets/${enc(id)}`),
-  createTicket: (input: { title: string; price: number }) => request<Ticket>('POST', '/api/tickets', input),
-  updateTicket: (id: string, input: { title: string; price: number }) =>
-    request<Ticket>('PUT', `/api/tickets/${enc(id)}`, input),
+  createTicket: (input: TicketInput) => request<Ticket>('POST', '/api/tickets', input),
+  updateTicket: (id: string, input: TicketInput) => request<Ticket>('PUT', `/api/tickets/${enc(id)}`, input),
+  /** Every ticket the signed-in user owns, listed or not, newest first. */
+  myTickets: () => request<{ tickets: Ticket[] }>('GET', '/api/tickets/mine').then((r) => r.tickets),
+  /** Puts an owned ticket on sale at `price` (at most its `maxPrice`). */
+  listTicket: (id: string, price: number) =>
+    request<Ticket>('POST', `/api/tickets/${enc(id)}/listing`, { price }),
+  /** Takes a listed ticket off sale (refused while an order holds it). */
+  withdrawTicket: (id: string) => request<undefined>('DELETE', `/api/tickets/${enc(id)}/listing`),
+  /** The door credential, for the ticket's owner only. */
+  ticketCredential: (id: string) => request<Credential>('GET', `/api/tickets/${enc(id)}/credential`),
+  verifyCredential: (code: string) => request<CredentialCheck>('POST', '/api/tickets/verify', { code }),
 
   /** `price`: the one the buyer saw; the API refuses another rather than order at it. */
   createOrder: (ticketId: string, price: number) =>
@@ -177,6 +220,8 @@ export const api = {
   listOrders: () => request<Order[]>('GET', '/api/orders'),
   getOrder: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
   cancelOrder: (id: string) => request<undefined>('DELETE', `/api/orders/${enc(id)}`),
+  /** The signed-in user's completed sales, newest first. */
+  listSales: () => request<{ sales: Sale[] }>('GET', '/api/orders/sales').then((r) => r.sales),
 
   paymentConfig: () => request<PaymentConfig>('GET', '/api/payments/config'),
   pay: (input: { orderId: string; token: string }) => request<Payment>('POST', '/api/payments', input),

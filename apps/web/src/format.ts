@@ -10,22 +10,38 @@ export const MAX_PRICE = 1_000_000;
 /**
  * Reads what a person typed as a price ("35.5", "$1,200", " 35.50 ") into currency units, or an
  * explanation of what is wrong with it, using the same rules as the API (> 0, at most 2 decimals).
+ * `noun` names the amount in the explanations ("face value").
  */
-export function parsePrice(text: string): { price: number } | { error: string } {
+export function parsePrice(text: string, noun = 'price'): { price: number } | { error: string } {
   const typed = text.trim().replace(/^\$/, '').trim();
   // Commas only as thousands separators ("1,200"): "12,50" is twelve and a half to some, and
   // reading it as 1,250 would list the ticket at 100 times its price.
   if (typed.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(typed))
     return { error: 'Use a dot for cents, like 12.50 (commas only between thousands)' };
   const cleaned = typed.replace(/,/g, '');
-  if (cleaned === '') return { error: 'Enter a price' };
+  if (cleaned === '') return { error: `Enter a ${noun}` };
   if (!/^\d*\.?\d*$/.test(cleaned) || cleaned === '.')
-    return { error: 'Enter the price as a number, like 35.50' };
+    return { error: `Enter the ${noun} as a number, like 35.50` };
   if (/\.\d{3,}$/.test(cleaned)) return { error: 'Use at most two decimals (cents)' };
   const price = Number(cleaned);
-  if (!(price > 0)) return { error: 'The price must be more than $0.00' };
-  if (price > MAX_PRICE) return { error: `The price can be at most ${formatMoney(MAX_PRICE)}` };
+  if (!(price > 0)) return { error: `The ${noun} must be more than $0.00` };
+  if (price > MAX_PRICE) return { error: `The ${noun} can be at most ${formatMoney(MAX_PRICE)}` };
   return { price };
+}
+
+/** Whole cents, to compare amounts that arrive as floating-point currency units (55.00000000000001). */
+export const toCents = (amount: number): number => Math.round(amount * 100);
+
+/**
+ * The most a ticket may be listed at, in a seller's words: "You can ask up to $50.00, its face
+ * value", or with the marketplace's markup "…up to $55.00, its face value of $50.00 plus 10%".
+ */
+export function describeCap(ticket: { faceValue: number; maxPrice: number }): string {
+  const cap = formatMoney(ticket.maxPrice);
+  if (toCents(ticket.maxPrice) <= toCents(ticket.faceValue))
+    return `You can ask up to ${cap}, its face value.`;
+  const markup = Math.round((ticket.maxPrice / ticket.faceValue - 1) * 1000) / 10;
+  return `You can ask up to ${cap}, its face value of ${formatMoney(ticket.faceValue)} plus ${markup}%.`;
 }
 
 /** "35.5" → "35.50" when it is a valid price; otherwise what was typed, untouched. */

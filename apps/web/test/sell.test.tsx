@@ -8,6 +8,10 @@ const ticket = {
   id: '0b0c8a52-2222-4b4b-9c9c-000000000002',
   title: 'The Midnight Owls',
   price: 35.5,
+  faceValue: 35.5,
+  maxPrice: 35.5,
+  listed: true,
+  timesSold: 0,
   userId: ann.id,
   version: 0,
   createdAt: '2025-11-21T10:00:00.000Z',
@@ -96,6 +100,59 @@ describe('sell form', () => {
       await submitRefused();
       expect(errorOf(price)).toBe(message);
     }
+    expect(api.callsTo('POST /api/tickets')).toHaveLength(0);
+  });
+
+  it('sends the face value when one is given, and shows the cap the API refuses beside the price', async () => {
+    const api = fakeApi({
+      ...signedInAs(ann),
+      'POST /api/tickets': [
+        {
+          status: 400,
+          body: { errors: [{ message: 'price can be at most 40.00, the face value', field: 'price' }] },
+        },
+        { status: 201, body: { ...ticket, price: 40, faceValue: 40, maxPrice: 40 } },
+      ],
+    });
+    const user = await openSellForm();
+    await user.type(screen.getByLabelText('Title'), 'Festival pass');
+    await user.type(screen.getByLabelText('Price'), '45');
+    const faceValue = screen.getByLabelText<HTMLInputElement>('Face value');
+    expect(errorOf(faceValue)).toBe('');
+    await user.type(faceValue, '40');
+    await user.tab();
+    expect(faceValue.value).toBe('40.00');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+
+    const price = screen.getByLabelText<HTMLInputElement>('Price');
+    expect(await screen.findByText('Price can be at most 40.00, the face value')).toBeTruthy();
+    expect(errorOf(price)).toBe('Price can be at most 40.00, the face value');
+    await waitFor(() => expect(document.activeElement).toBe(price));
+
+    await user.clear(price);
+    await user.type(price, '40');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    await waitFor(() => expect(currentPath()).toBe(`/tickets/${ticket.id}`));
+    expect(api.callsTo('POST /api/tickets').map((call) => call.body)).toEqual([
+      { title: 'Festival pass', price: 45, faceValue: 40 },
+      { title: 'Festival pass', price: 40, faceValue: 40 },
+    ]);
+  });
+
+  it('reads the face value with the price’s rules, in its own words', async () => {
+    const api = fakeApi(signedInAs(ann));
+    const user = await openSellForm();
+    await user.type(screen.getByLabelText('Title'), 'Opera');
+    await user.type(screen.getByLabelText('Price'), '20');
+    const faceValue = screen.getByLabelText('Face value');
+    await user.type(faceValue, 'twenty');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    await waitFor(() => expect(document.activeElement).toBe(faceValue));
+    expect(errorOf(faceValue)).toBe('Enter the face value as a number, like 35.50');
+    await user.clear(faceValue);
+    await user.type(faceValue, '0');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    await waitFor(() => expect(errorOf(faceValue)).toBe('The face value must be more than $0.00'));
     expect(api.callsTo('POST /api/tickets')).toHaveLength(0);
   });
 

@@ -1,10 +1,13 @@
 /**
- * Title and price of a ticket: listing a new one and editing your own. The price is typed as
- * text and shown to two decimals once the field is left ("35.5" → "35.50"); it is checked here
- * with the API's own rules first, and whatever the API still refuses lands beside its input.
+ * Title, price and face value of a ticket: listing a new one and editing your own. Amounts are
+ * typed as text and shown to two decimals once the field is left ("35.5" → "35.50"); they are
+ * checked here with the API's own rules first, and whatever the API still refuses (a price above
+ * what the face value allows) lands beside its input. The face value may be left empty when
+ * listing: the API takes the price for it.
  */
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { focusFirstInvalid, hasErrors, noErrors, sortErrors, type FormErrorState } from '../form-errors.ts';
+import type { TicketInput } from '../api.ts';
 import { formatPriceInput, parsePrice } from '../format.ts';
 import { Field, FormErrors } from './Field.tsx';
 
@@ -13,14 +16,18 @@ export const MAX_TITLE_LENGTH = 200;
 interface TicketFormProps {
   submitLabel: string;
   busyLabel: string;
-  initial?: { title: string; price: number };
+  initial?: { title: string; price: number; faceValue: number };
+  /** Title and face value can no longer change: the ticket has been sold before. */
+  fixed?: boolean;
   /** Disables every input, with `notice` saying why. */
   disabled?: boolean;
   notice?: ReactNode;
-  onSubmit: (input: { title: string; price: number }) => Promise<void>;
+  onSubmit: (input: TicketInput) => Promise<void>;
 }
 
-function check(title: string, priceText: string): FormErrorState {
+const FIELDS = ['title', 'price', 'faceValue'];
+
+function check(title: string, priceText: string, faceValueText: string, editing: boolean): FormErrorState {
   const fields: Record<string, string[]> = {};
   const trimmed = title.trim();
   if (trimmed === '') fields.title = ['Enter a title'];
@@ -29,29 +36,51 @@ function check(title: string, priceText: string): FormErrorState {
     fields.title = [`Keep the title to ${MAX_TITLE_LENGTH} characters`];
   const price = parsePrice(priceText);
   if ('error' in price) fields.price = [price.error];
+  // Optional for a new ticket only: an edit that left it empty would not say what to keep.
+  if (faceValueText.trim() !== '' || editing) {
+    const faceValue = parsePrice(faceValueText, 'face value');
+    if ('error' in faceValue) fields.faceValue = [faceValue.error];
+  }
   return { fields, general: [] };
 }
 
-export function TicketForm({ submitLabel, busyLabel, initial, disabled, notice, onSubmit }: TicketFormProps) {
+export function TicketForm({
+  submitLabel,
+  busyLabel,
+  initial,
+  fixed,
+  disabled,
+  notice,
+  onSubmit,
+}: TicketFormProps) {
   const formRef = useRef<HTMLFormElement>(null);
   const [title, setTitle] = useState(initial?.title ?? '');
   const [priceText, setPriceText] = useState(initial ? initial.price.toFixed(2) : '');
+  const [faceValueText, setFaceValueText] = useState(initial ? initial.faceValue.toFixed(2) : '');
   const [errors, setErrors] = useState<FormErrorState>(noErrors);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const problems = check(title, priceText);
+    const problems = check(title, priceText, faceValueText, initial !== undefined);
     setErrors(problems);
     if (hasErrors(problems)) return focusFirstInvalid(formRef.current);
     const parsed = parsePrice(priceText);
     if (!('price' in parsed)) return;
     setPriceText(parsed.price.toFixed(2));
+    const input: TicketInput = { title: title.trim(), price: parsed.price };
+    const faceValue = faceValueText.trim() === '' ? undefined : parsePrice(faceValueText);
+    if (faceValue && 'price' in faceValue) {
+      setFaceValueText(faceValue.price.toFixed(2));
+      // Sent only when it says something new: a sold ticket's face value is fixed, and repeating it
+      // costs nothing but a chance to be refused.
+      if (faceValue.price !== initial?.faceValue) input.faceValue = faceValue.price;
+    }
     setBusy(true);
     try {
-      await onSubmit({ title: title.trim(), price: parsed.price });
+      await onSubmit(input);
     } catch (error) {
-      setErrors(sortErrors(error, ['title', 'price']));
+      setErrors(sortErrors(error, FIELDS));
       focusFirstInvalid(formRef.current);
     } finally {
       setBusy(false);
@@ -71,6 +100,8 @@ export function TicketForm({ submitLabel, busyLabel, initial, disabled, notice, 
           maxLength={MAX_TITLE_LENGTH * 2 + 50}
           placeholder="e.g. The National, Friday, floor standing"
           autoComplete="off"
+          readOnly={fixed}
+          hint={fixed ? 'Fixed once the ticket has been sold.' : undefined}
           errors={errors.fields.title}
           onChange={(event) => setTitle(event.target.value)}
         />
@@ -86,6 +117,26 @@ export function TicketForm({ submitLabel, busyLabel, initial, disabled, notice, 
           hint="What the buyer pays, in US dollars."
           onChange={(event) => setPriceText(event.target.value)}
           onBlur={() => setPriceText(formatPriceInput(priceText))}
+        />
+        <Field
+          label="Face value"
+          name="faceValue"
+          prefix="$"
+          inputMode="decimal"
+          value={faceValueText}
+          placeholder={initial ? '0.00' : 'Same as the price'}
+          autoComplete="off"
+          readOnly={fixed}
+          errors={errors.fields.faceValue}
+          hint={
+            fixed
+              ? 'Fixed once the ticket has been sold.'
+              : initial
+                ? 'The price printed on the ticket: no one can ask more than it allows, now or on resale.'
+                : 'Optional: the price printed on the ticket, when it is not your price. No one can ask more than it allows, now or on resale.'
+          }
+          onChange={(event) => setFaceValueText(event.target.value)}
+          onBlur={() => setFaceValueText(formatPriceInput(faceValueText))}
         />
         <button type="submit" className="button button-primary">
           {busy ? busyLabel : submitLabel}

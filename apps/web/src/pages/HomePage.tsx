@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { api, ApiError, type Ticket } from '../api.ts';
+import { FaceValue } from '../components/FaceValue.tsx';
 import { formatMoney } from '../format.ts';
 import { useTitle } from '../hooks.ts';
 import { useSession } from '../session.tsx';
@@ -87,7 +88,10 @@ export function HomePage() {
             <li key={ticket.id}>
               <Link to={`/tickets/${ticket.id}`} className="ticket-card">
                 <span className="ticket-card-title">{ticket.title}</span>
-                <span className="ticket-card-price">{formatMoney(ticket.price)}</span>
+                <span className="ticket-card-prices">
+                  <span className="ticket-card-price">{formatMoney(ticket.price)}</span>{' '}
+                  <FaceValue amount={ticket.faceValue} ownLine />
+                </span>
                 <span className="ticket-card-meta">
                   {user?.id === ticket.userId ? <span className="tag">Your listing</span> : null}
                   <span>Listed {listedOn.format(new Date(ticket.createdAt))}</span>

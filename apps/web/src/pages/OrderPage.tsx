@@ -140,12 +140,21 @@ export function OrderPage() {
         {current.status === 'complete' && (
           <div className="alert alert-success" role="status">
             <p>
-              <strong>Payment received — your order is complete.</strong> The ticket is yours.
+              <strong>Payment received — your order is complete.</strong> The ticket is yours: its entry code
+              is in My tickets.
             </p>
           </div>
         )}
         {current.status === 'complete' && (
           <div className="actions">
+            {/* The ticket passes to its buyer a moment after the payment: the page waits for it. */}
+            <Link
+              to="/tickets/mine"
+              state={{ expecting: current.ticket.id }}
+              className="button button-primary"
+            >
+              My tickets
+            </Link>
             <Link to="/orders" className="button button-secondary">
               See all my orders
             </Link>

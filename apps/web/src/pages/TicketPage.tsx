@@ -1,13 +1,16 @@
 /**
- * One ticket. A buyer sees a "Purchase" button (signed out: it leads to sign in and back), or,
- * when the order holding the ticket is theirs, the way to it; the seller sees the edit form
- * instead, disabled while an order holds the ticket. A purchase names the price the buyer sees, so
- * it is never placed at another one. A purchase or an edit the API refuses (someone reserved the
- * ticket meanwhile, or its price changed) reloads the ticket, so the page shows why.
+ * One ticket, its price beside its face value. A buyer sees a "Purchase" button (signed out: it
+ * leads to sign in and back), or, when the order holding the ticket is theirs, the way to it; the
+ * seller sees the edit form instead, disabled while an order holds the ticket. An owner whose
+ * ticket is not listed (bought, or withdrawn) is sent to My tickets, where it can be sold again.
+ * A purchase names the price the buyer sees, so it is never placed at another one. A purchase or
+ * an edit the API refuses (someone reserved the ticket meanwhile, or its price changed) reloads
+ * the ticket, so the page shows why.
  */
 import { useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { api, ApiError, friendlyMessage, type Order } from '../api.ts';
+import { FaceValue } from '../components/FaceValue.tsx';
 import { FormErrors } from '../components/Field.tsx';
 import { focusFirstInvalid } from '../form-errors.ts';
 import { TicketForm } from '../components/TicketForm.tsx';
@@ -56,7 +59,16 @@ export function TicketPage() {
   useTitle(ticket.data?.title ?? (ticket.error ? 'Ticket not found' : 'Ticket'));
 
   if (ticket.error?.status === 404 || (ticket.error?.status === 400 && !ticket.data)) {
-    return <NotFound what="ticket" />;
+    // A ticket off sale is shown to its owner only: its seller loses sight of it once it is sold.
+    return (
+      <NotFound what="ticket">
+        {user && ticket.error.status === 404 && (
+          <p className="muted">
+            If you sold it, it is no longer yours to see: it is in <Link to="/sales">My sales</Link>.
+          </p>
+        )}
+      </NotFound>
+    );
   }
   if (ticket.error && !ticket.data) {
     return (
@@ -73,6 +85,8 @@ export function TicketPage() {
   const current = ticket.data;
   const own = user?.id === current.userId;
   const reserved = Boolean(current.orderId);
+  // Only an owner is shown an unlisted ticket: one they bought, or took off sale.
+  const unlisted = !current.listed;
 
   async function purchase() {
     if (!user) return toSignIn();
@@ -99,22 +113,35 @@ export function TicketPage() {
   }
 
   return (
-    <div className={`ticket-layout${own ? ' split' : ''}`}>
+    <div className={`ticket-layout${own && !unlisted ? ' split' : ''}`}>
       <p className="breadcrumb">
         <Link to="/">← All tickets</Link>
       </p>
       <section className="card ticket-detail" aria-labelledby="ticket-title">
-        <p className="eyebrow">{own ? 'Your listing' : 'Ticket'}</p>
+        <p className="eyebrow">{own ? (unlisted ? 'Your ticket' : 'Your listing') : 'Ticket'}</p>
         <h1 id="ticket-title">{current.title}</h1>
-        <p className="price-large">{formatMoney(current.price)}</p>
+        <p className="price-line">
+          <span className="price-large">{formatMoney(current.price)}</span>{' '}
+          <FaceValue amount={current.faceValue} />
+        </p>
         <p className="ticket-meta">
-          {reserved ? (
+          {unlisted ? (
+            <span className="badge badge-neutral">Not listed</span>
+          ) : reserved ? (
             <span className="badge badge-warning">{own ? 'Reserved or sold' : 'Reserved'}</span>
           ) : (
             <span className="badge badge-success">On sale</span>
           )}
-          <span className="muted">Listed {listedOn.format(new Date(current.createdAt))}</span>
+          <span className="muted">
+            {current.timesSold > 0 ? 'First listed' : 'Listed'} {listedOn.format(new Date(current.createdAt))}
+          </span>
         </p>
+        {own && unlisted && (
+          <p className="alert alert-info">
+            This ticket is yours and not for sale. Its entry code, and the way to sell it again, are on{' '}
+            <Link to="/tickets/mine">My tickets</Link>.
+          </p>
+        )}
         {own && justListed && !reserved && (
           <p className="alert alert-success" role="status">
             Your ticket is listed. It now shows on the home page for buyers.
@@ -157,7 +184,7 @@ export function TicketPage() {
         )}
       </section>
 
-      {own && (
+      {own && !unlisted && (
         <section className="card" aria-labelledby="edit-title">
           <h2 id="edit-title">Edit</h2>
           <TicketForm
@@ -165,6 +192,7 @@ export function TicketPage() {
             submitLabel="Save changes"
             busyLabel="Saving…"
             initial={current}
+            fixed={current.timesSold > 0}
             disabled={reserved}
             notice={
               reserved ? (
