@@ -5,12 +5,15 @@
  */
 import { Type } from 'typebox';
 import {
+  ceilingOf,
   createLogger,
+  HttpLimitsConfig,
   loadConfig,
   NodeEnv,
   resolveJwtKey,
   runUntilStopped,
   startTracingFromEnv,
+  trustProxyOf,
 } from '@ticketing/common';
 import { startMarketplace } from './marketplace.ts';
 
@@ -27,6 +30,7 @@ const Config = Type.Object({
   NATS_STREAM: Type.String({ default: 'TICKETING' }),
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  ...HttpLimitsConfig.properties,
 });
 
 const logger = createLogger('marketplace');
@@ -48,6 +52,8 @@ await runUntilStopped(logger, 'marketplace', async (signal) => {
     natsUrl: config.NATS_URL,
     natsStream: config.NATS_STREAM,
     orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+    trustProxy: trustProxyOf(config.TRUST_PROXY),
+    ceiling: ceilingOf(config),
     web: true,
     signal,
   });

@@ -27,9 +27,11 @@ import {
   type ServiceDatabase,
   type ServiceModule,
   type Transport,
+  type TrustProxy,
+  type WindowLimit,
 } from '@ticketing/common';
-import { authService } from '@ticketing/auth';
-import { ticketsService } from '@ticketing/tickets';
+import { authService, type AuthSettings } from '@ticketing/auth';
+import { ticketsService, type TicketsSettings } from '@ticketing/tickets';
 import { ordersService } from '@ticketing/orders';
 import { expirationService } from '@ticketing/expiration';
 import { paymentsService, paymentsSettingsFromEnv, type PaymentsSettings } from '@ticketing/payments';
@@ -55,6 +57,13 @@ export interface MarketplaceOptions {
   natsUrl?: string;
   natsStream: string;
   orderExpirationSeconds: number;
+  /** Which proxies may name the client (`TRUST_PROXY`); absent: none. */
+  trustProxy?: TrustProxy;
+  /** The ceiling per client address on every API route (`RATE_LIMIT_*`); absent: none. */
+  ceiling?: WindowLimit;
+  /** Settings of the auth and tickets services (their limits, say) instead of the environment's. */
+  auth?: Partial<AuthSettings>;
+  tickets?: Partial<TicketsSettings>;
   /** Payment provider and currency; default: from the environment (Stripe if STRIPE_SECRET_KEY). */
   payments?: PaymentsSettings;
   /** Serve the web client (apps/web) at `/`, building it first when missing or stale. */
@@ -78,11 +87,11 @@ export interface Marketplace {
 export const MARKETPLACE_TITLE = 'ticketing marketplace';
 
 export function marketplaceServices(
-  options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'payments' | 'logger'>,
+  options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'payments' | 'logger' | 'auth' | 'tickets'>,
 ): ServiceModule[] {
   return [
-    authService(),
-    ticketsService(),
+    authService(options.auth),
+    ticketsService(options.tickets),
     ordersService({ expirationSeconds: options.orderExpirationSeconds }),
     expirationService(),
     paymentsService(options.payments ?? paymentsSettingsFromEnv(options.logger)),
@@ -181,6 +190,9 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
         ),
         bus: async () => bus.isHealthy(),
       },
+      trustProxy: options.trustProxy,
+      // One process: the counts in its memory.
+      rateLimits: { ceiling: options.ceiling },
     });
     for (const service of Object.values(services)) {
       await registerService(app, service.module, {

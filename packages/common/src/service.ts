@@ -21,6 +21,7 @@ import { watchService } from './observability/metrics.ts';
 import { observeTransport } from './observability/transport.ts';
 import { tagServiceRoutes } from './observability/http.ts';
 import { startTracingFromEnv } from './observability/tracing.ts';
+import { ceilingOf, HttpLimitsConfig, trustProxyOf } from './http/rate-limit.ts';
 
 const POSTGRES_URL_EXAMPLE = 'postgres://user:password@host:5432/database';
 
@@ -136,6 +137,7 @@ export const StandaloneConfig = Type.Object({
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data' }),
   LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: DEFAULT_LISTENER_CONCURRENCY }),
+  ...HttpLimitsConfig.properties,
 });
 
 /**
@@ -147,6 +149,7 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
   const logger = createLogger(module.name);
   await runUntilStopped(logger, module.name, async (signal) => {
     const config = loadConfig(StandaloneConfig, env);
+    const trustProxy = trustProxyOf(config.TRUST_PROXY);
     await checkPortFree(config.PORT, config.HOST);
     const tracing = await startTracingFromEnv(module.name, env);
     const jwtKey = resolveJwtKey({
@@ -186,6 +189,9 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
       title: `ticketing ${module.name}`,
       service: module.name,
       readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },
+      trustProxy,
+      // Counted in the service's database, which every replica shares.
+      rateLimits: { pool: database.pool, ceiling: ceilingOf(config) },
     });
     await registerService(app, module, { database, logger });
     await listenOrExplain(app, config.PORT, config.HOST);

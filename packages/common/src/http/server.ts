@@ -23,6 +23,12 @@ import { sessionPlugin, type SessionOptions } from './session.ts';
 import { apiClientErrorHandler, apiFrameworkErrors } from './client-errors.ts';
 import { installHttpObservability, isQuietRoute, requestTraceFields } from '../observability/http.ts';
 import { documentFrameworkErrors, ErrorBody, refuseSchemaNameClashes, swaggerOptions } from './openapi.ts';
+import {
+  installRateLimits,
+  TooManyRequestsError,
+  type RateLimitOptions,
+  type TrustProxy,
+} from './rate-limit.ts';
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -40,6 +46,10 @@ export interface HttpServerOptions extends SessionOptions {
   title: string;
   /** Metrics and traces label for requests of routes no service registered (docs, health). */
   service?: string;
+  /** Fastify's `trustProxy`: which proxies may name the client in `X-Forwarded-For` (`TRUST_PROXY`). */
+  trustProxy?: TrustProxy;
+  /** Where rate limits count, and the ceiling per address; absent: in memory, no ceiling. */
+  rateLimits?: RateLimitOptions;
 }
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
@@ -117,6 +127,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     loggerInstance: options.logger,
     logController: new OneLinePerRequest(),
     bodyLimit: 64 * 1024,
+    trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: apiClientErrorHandler,
@@ -157,6 +168,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
         .send({ errors: error.validation.map((e) => validationItem(e as ErrorObject)) });
     }
     if (error instanceof HttpError) {
+      if (error instanceof TooManyRequestsError) void reply.header('retry-after', error.retryAfter);
       return reply.status(error.statusCode).send({ errors: error.items });
     }
     // Fastify's own client errors (malformed JSON, wrong content type, body too large) carry a 4xx.
@@ -203,6 +215,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     const ready = Object.values(checks).every(Boolean);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
+  // Last: the ceiling covers the routes registered from here on (the services'), not the above.
+  await installRateLimits(app, options.rateLimits ?? {});
   return app;
 }
 
