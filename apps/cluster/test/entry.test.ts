@@ -27,7 +27,8 @@ if (!nginx)
   );
 
 /**
- * A stand-in replica: answers every request with its name, the method, path, body and cookie; and
+ * A stand-in replica: answers every request with its name, the method, path, body, cookie and
+ * X-Forwarded-For; and
  * `/api/docs/json` with a document of one route of its service's, whose response is a component
  * schema named `def-0`, as each service's own document numbers them.
  */
@@ -51,6 +52,7 @@ async function standIn(name: string): Promise<{ port: number; close(): Promise<v
           url: request.url,
           body,
           cookie: request.headers.cookie,
+          forwardedFor: request.headers['x-forwarded-for'],
         }),
       );
     });
@@ -257,6 +259,16 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ method: 'POST', body: '{"ticketId":"x"}', cookie: 'session=abc' });
   });
+
+  it.runIf(enabled)(
+    "appends the client's address to X-Forwarded-For, which the replicas trust one hop of",
+    async () => {
+      expect((await get('/api/orders')).body.forwardedFor).toBe('127.0.0.1');
+      // What a client wrote is kept before it; the last address is the one the entry saw.
+      const { body } = await get('/api/orders', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(body.forwardedFor).toBe('203.0.113.9, 127.0.0.1');
+    },
+  );
 
   it.runIf(enabled)('passes a body larger than its buffers whole', async () => {
     const big = JSON.stringify({ title: 'x'.repeat(40_000) }); // the services take up to 64 KiB
