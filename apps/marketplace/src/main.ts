@@ -10,6 +10,8 @@ import {
   NodeEnv,
   resolveJwtKey,
   runUntilStopped,
+  sessionLifetimesOf,
+  SessionSettings,
   startTracingFromEnv,
 } from '@ticketing/common';
 import { startMarketplace } from './marketplace.ts';
@@ -27,6 +29,7 @@ const Config = Type.Object({
   NATS_STREAM: Type.String({ default: 'TICKETING' }),
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  ...SessionSettings,
 });
 
 const logger = createLogger('marketplace');
@@ -48,6 +51,7 @@ await runUntilStopped(logger, 'marketplace', async (signal) => {
     natsUrl: config.NATS_URL,
     natsStream: config.NATS_STREAM,
     orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+    sessionLifetimes: sessionLifetimesOf(config),
     web: true,
     signal,
   });

@@ -32,8 +32,8 @@ export async function signInRoute(app: HttpApp, { database }: ServiceContext): P
       },
     },
     async (request, reply) => {
-      const user = await signIn(database.db, request.body);
-      await app.session.start(reply, user);
+      const { user, session } = await signIn(database.db, request.body, app.session.lifetimes);
+      await app.session.start(reply, user, session);
       return userJson(user);
     },
   );

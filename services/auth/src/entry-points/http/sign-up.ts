@@ -31,8 +31,8 @@ export async function signUpRoute(app: HttpApp, { database }: ServiceContext): P
       },
     },
     async (request, reply) => {
-      const user = await signUp(database.db, request.body);
-      await app.session.start(reply, user);
+      const { user, session } = await signUp(database.db, request.body, app.session.lifetimes);
+      await app.session.start(reply, user, session);
       return reply.status(201).send(userJson(user));
     },
   );
