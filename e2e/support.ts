@@ -15,6 +15,7 @@ import type { TracerProvider } from '@opentelemetry/api';
 import { databaseUrl, ensureDatabase, installTracing, JetStreamTransport } from '@ticketing/common';
 import { silentLogger, testServerUrl, waitFor } from '@ticketing/common/testing';
 import { startMarketplace, type Marketplace } from '@ticketing/marketplace';
+import type { SessionLifetimes } from '@ticketing/common';
 import { checkExchange, forgetContracts } from './openapi-contract.ts';
 export { checkedFetch } from './openapi-contract.ts';
 
@@ -113,7 +114,12 @@ const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments'];
  * serves the web client at `/` (built first when missing or stale).
  */
 export async function startOneProcess(
-  options: { orderExpirationSeconds?: number; web?: boolean; tracerProvider?: TracerProvider } = {},
+  options: {
+    orderExpirationSeconds?: number;
+    web?: boolean;
+    tracerProvider?: TracerProvider;
+    sessionLifetimes?: SessionLifetimes;
+  } = {},
 ): Promise<System & { marketplace: Marketplace }> {
   const prefix = `e2e_${randomUUID().slice(0, 8)}`;
   // Tracing on, with the given provider, for as long as this system runs.
@@ -130,6 +136,7 @@ export async function startOneProcess(
     databasePrefix: prefix,
     natsStream: 'UNUSED',
     orderExpirationSeconds: options.orderExpirationSeconds ?? 900,
+    sessionLifetimes: options.sessionLifetimes,
     web: options.web ?? false,
   });
   const urls = Object.fromEntries(SERVICES.map((s) => [s, marketplace.services[s]!.database.url]));
@@ -149,10 +156,13 @@ export async function startOneProcess(
   };
 }
 
-/** Each service as its own process (its `main`), on JetStream at `natsUrl` and the test Postgres. */
+/**
+ * Each service as its own process (its `main`), on JetStream at `natsUrl` and the test Postgres;
+ * `env`: more settings for every process.
+ */
 export async function startProcesses(
   natsUrl: string,
-  options: { orderExpirationSeconds?: number } = {},
+  options: { orderExpirationSeconds?: number; env?: Record<string, string> } = {},
 ): Promise<System> {
   const prefix = `e2e_${randomUUID().slice(0, 8)}`;
   const stream = prefix.toUpperCase();
@@ -174,6 +184,7 @@ export async function startProcesses(
         JWT_KEY,
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
         ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds ?? 900),
+        ...options.env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
