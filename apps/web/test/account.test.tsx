@@ -37,6 +37,19 @@ describe('account', () => {
     expect(api.callsTo('POST /api/users/signout')).toHaveLength(0);
   });
 
+  it('signs out of this session too, and goes home', async () => {
+    const api = fakeApi({ ...signedInAs(ann), ...emptyHome, 'POST /api/users/signout': { body: {} } });
+    renderApp('/account');
+    const user = userEvent.setup();
+    await user.click(await within(screen.getByRole('main')).findByRole('button', { name: 'Sign out' }));
+
+    expect(await screen.findByRole('heading', { name: 'Tickets for sale' })).toBeTruthy();
+    expect(currentPath()).toBe('/');
+    expect(within(screen.getByRole('banner')).getByRole('link', { name: 'Sign in' })).toBeTruthy();
+    expect(api.callsTo('POST /api/users/signout')).toHaveLength(1);
+    expect(api.callsTo('POST /api/users/signout-everywhere')).toHaveLength(0);
+  });
+
   it('says why when it could not, and stays signed in', async () => {
     fakeApi({
       ...signedInAs(ann),

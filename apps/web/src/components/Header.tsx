@@ -44,7 +44,8 @@ export function Header() {
               <NavLink to="/orders" end className="nav-link">
                 My orders
               </NavLink>
-              {/* The email on wide screens; an icon where the row has no room for it. */}
+              {/* The email beside the icon on wide screens; on narrower ones the icon alone, which
+                  stands for signing out too (the button is on the account page). */}
               <NavLink to="/account" className="nav-link nav-account" title={user.email} aria-label="Account">
                 <svg className="nav-account-icon" viewBox="0 0 24 24" aria-hidden="true">
                   <circle cx="12" cy="8" r="3.5" />
@@ -54,7 +55,7 @@ export function Header() {
               </NavLink>
               <button
                 type="button"
-                className="button button-ghost button-small"
+                className="button button-ghost button-small header-sign-out"
                 onClick={() => void onSignOut()}
                 disabled={signingOut}
               >

@@ -1,4 +1,7 @@
-/** The signed-in user's account: who they are signed in as, and signing out on every device. */
+/**
+ * The signed-in user's account: who they are signed in as, signing out here (the header's way on
+ * phones, where it has no room for the button) and signing out on every device.
+ */
 import { useState } from 'react';
 import { Navigate } from 'react-router';
 import { api, ApiError } from '../api.ts';
@@ -25,11 +28,11 @@ function Account({ onSignedOut }: { onSignedOut: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
-  async function onSignOutEverywhere() {
+  async function signOut(everywhere: boolean) {
     setBusy(true);
     setError(undefined);
     try {
-      await api.signOutEverywhere();
+      await (everywhere ? api.signOutEverywhere() : api.signOut());
       onSignedOut();
       setUser(null);
     } catch (failure) {
@@ -47,6 +50,14 @@ function Account({ onSignedOut }: { onSignedOut: () => void }) {
             Signed in as <strong>{user?.email}</strong>
           </p>
         </div>
+        <button
+          type="button"
+          className="button button-secondary"
+          onClick={() => void signOut(false)}
+          disabled={busy}
+        >
+          Sign out
+        </button>
       </div>
       <div className="card stack">
         <h2>Sessions</h2>
@@ -64,7 +75,7 @@ function Account({ onSignedOut }: { onSignedOut: () => void }) {
           <button
             type="button"
             className="button button-secondary"
-            onClick={() => void onSignOutEverywhere()}
+            onClick={() => void signOut(true)}
             disabled={busy}
           >
             {busy ? 'Signing out everywhere…' : 'Sign out everywhere'}
