@@ -93,6 +93,7 @@ describe('the OpenAPI document of the marketplace', () => {
       withdrawTicket: undefined,
       getTicketCredential: undefined,
       listSales: undefined,
+      signOutEverywhere: undefined,
     };
     // Needs one: some requirement, none of them empty (`{}`: without a session).
     const needSession = operations().filter(

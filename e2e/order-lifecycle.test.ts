@@ -78,6 +78,7 @@ describe('order lifecycle across services', () => {
         '/api/users/currentuser',
         '/api/users/signin',
         '/api/users/signout',
+        '/api/users/signout-everywhere',
         '/api/users/signup',
       ].sort(),
     );

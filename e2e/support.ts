@@ -15,6 +15,7 @@ import type { TracerProvider } from '@opentelemetry/api';
 import { databaseUrl, ensureDatabase, installTracing, JetStreamTransport } from '@ticketing/common';
 import { silentLogger, testServerUrl, waitFor } from '@ticketing/common/testing';
 import { startMarketplace, type Marketplace } from '@ticketing/marketplace';
+import type { SessionLifetimes } from '@ticketing/common';
 import { checkExchange, forgetContracts } from './openapi-contract.ts';
 export { checkedFetch } from './openapi-contract.ts';
 
@@ -133,7 +134,12 @@ const E2E_LIMITS = {
  * serves the web client at `/` (built first when missing or stale).
  */
 export async function startOneProcess(
-  options: { orderExpirationSeconds?: number; web?: boolean; tracerProvider?: TracerProvider } = {},
+  options: {
+    orderExpirationSeconds?: number;
+    web?: boolean;
+    tracerProvider?: TracerProvider;
+    sessionLifetimes?: SessionLifetimes;
+  } = {},
 ): Promise<System & { marketplace: Marketplace }> {
   const prefix = `e2e_${randomUUID().slice(0, 8)}`;
   // Tracing on, with the given provider, for as long as this system runs.
@@ -150,6 +156,7 @@ export async function startOneProcess(
     databasePrefix: prefix,
     natsStream: 'UNUSED',
     orderExpirationSeconds: options.orderExpirationSeconds ?? 900,
+    sessionLifetimes: options.sessionLifetimes,
     web: options.web ?? false,
     ...E2E_LIMITS,
   });
@@ -170,10 +177,13 @@ export async function startOneProcess(
   };
 }
 
-/** Each service as its own process (its `main`), on JetStream at `natsUrl` and the test Postgres. */
+/**
+ * Each service as its own process (its `main`), on JetStream at `natsUrl` and the test Postgres;
+ * `env`: more settings for every process.
+ */
 export async function startProcesses(
   natsUrl: string,
-  options: { orderExpirationSeconds?: number } = {},
+  options: { orderExpirationSeconds?: number; env?: Record<string, string> } = {},
 ): Promise<System> {
   const prefix = `e2e_${randomUUID().slice(0, 8)}`;
   const stream = prefix.toUpperCase();
@@ -196,6 +206,7 @@ export async function startProcesses(
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
         ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds ?? 900),
         ...E2E_LIMIT_SETTINGS,
+        ...options.env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -12,6 +12,8 @@ import {
   NodeEnv,
   resolveJwtKey,
   runUntilStopped,
+  sessionLifetimesOf,
+  SessionSettings,
   startTracingFromEnv,
   trustProxyOf,
 } from '@ticketing/common';
@@ -31,6 +33,7 @@ const Config = Type.Object({
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   ...HttpLimitsConfig.properties,
+  ...SessionSettings,
 });
 
 const logger = createLogger('marketplace');
@@ -54,6 +57,7 @@ await runUntilStopped(logger, 'marketplace', async (signal) => {
     orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     trustProxy: trustProxyOf(config.TRUST_PROXY),
     ceiling: ceilingOf(config),
+    sessionLifetimes: sessionLifetimesOf(config),
     web: true,
     signal,
   });

@@ -20,12 +20,14 @@ import {
   prepareService,
   registerService,
   startEmbeddedPostgres,
+  SessionRevocations,
   StartError,
   type EmbeddedServer,
   type HttpApp,
   type PreparedService,
   type ServiceDatabase,
   type ServiceModule,
+  type SessionLifetimes,
   type Transport,
   type TrustProxy,
   type WindowLimit,
@@ -64,6 +66,8 @@ export interface MarketplaceOptions {
   /** Settings of the auth and tickets services (their limits, say) instead of the environment's. */
   auth?: Partial<AuthSettings>;
   tickets?: Partial<TicketsSettings>;
+  /** Idle and absolute session timeouts; default: 30 minutes and 7 days. */
+  sessionLifetimes?: SessionLifetimes;
   /** Payment provider and currency; default: from the environment (Stripe if STRIPE_SECRET_KEY). */
   payments?: PaymentsSettings;
   /** Serve the web client (apps/web) at `/`, building it first when missing or stale. */
@@ -161,6 +165,8 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
         )
       : new InProcessBus();
 
+    // One server checks every service's sessions: it refuses what any of their databases holds.
+    const revocations = new SessionRevocations();
     for (const module of marketplaceServices(options)) {
       signal?.throwIfAborted();
       const url = databaseUrl(serverUrl, `${options.databasePrefix}_${module.name}`);
@@ -172,7 +178,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
       });
       const database = openDatabase(url, { logger: logger.child({ service: module.name }) });
       databases.push(database);
-      services[module.name] = await prepareService(module, { database, transport, logger });
+      services[module.name] = await prepareService(module, { database, transport, logger, revocations });
     }
     // Every service has subscribed: now events may flow.
     for (const service of Object.values(services)) service.start();
@@ -182,6 +188,8 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
       logger,
       jwtKey: options.jwtKey,
       secureCookies: options.secureCookies,
+      sessionLifetimes: options.sessionLifetimes,
+      revocations,
       title: MARKETPLACE_TITLE,
       service: 'marketplace',
       readiness: {

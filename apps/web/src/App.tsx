@@ -1,5 +1,6 @@
 import { Route, Routes } from 'react-router';
 import { Header } from './components/Header.tsx';
+import { AccountPage } from './pages/AccountPage.tsx';
 import { AuthPage } from './pages/AuthPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
 import { MyTicketsPage } from './pages/MyTicketsPage.tsx';
@@ -61,6 +62,7 @@ export function App() {
               </RequireUser>
             }
           />
+          <Route path="/account" element={<AccountPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -194,6 +194,8 @@ export const api = {
   signIn: (credentials: { email: string; password: string }) =>
     request<User>('POST', '/api/users/signin', credentials),
   signOut: () => request<Record<string, never>>('POST', '/api/users/signout'),
+  /** Ends every session of the signed-in user, on every device, this one included. */
+  signOutEverywhere: () => request<Record<string, never>>('POST', '/api/users/signout-everywhere'),
 
   listTickets: (options: { limit?: number; cursor?: string | null } = {}) => {
     const query = new URLSearchParams({ limit: String(options.limit ?? 20) });

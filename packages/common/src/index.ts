@@ -5,6 +5,8 @@ export * from './http/server.ts';
 export * from './http/openapi.ts';
 export * from './http/client-errors.ts';
 export * from './http/session.ts';
+export * from './sessions/revocations.ts';
+export * from './sessions/revocation-store.ts';
 export * from './db/database.ts';
 export * from './db/embedded.ts';
 export * from './db/notifications.ts';

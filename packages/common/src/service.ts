@@ -14,7 +14,17 @@ import { purgeInbox, startListeners, type AnyListener } from './messaging/listen
 import { DEFAULT_LISTENER_CONCURRENCY } from './messaging/consumer.ts';
 import type { Subscription, Transport } from './messaging/transport.ts';
 import { JetStreamTransport } from './messaging/jetstream.ts';
-import { ConfigError, loadConfig, NodeEnv, resolveJwtKey } from './config/config.ts';
+import {
+  ConfigError,
+  loadConfig,
+  NodeEnv,
+  resolveJwtKey,
+  SessionIdleSeconds,
+  sessionLifetimesOf,
+  SessionMaxAgeSeconds,
+} from './config/config.ts';
+import { SessionRevocations } from './sessions/revocations.ts';
+import { watchRevocations, type RevocationWatch } from './sessions/revocation-store.ts';
 import { hostOfSetting, oneLine, StartError } from './start.ts';
 import { createLogger } from './logger.ts';
 import { watchService } from './observability/metrics.ts';
@@ -59,16 +69,27 @@ export interface PreparedService {
 }
 
 /**
- * Migrates the database and subscribes the listeners. The relay is returned unstarted: in the
- * one-process mode every service subscribes before any relay publishes, so that no group misses
- * an event published before it existed.
+ * Migrates the database and subscribes the listeners; for a service with routes, loads the
+ * sessions it refuses into `revocations` (the registry its HTTP server checks) and keeps it current.
+ * The relay is returned unstarted: in the one-process mode every service subscribes before any
+ * relay publishes, so that no group misses an event published before it existed.
  */
 export async function prepareService(
   module: ServiceModule,
-  deps: { database: ServiceDatabase; transport: Transport; logger: Logger; listenerConcurrency?: number },
+  deps: {
+    database: ServiceDatabase;
+    transport: Transport;
+    logger: Logger;
+    listenerConcurrency?: number;
+    revocations?: SessionRevocations;
+  },
 ): Promise<PreparedService> {
   const logger = deps.logger.child({ service: module.name });
   await migrateDatabase(deps.database, module.migrations);
+  const revocationWatch: RevocationWatch | undefined =
+    module.routes && deps.revocations
+      ? await watchRevocations(deps.database, deps.revocations, logger)
+      : undefined;
   const transport = observeTransport(deps.transport, module.name); // counted and traced
   const relay = new OutboxRelay({ database: deps.database, transport, logger });
   const listeners: Subscription = await startListeners({
@@ -108,6 +129,7 @@ export async function prepareService(
       await background?.stop();
       await listeners.close();
       await relay.stop();
+      await revocationWatch?.close();
     },
   };
 }
@@ -138,6 +160,8 @@ export const StandaloneConfig = Type.Object({
   DATA_DIR: Type.String({ default: './.data' }),
   LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: DEFAULT_LISTENER_CONCURRENCY }),
   ...HttpLimitsConfig.properties,
+  SESSION_IDLE_SECONDS: SessionIdleSeconds,
+  SESSION_MAX_AGE_SECONDS: SessionMaxAgeSeconds,
 });
 
 /**
@@ -150,6 +174,7 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
   await runUntilStopped(logger, module.name, async (signal) => {
     const config = loadConfig(StandaloneConfig, env);
     const trustProxy = trustProxyOf(config.TRUST_PROXY);
+    const sessionLifetimes = sessionLifetimesOf(config);
     await checkPortFree(config.PORT, config.HOST);
     const tracing = await startTracingFromEnv(module.name, env);
     const jwtKey = resolveJwtKey({
@@ -175,17 +200,21 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
       );
     });
     signal.throwIfAborted();
+    const revocations = new SessionRevocations();
     const service = await prepareService(module, {
       database,
       transport,
       logger,
       listenerConcurrency: config.LISTENER_CONCURRENCY,
+      revocations,
     });
     service.start();
     const app = await buildHttpServer({
       logger,
       jwtKey,
       secureCookies: config.NODE_ENV === 'production',
+      sessionLifetimes,
+      revocations,
       title: `ticketing ${module.name}`,
       service: module.name,
       readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },

@@ -1,12 +1,14 @@
 /**
- * The auth service: user accounts and the only issuer of session cookies (every service verifies
- * them with the shared key). It publishes no events and listens to none: nobody else needs users,
- * only the id and email the session carries.
+ * The auth service: user accounts, their sessions, and the only one to begin a session (every
+ * service verifies and renews session cookies with the shared key). It publishes
+ * `session:revoked` when a session ends early (signed out), and listens to nothing: nobody else
+ * needs users, only the id and email the session carries.
  */
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
 import { loadConfig, type BackoffPolicy, type ServiceModule, type WindowLimit } from '@ticketing/common';
 import { dummyPasswordHash } from './domain/passwords.ts';
+import { forgetEndedSessions } from './domain/sessions.ts';
 import { currentUserRoute } from './entry-points/http/current-user.ts';
 import { signInRoute } from './entry-points/http/sign-in.ts';
 import { signOutRoute } from './entry-points/http/sign-out.ts';
@@ -63,6 +65,19 @@ export function authService(overrides: Partial<AuthSettings> = {}): ServiceModul
       await signInRoute(app, context, settings);
       await signOutRoute(app, context);
       await currentUserRoute(app, context);
+    },
+    background: ({ database, logger }) => {
+      // Sessions long ended are only history: forgotten a minute after start, then hourly.
+      const forget = () => {
+        forgetEndedSessions(database).catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not forget ended sessions; will try again'),
+        );
+      };
+      let timer = setTimeout(() => {
+        forget();
+        timer = setInterval(forget, 3_600_000).unref();
+      }, 60_000).unref();
+      return { stop: async () => clearTimeout(timer) };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ServiceHarness } from '@ticketing/common/testing';
 import { aUser, startAuth } from './fixtures.ts';
 
@@ -40,5 +40,33 @@ describe('GET /api/users/currentuser', () => {
     const signout = await t.app.inject({ method: 'POST', url: '/api/users/signout', headers: { cookie } });
     const cleared = signout.cookies.find((c) => c.name === 'session')!;
     expect((await currentUser(`session=${cleared.value}`)).json()).toEqual({ currentUser: null });
+  });
+});
+
+describe('checking the session', () => {
+  let t: ServiceHarness;
+  beforeAll(async () => (t = await startAuth()));
+  afterAll(() => t.close());
+
+  it('reads no table: the revoked sessions are in memory', async () => {
+    const { cookie } = await aUser(t);
+    await t.app.inject({ method: 'POST', url: '/api/users/signout', headers: { cookie } }); // one revoked
+    const { cookie: signedIn } = await aUser(t);
+    const queries = vi.spyOn(t.database.pool, 'query');
+    const connections = vi.spyOn(t.database.pool, 'connect');
+    try {
+      for (let i = 0; i < 50; i++) {
+        const answer = await t.app.inject({
+          url: '/api/users/currentuser',
+          headers: { cookie: i % 2 ? cookie : signedIn },
+        });
+        expect(answer.json<{ currentUser: unknown }>().currentUser === null).toBe(i % 2 === 1);
+      }
+      expect(queries).not.toHaveBeenCalled();
+      expect(connections).not.toHaveBeenCalled();
+    } finally {
+      queries.mockRestore();
+      connections.mockRestore();
+    }
   });
 });

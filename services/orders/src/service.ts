@@ -2,11 +2,12 @@
  * The orders service: reservations of tickets. Keeps a versioned replica of tickets from the
  * tickets service's events; publishes `order:created`, `order:confirmed`, `order:cancelled` and
  * `order:completed`; confirms an order when the tickets service holds its ticket, cancels it when
- * that service rejects it or it expires, and completes it on payment.
+ * that service rejects it or it expires, and completes it on payment. Records `session:revoked` to
+ * refuse signed-out sessions.
  */
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
-import { loadConfig, type ServiceModule } from '@ticketing/common';
+import { loadConfig, sessionRevokedListener, type ServiceModule } from '@ticketing/common';
 import type { OrdersSettings } from './domain/orders.ts';
 import { cancelOrderRoute } from './entry-points/http/cancel-order.ts';
 import { createOrderRoute } from './entry-points/http/create-order.ts';
@@ -46,6 +47,7 @@ export function ordersService(settings: OrdersSettings = ordersSettingsFromEnv()
       ticketReservationRejectedListener,
       expirationCompleteListener,
       paymentCreatedListener,
+      sessionRevokedListener,
     ],
   };
 }

@@ -1,10 +1,10 @@
 /**
  * The payments service: charges confirmed orders (`awaiting:payment`) through a payment provider
  * (Stripe, or a simulated test provider by default), keeps a versioned replica of orders,
- * publishes `payment:created`.
+ * publishes `payment:created`. Records `session:revoked` to refuse signed-out sessions.
  */
 import { fileURLToPath } from 'node:url';
-import { createLogger, type ServiceModule } from '@ticketing/common';
+import { createLogger, sessionRevokedListener, type ServiceModule } from '@ticketing/common';
 import { createPaymentRoute, PaymentJson } from './entry-points/http/create-payment.ts';
 import { paymentConfigRoute } from './entry-points/http/payment-config.ts';
 import { orderCreatedListener } from './entry-points/events/order-created.listener.ts';
@@ -31,6 +31,7 @@ export function paymentsService(
       orderConfirmedListener,
       orderCancelledListener(provider),
       orderCompletedListener,
+      sessionRevokedListener,
     ],
     background: ({ database, logger }) => startReconciler({ db: database.db, provider, currency, logger }),
   };

@@ -1,11 +1,19 @@
 /**
  * The tickets service: the source of truth for tickets, their owners and their credentials.
  * Publishes `ticket:created`, `ticket:updated` and `ticket:reservation-rejected`; listens to
- * orders to hold and release tickets, and to hand a paid ticket to its buyer.
+ * orders to hold and release tickets, and to hand a paid ticket to its buyer; records
+ * `session:revoked` to refuse signed-out sessions.
  */
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
-import { loadConfig, NodeEnv, resolveSecret, type ServiceModule, type WindowLimit } from '@ticketing/common';
+import {
+  loadConfig,
+  NodeEnv,
+  resolveSecret,
+  sessionRevokedListener,
+  type ServiceModule,
+  type WindowLimit,
+} from '@ticketing/common';
 import { createTicketRoute } from './entry-points/http/create-ticket.ts';
 import { listTicketsRoute, TicketPage } from './entry-points/http/list-tickets.ts';
 import { showTicketRoute } from './entry-points/http/show-ticket.ts';
@@ -86,6 +94,6 @@ export function ticketsService(overrides: Partial<TicketsSettings> = {}): Servic
       await listingRoutes(app, context, settings);
       await credentialRoutes(app, context, settings);
     },
-    listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener],
+    listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener, sessionRevokedListener],
   };
 }

@@ -44,12 +44,18 @@ export function Header() {
               <NavLink to="/orders" end className="nav-link">
                 My orders
               </NavLink>
-              <span className="nav-user" title={user.email}>
-                {user.email}
-              </span>
+              {/* The email beside the icon on wide screens; on narrower ones the icon alone, which
+                  stands for signing out too (the button is on the account page). */}
+              <NavLink to="/account" className="nav-link nav-account" title={user.email} aria-label="Account">
+                <svg className="nav-account-icon" viewBox="0 0 24 24" aria-hidden="true">
+                  <circle cx="12" cy="8" r="3.5" />
+                  <path d="M5 19.5c0-3.6 3.1-5.5 7-5.5s7 1.9 7 5.5" />
+                </svg>
+                <span className="nav-user">{user.email}</span>
+              </NavLink>
               <button
                 type="button"
-                className="button button-ghost button-small"
+                className="button button-ghost button-small header-sign-out"
                 onClick={() => void onSignOut()}
                 disabled={signingOut}
               >

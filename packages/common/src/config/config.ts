@@ -81,3 +81,35 @@ export function resolveSecret(options: {
 export function resolveJwtKey(options: { jwtKey?: string; nodeEnv: string; dataDir: string }): string {
   return resolveSecret({ name: 'JWT_KEY', file: 'jwt-key', value: options.jwtKey, ...options });
 }
+
+/**
+ * How long a session lasts, read by every process that serves HTTP (they must agree, like
+ * `JWT_KEY`): `SESSION_IDLE_SECONDS` without a request (30 minutes), and
+ * `SESSION_MAX_AGE_SECONDS` at most, however active (7 days; at most 30).
+ */
+export const SessionIdleSeconds = Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600, default: 30 * 60 });
+export const SessionMaxAgeSeconds = Type.Integer({
+  minimum: 1,
+  maximum: 30 * 24 * 3600,
+  default: 7 * 24 * 3600,
+});
+export const SessionSettings = {
+  SESSION_IDLE_SECONDS: SessionIdleSeconds,
+  SESSION_MAX_AGE_SECONDS: SessionMaxAgeSeconds,
+};
+
+/** The session lifetimes of a configuration holding `SessionSettings`. */
+export function sessionLifetimesOf(config: {
+  SESSION_IDLE_SECONDS: number;
+  SESSION_MAX_AGE_SECONDS: number;
+}): { idleSeconds: number; absoluteSeconds: number } {
+  if (config.SESSION_IDLE_SECONDS > config.SESSION_MAX_AGE_SECONDS) {
+    throw new ConfigError(
+      'Invalid configuration: SESSION_IDLE_SECONDS must not exceed SESSION_MAX_AGE_SECONDS',
+    );
+  }
+  return {
+    idleSeconds: config.SESSION_IDLE_SECONDS,
+    absoluteSeconds: config.SESSION_MAX_AGE_SECONDS,
+  };
+}

@@ -104,3 +104,30 @@ export const rateLimits = pgTable('rate_limits', {
   blockedUntil: timestamp('blocked_until', { withTimezone: true }),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
+
+/**
+ * Sessions this service refuses before their time (`session:revoked`, see
+ * sessions/revocation-store.ts): loaded into memory at start and kept current by a notification
+ * on each insert, so that the session check on every request reads no table. A row with
+ * `session_id` names one session; without, every session of `user_id` that began before
+ * `revoked_at`. Rows go once `expires_at` (every token they name past its absolute lifetime) is
+ * well past.
+ */
+export const sessionRevocations = pgTable(
+  'session_revocations',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    userId: uuid('user_id').notNull(),
+    sessionId: uuid('session_id'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    // A revocation recorded twice (an event redelivered, auth writing what it publishes) is one row.
+    uniqueIndex('session_revocations_one_per_session').on(t.sessionId),
+    uniqueIndex('session_revocations_one_per_cutoff')
+      .on(t.userId, t.revokedAt)
+      .where(sql`${t.sessionId} is null`),
+    index('session_revocations_expires_idx').on(t.expiresAt),
+  ],
+);

@@ -147,6 +147,19 @@ export const PaymentCreated = Type.Object({
   providerChargeId: Type.String({ minLength: 1 }),
 });
 
+/**
+ * Sessions the auth service ended before their time: every service refuses their tokens from now
+ * on. With `sessionId`, that one session (a sign-out); without, every session of `userId` that
+ * began before `revokedAt` (a sign-out everywhere). `expiresAt` is when every token it names is
+ * past its absolute lifetime anyway: after it, the revocation may be forgotten.
+ */
+export const SessionRevoked = Type.Object({
+  userId: Id,
+  sessionId: Type.Optional(Id),
+  revokedAt: Timestamp,
+  expiresAt: Timestamp,
+});
+
 /** Every event of the system, by its name (a past-tense fact). */
 export const EventSchemas = {
   'ticket:created': TicketCreated,
@@ -158,6 +171,7 @@ export const EventSchemas = {
   'order:completed': OrderCompleted,
   'expiration:complete': ExpirationComplete,
   'payment:created': PaymentCreated,
+  'session:revoked': SessionRevoked,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EventSchemas;

@@ -193,7 +193,13 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
   });
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ errors: [{ message: 'Not found' }] }));
 
-  await app.register(sessionPlugin, { jwtKey: options.jwtKey, secureCookies: options.secureCookies });
+  await app.register(sessionPlugin, {
+    jwtKey: options.jwtKey,
+    secureCookies: options.secureCookies,
+    sessionLifetimes: options.sessionLifetimes,
+    revocations: options.revocations,
+    now: options.now,
+  });
   // The OpenAPI document: the error body every route answers, the statuses the server answers
   // whatever the route (added to each route's schema as it is registered), named components.
   app.addSchema(ErrorBody);

@@ -52,9 +52,9 @@ export async function signInRoute(
       const account = normaliseEmail(request.body.email);
       // Before the password is hashed: an account that must wait costs no scrypt.
       await perAccount.attempt(account);
-      const user = await signIn(database.db, request.body);
+      const { user, session } = await signIn(database.db, request.body, app.session.lifetimes);
       await perAccount.clear(account);
-      await app.session.start(reply, user);
+      await app.session.start(reply, user, session);
       return userJson(user);
     },
   );

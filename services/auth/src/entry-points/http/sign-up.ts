@@ -43,8 +43,8 @@ export async function signUpRoute(
       },
     },
     async (request, reply) => {
-      const user = await signUp(database.db, request.body);
-      await app.session.start(reply, user);
+      const { user, session } = await signUp(database.db, request.body, app.session.lifetimes);
+      await app.session.start(reply, user, session);
       return reply.status(201).send(userJson(user));
     },
   );
