@@ -126,7 +126,7 @@ describe('the OpenAPI document of the marketplace', () => {
         ['listTickets', []],
         ['verifyTicketCredential', []],
         ['signIn', []],
-        ['signOut', []],
+        ['signOut', [{}, { session: [] }]],
         ['signUp', []],
       ].sort(),
     );

@@ -1,6 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
+import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, sessionLifetimesOf, SessionSettings } from '../src/config/config.ts';
 import { createSessionIssuer, sessionPlugin, SESSION_COOKIE } from '../src/http/session.ts';
 import { SessionRevocations } from '../src/sessions/revocations.ts';
 
@@ -231,5 +233,26 @@ describe('the session plugin', () => {
     const response = await at(start + 20 * MINUTE, () => me(token, '/signout'));
     expect([response.headers['set-cookie']].flat()).toHaveLength(1);
     expect(renewedCookie(response)?.value).toBe('');
+  });
+});
+
+describe('session settings', () => {
+  const settings = (env: Record<string, string>) =>
+    sessionLifetimesOf(loadConfig(Type.Object(SessionSettings), env));
+
+  it('default to 30 minutes idle and 7 days at most', () => {
+    expect(settings({})).toEqual({ idleSeconds: 1800, absoluteSeconds: 604_800 });
+    expect(settings({ SESSION_IDLE_SECONDS: '600', SESSION_MAX_AGE_SECONDS: '3600' })).toEqual({
+      idleSeconds: 600,
+      absoluteSeconds: 3600,
+    });
+  });
+
+  it('refuses an idle timeout above the maximum age, and a maximum age above 30 days', () => {
+    expect(() => settings({ SESSION_IDLE_SECONDS: '7200', SESSION_MAX_AGE_SECONDS: '3600' })).toThrow(
+      /SESSION_IDLE_SECONDS must not exceed SESSION_MAX_AGE_SECONDS/,
+    );
+    expect(() => settings({ SESSION_MAX_AGE_SECONDS: String(31 * 24 * 3600) })).toThrow(ConfigError);
+    expect(() => settings({ SESSION_IDLE_SECONDS: '0' })).toThrow(/SESSION_IDLE_SECONDS/);
   });
 });

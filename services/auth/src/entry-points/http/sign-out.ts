@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import {
   errorResponses,
-  PUBLIC,
   requireUser,
+  SESSION_OPTIONAL,
   SESSION_REQUIRED,
   success,
   type HttpApp,
@@ -24,7 +24,7 @@ export async function signOutRoute(app: HttpApp, { database }: ServiceContext): 
           'Works with or without a session. A valid session is revoked: every service refuses its token ' +
           'from then on (within a second), wherever a copy of the cookie is.',
         tags: ['users'],
-        security: PUBLIC,
+        security: SESSION_OPTIONAL, // the session, if any, is the one ended
         response: {
           200: success(
             Empty,
