@@ -6,6 +6,8 @@
 import { Type } from 'typebox';
 import {
   createLogger,
+  HardeningSettings,
+  hardeningFromConfig,
   loadConfig,
   NodeEnv,
   resolveJwtKey,
@@ -27,6 +29,7 @@ const Config = Type.Object({
   NATS_STREAM: Type.String({ default: 'TICKETING' }),
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  ...HardeningSettings,
 });
 
 const logger = createLogger('marketplace');
@@ -48,12 +51,15 @@ await runUntilStopped(logger, 'marketplace', async (signal) => {
     natsUrl: config.NATS_URL,
     natsStream: config.NATS_STREAM,
     orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+    hardening: hardeningFromConfig(config),
+    metricsPort: config.METRICS_PORT,
     web: true,
     signal,
   });
+  const docs = hardeningFromConfig(config).apiDocs ? ', API docs at /api/docs' : '';
   logger.info(
     { bus: marketplace.transport.kind, database: config.DATABASE_URL ? 'external' : 'embedded' },
-    `ticketing marketplace ready at ${marketplace.url} (web client at /, API docs at /api/docs)`,
+    `ticketing marketplace ready at ${marketplace.url} (web client at /${docs})`,
   );
   return async () => {
     await marketplace.stop();
