@@ -8,6 +8,7 @@ import { BadRequestError, isUniqueViolation, type CurrentUser, type Executor } f
 import { USERS_EMAIL_UNIQUE } from '../data-access/schema.ts';
 import { findUserByEmail, insertUser } from '../data-access/users-repository.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
+import { COMMON_PASSWORD_MESSAGE, isCommonPassword } from './common-passwords.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
@@ -20,7 +21,12 @@ export interface Credentials {
 
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
 
+/**
+ * A new account, signed in. Its password is 8 to 128 characters (the route's schema) and not one
+ * of the most common ones; the email is not another account's.
+ */
 export async function signUp(db: Executor, { email, password }: Credentials): Promise<CurrentUser> {
+  if (isCommonPassword(password)) throw new BadRequestError(COMMON_PASSWORD_MESSAGE, 'password');
   const passwordHash = await hashPassword(password);
   try {
     const user = await insertUser(db, { id: randomUUID(), email: normaliseEmail(email), passwordHash });
