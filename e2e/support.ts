@@ -109,6 +109,26 @@ async function dropDatabases(urls: Record<string, string>): Promise<void> {
 const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments'];
 
 /**
+ * The rate limits of the end-to-end tests, raised: they sign up dozens of users and send thousands
+ * of requests, all from 127.0.0.1 (the limits have tests of their own, in the services). As
+ * settings for a service's process, and as the options of the one-process marketplace.
+ */
+export const E2E_LIMIT_SETTINGS = {
+  RATE_LIMIT_MAX: '100000',
+  SIGNUP_LIMIT_MAX: '10000',
+  SIGNIN_ADDRESS_LIMIT_MAX: '10000',
+  VERIFY_LIMIT_MAX: '10000',
+};
+const E2E_LIMITS = {
+  ceiling: { max: 100_000, windowSeconds: 60 },
+  auth: {
+    signUpPerAddress: { max: 10_000, windowSeconds: 3_600 },
+    signInPerAddress: { max: 10_000, windowSeconds: 600 },
+  },
+  tickets: { verifyPerAddress: { max: 10_000, windowSeconds: 60 } },
+};
+
+/**
  * The one-process marketplace on the test Postgres server and the in-process bus; `web` also
  * serves the web client at `/` (built first when missing or stale).
  */
@@ -131,6 +151,7 @@ export async function startOneProcess(
     natsStream: 'UNUSED',
     orderExpirationSeconds: options.orderExpirationSeconds ?? 900,
     web: options.web ?? false,
+    ...E2E_LIMITS,
   });
   const urls = Object.fromEntries(SERVICES.map((s) => [s, marketplace.services[s]!.database.url]));
   const db = querier(urls);
@@ -174,6 +195,7 @@ export async function startProcesses(
         JWT_KEY,
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
         ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds ?? 900),
+        ...E2E_LIMIT_SETTINGS,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

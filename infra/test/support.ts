@@ -162,7 +162,8 @@ interface ConfigVariable {
  * The variables of `StandaloneConfig` (packages/common/src/service.ts), the schema every service
  * is started with. It is not exported, so it is read from the source: a `Type.Object({...})`
  * whose properties are `Type.Optional(...)` (optional), a `Type.X(..., { default })` (defaulted),
- * another `Type.X(...)` (required) or an exported schema of @ticketing/common (looked up).
+ * another `Type.X(...)` (required), an exported schema of @ticketing/common (looked up), or the
+ * properties of an exported object schema of it spread in (`...HttpLimitsConfig.properties`).
  */
 export function standaloneConfigVariables(): ConfigVariable[] {
   const file = repoPath('packages/common/src/service.ts');
@@ -191,6 +192,18 @@ export function standaloneConfigVariables(): ConfigVariable[] {
         argument.properties.some((property) => property.name?.getText(source) === 'default'),
     );
   return literal.properties.flatMap((property): ConfigVariable[] => {
+    // `...Schema.properties`: the variables of an exported object schema of @ticketing/common.
+    if (ts.isSpreadAssignment(property) && ts.isPropertyAccessExpression(property.expression)) {
+      const spread = property.expression;
+      const schema = (common as Record<string, unknown>)[spread.expression.getText(source)] as
+        { properties?: Record<string, object>; required?: string[] } | undefined;
+      if (spread.name.text !== 'properties' || !isObject(schema?.properties))
+        throw new Error(`StandaloneConfig: cannot read ${property.getText(source)}`);
+      return Object.entries(schema.properties).map(([name, variable]) => ({
+        name,
+        required: (schema.required ?? []).includes(name) && !('default' in variable),
+      }));
+    }
     // `...HardeningSettings`: an exported object of settings, each required unless optional or
     // defaulted.
     if (ts.isSpreadAssignment(property) && ts.isIdentifier(property.expression)) {

@@ -173,6 +173,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     replicas[service] = [];
     for (let i = 1; i <= options.replicas; i++) {
       const env: NodeJS.ProcessEnv = {
+        // Every request comes through the entry, which appends the client's address to
+        // X-Forwarded-For: one hop to trust, unless set otherwise (a balancer in front of it).
+        TRUST_PROXY: '1',
         ...process.env,
         ...options.env,
         // The site merges each service's document, which only the entry can reach (it sends

@@ -167,7 +167,14 @@ async function startNodeEntry({
     if (!replica)
       return reply.status(503).send({ errors: [{ message: `The ${service} service is unavailable` }] });
     return reply.from(`${replica.url}${request.url}`, {
-      rewriteRequestHeaders: keepHost,
+      // As nginx's $proxy_add_x_forwarded_for: the address this entry saw, after any the client
+      // wrote. The replicas trust one hop (TRUST_PROXY=1), so the last one is the client's.
+      rewriteRequestHeaders: (incoming, headers) => ({
+        ...keepHost(incoming, headers),
+        'x-forwarded-for': [incoming.headers['x-forwarded-for'], incoming.socket.remoteAddress]
+          .filter(Boolean)
+          .join(', '),
+      }),
       onError: (failed, { error }) => {
         replica.healthy = false; // out of the rotation until /readyz says otherwise
         log.warn({ err: error, replica: replica.name }, 'upstream failed');

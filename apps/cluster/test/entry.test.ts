@@ -27,7 +27,8 @@ if (!nginx)
   );
 
 /**
- * A stand-in replica: answers every request with its name, the method, path, body and cookie; and
+ * A stand-in replica: answers every request with its name, the method, path, body, cookie and
+ * X-Forwarded-For; and
  * `/api/docs/json` with a document of one route of its service's, whose response is a component
  * schema named `def-0`, as each service's own document numbers them.
  */
@@ -52,6 +53,7 @@ async function standIn(name: string): Promise<{ port: number; close(): Promise<v
           body,
           cookie: request.headers.cookie,
           host: request.headers.host,
+          forwardedFor: request.headers['x-forwarded-for'],
         }),
       );
     });
@@ -260,6 +262,16 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
   });
 
   it.runIf(enabled)(
+    "appends the client's address to X-Forwarded-For, which the replicas trust one hop of",
+    async () => {
+      expect((await get('/api/orders')).body.forwardedFor).toBe('127.0.0.1');
+      // What a client wrote is kept before it; the last address is the one the entry saw.
+      const { body } = await get('/api/orders', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(body.forwardedFor).toBe('203.0.113.9, 127.0.0.1');
+    },
+  );
+
+  it.runIf(enabled)(
     'passes on the Host the client asked for, which the services compare with a browser’s Origin',
     async () => {
       const { body } = await get('/api/orders', {
@@ -286,7 +298,6 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('content-security-policy')!.match(/frame-ancestors/g)).toHaveLength(1);
   });
-
   it.runIf(enabled)('passes a body larger than its buffers whole', async () => {
     const big = JSON.stringify({ title: 'x'.repeat(40_000) }); // the services take up to 64 KiB
     const { status, body } = await get('/api/tickets', {

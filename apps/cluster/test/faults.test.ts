@@ -124,7 +124,14 @@ describe.runIf(enabled)('fault injection: 2 replicas per service, own NATS and P
       natsStream: 'FAULTS',
       jwtKey: 'fault-injection-jwt-key-0123456789abcdef',
       orderExpirationSeconds: 4,
-      env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', NODE_ENV: 'test' },
+      env: {
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+        NODE_ENV: 'test',
+        // The workload signs up its users and sends thousands of requests from 127.0.0.1.
+        RATE_LIMIT_MAX: '1000000',
+        SIGNUP_LIMIT_MAX: '10000',
+        SIGNIN_ADDRESS_LIMIT_MAX: '10000',
+      },
       output: process.env.TEST_LOG_LEVEL ? 'prefixed' : 'ignore',
     });
     await cluster.waitUntilReady(120_000);

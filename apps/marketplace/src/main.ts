@@ -5,14 +5,17 @@
  */
 import { Type } from 'typebox';
 import {
+  ceilingOf,
   createLogger,
   HardeningSettings,
   hardeningFromConfig,
+  HttpLimitsConfig,
   loadConfig,
   NodeEnv,
   resolveJwtKey,
   runUntilStopped,
   startTracingFromEnv,
+  trustProxyOf,
 } from '@ticketing/common';
 import { startMarketplace } from './marketplace.ts';
 
@@ -30,6 +33,7 @@ const Config = Type.Object({
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   ...HardeningSettings,
+  ...HttpLimitsConfig.properties,
 });
 
 const logger = createLogger('marketplace');
@@ -53,6 +57,8 @@ await runUntilStopped(logger, 'marketplace', async (signal) => {
     orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     hardening: hardeningFromConfig(config),
     metricsPort: config.METRICS_PORT,
+    trustProxy: trustProxyOf(config.TRUST_PROXY),
+    ceiling: ceilingOf(config),
     web: true,
     signal,
   });

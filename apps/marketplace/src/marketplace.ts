@@ -30,9 +30,11 @@ import {
   type ServiceDatabase,
   type ServiceModule,
   type Transport,
+  type TrustProxy,
+  type WindowLimit,
 } from '@ticketing/common';
-import { authService } from '@ticketing/auth';
-import { ticketsService } from '@ticketing/tickets';
+import { authService, type AuthSettings } from '@ticketing/auth';
+import { ticketsService, type TicketsSettings } from '@ticketing/tickets';
 import { ordersService } from '@ticketing/orders';
 import { expirationService } from '@ticketing/expiration';
 import { paymentsService, paymentsSettingsFromEnv, type PaymentsSettings } from '@ticketing/payments';
@@ -58,6 +60,13 @@ export interface MarketplaceOptions {
   natsUrl?: string;
   natsStream: string;
   orderExpirationSeconds: number;
+  /** Which proxies may name the client (`TRUST_PROXY`); absent: none. */
+  trustProxy?: TrustProxy;
+  /** The ceiling per client address on every API route (`RATE_LIMIT_*`); absent: none. */
+  ceiling?: WindowLimit;
+  /** Settings of the auth and tickets services (their limits, say) instead of the environment's. */
+  auth?: Partial<AuthSettings>;
+  tickets?: Partial<TicketsSettings>;
   /** Payment provider and currency; default: from the environment (Stripe if STRIPE_SECRET_KEY). */
   payments?: PaymentsSettings;
   /** Serve the web client (apps/web) at `/`, building it first when missing or stale. */
@@ -90,11 +99,13 @@ export interface Marketplace {
 export const MARKETPLACE_TITLE = 'ticketing marketplace';
 
 export function marketplaceServices(
-  options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'logger'> & { payments: PaymentsSettings },
+  options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'logger' | 'auth' | 'tickets'> & {
+    payments: PaymentsSettings;
+  },
 ): ServiceModule[] {
   return [
-    authService(),
-    ticketsService(),
+    authService(options.auth),
+    ticketsService(options.tickets),
     ordersService({ expirationSeconds: options.orderExpirationSeconds }),
     expirationService(),
     paymentsService(options.payments),
@@ -203,6 +214,9 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
         ...(options.metricsPort === undefined ? {} : { metrics: false }),
         stripe: payments.provider.name === 'stripe',
       },
+      trustProxy: options.trustProxy,
+      // One process: the counts in its memory.
+      rateLimits: { ceiling: options.ceiling },
     });
     for (const service of Object.values(services)) {
       await registerService(app, service.module, {

@@ -29,3 +29,4 @@ export * from './db/change-feed.ts';
 export * from './http/read-cache.ts';
 export * from './tied.ts';
 export * from './start.ts';
+export * from './http/rate-limit.ts';

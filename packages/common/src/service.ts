@@ -23,6 +23,7 @@ import { tagServiceRoutes } from './observability/http.ts';
 import { startTracingFromEnv } from './observability/tracing.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { HardeningSettings, hardeningFromConfig } from './http/hardening.ts';
+import { ceilingOf, HttpLimitsConfig, trustProxyOf } from './http/rate-limit.ts';
 
 const POSTGRES_URL_EXAMPLE = 'postgres://user:password@host:5432/database';
 
@@ -139,6 +140,7 @@ export const StandaloneConfig = Type.Object({
   DATA_DIR: Type.String({ default: './.data' }),
   LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: DEFAULT_LISTENER_CONCURRENCY }),
   ...HardeningSettings,
+  ...HttpLimitsConfig.properties,
 });
 
 /**
@@ -150,6 +152,7 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
   const logger = createLogger(module.name);
   await runUntilStopped(logger, module.name, async (signal) => {
     const config = loadConfig(StandaloneConfig, env);
+    const trustProxy = trustProxyOf(config.TRUST_PROXY);
     await checkPortFree(config.PORT, config.HOST);
     const hardening = hardeningFromConfig(config);
     const tracing = await startTracingFromEnv(module.name, env);
@@ -191,6 +194,9 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
       service: module.name,
       readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },
       hardening,
+      trustProxy,
+      // Counted in the service's database, which every replica shares.
+      rateLimits: { pool: database.pool, ceiling: ceilingOf(config) },
     });
     await registerService(app, module, { database, logger });
     const metrics =

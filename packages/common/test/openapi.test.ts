@@ -119,8 +119,13 @@ describe('the OpenAPI document and the routes it describes', () => {
   it("lists the route's own errors and those every operation can answer, in the error body", () => {
     const statuses = (path: string, method: string) =>
       Object.keys(document.paths[path]![method]!.responses).sort();
-    expect(statuses('/api/things', 'post')).toEqual(['201', '400', '403', '413', '415', '500']);
-    expect(statuses('/api/things/{id}', 'get')).toEqual(['200', '400', '404', '414', '500']);
+    expect(statuses('/api/things', 'post')).toEqual(['201', '400', '403', '413', '415', '429', '500']);
+    expect(statuses('/api/things/{id}', 'get')).toEqual(['200', '400', '404', '414', '429', '500']);
+    // The ceiling per client address, with the seconds to wait.
+    expect(document.paths['/api/things']!.post!.responses['429']).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      headers: { 'retry-after': { schema: { type: 'integer' } } },
+    });
     const notFound = document.paths['/api/things/{id}']!.get!.responses['404']!;
     expect(notFound).toEqual({
       description: 'No such thing',

@@ -4,7 +4,8 @@
  * only the id and email the session carries.
  */
 import { fileURLToPath } from 'node:url';
-import type { ServiceModule } from '@ticketing/common';
+import { Type } from 'typebox';
+import { loadConfig, type BackoffPolicy, type ServiceModule, type WindowLimit } from '@ticketing/common';
 import { dummyPasswordHash } from './domain/passwords.ts';
 import { currentUserRoute } from './entry-points/http/current-user.ts';
 import { signInRoute } from './entry-points/http/sign-in.ts';
@@ -12,7 +13,45 @@ import { signOutRoute } from './entry-points/http/sign-out.ts';
 import { signUpRoute } from './entry-points/http/sign-up.ts';
 import { UserJson } from './entry-points/http/user-json.ts';
 
-export function authService(): ServiceModule {
+const AuthConfig = Type.Object({
+  /** Sign-in attempts per client address, whatever the account. */
+  SIGNIN_ADDRESS_LIMIT_MAX: Type.Integer({ minimum: 1, default: 30 }),
+  SIGNIN_ADDRESS_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 600 }),
+  /** Sign-in attempts per account free of any wait; then 1 s, doubling, up to the cap. */
+  SIGNIN_ACCOUNT_FREE_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
+  SIGNIN_ACCOUNT_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+  /** Sign-ups per client address. */
+  SIGNUP_LIMIT_MAX: Type.Integer({ minimum: 1, default: 20 }),
+  SIGNUP_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3_600 }),
+});
+
+export interface AuthSettings {
+  /** Sign-in attempts per client address. */
+  signInPerAddress: WindowLimit;
+  /** The backoff of sign-in attempts per account (its normalised email), known or not. */
+  signInPerAccount: BackoffPolicy;
+  /** Sign-ups per client address. */
+  signUpPerAddress: WindowLimit;
+}
+
+export function authSettingsFromEnv(env: Record<string, string | undefined> = process.env): AuthSettings {
+  const config = loadConfig(AuthConfig, env);
+  return {
+    signInPerAddress: {
+      max: config.SIGNIN_ADDRESS_LIMIT_MAX,
+      windowSeconds: config.SIGNIN_ADDRESS_LIMIT_WINDOW_SECONDS,
+    },
+    signInPerAccount: {
+      freeAttempts: config.SIGNIN_ACCOUNT_FREE_ATTEMPTS,
+      maxDelaySeconds: config.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS,
+    },
+    signUpPerAddress: { max: config.SIGNUP_LIMIT_MAX, windowSeconds: config.SIGNUP_LIMIT_WINDOW_SECONDS },
+  };
+}
+
+/** The service, with its settings from the environment but for those given. */
+export function authService(overrides: Partial<AuthSettings> = {}): ServiceModule {
+  const settings = { ...authSettingsFromEnv(), ...overrides };
   return {
     name: 'auth',
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
@@ -20,8 +59,8 @@ export function authService(): ServiceModule {
       // Made now rather than on the first unknown-email sign-in, which would otherwise take twice as long.
       await dummyPasswordHash();
       app.addSchema(UserJson);
-      await signUpRoute(app, context);
-      await signInRoute(app, context);
+      await signUpRoute(app, context, settings);
+      await signInRoute(app, context, settings);
       await signOutRoute(app, context);
       await currentUserRoute(app, context);
     },

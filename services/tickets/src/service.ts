@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
-import { loadConfig, NodeEnv, resolveSecret, type ServiceModule } from '@ticketing/common';
+import { loadConfig, NodeEnv, resolveSecret, type ServiceModule, type WindowLimit } from '@ticketing/common';
 import { createTicketRoute } from './entry-points/http/create-ticket.ts';
 import { listTicketsRoute, TicketPage } from './entry-points/http/list-tickets.ts';
 import { showTicketRoute } from './entry-points/http/show-ticket.ts';
@@ -30,6 +30,9 @@ const TicketsConfig = Type.Object({
   RESALE_MARKUP_PERCENT: Type.Integer({ minimum: 0, maximum: 1_000, default: 0 }),
   /** The key the door credentials are derived with (generated in DATA_DIR outside production). */
   TICKET_CREDENTIAL_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** Credential checks (`POST /api/tickets/verify`) per client address. */
+  VERIFY_LIMIT_MAX: Type.Integer({ minimum: 1, default: 300 }),
+  VERIFY_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   NODE_ENV: NodeEnv,
   DATA_DIR: Type.String({ default: './.data' }),
 });
@@ -38,6 +41,8 @@ export interface TicketsSettings extends ListingRules {
   cacheTtlMs: number;
   /** The key credentials are derived with: changing it changes every ticket's code. */
   credentialKey: string;
+  /** Credential checks per client address. */
+  verifyPerAddress: WindowLimit;
 }
 
 export function ticketsSettingsFromEnv(
@@ -54,6 +59,7 @@ export function ticketsSettingsFromEnv(
       nodeEnv: config.NODE_ENV,
       dataDir: config.DATA_DIR,
     }),
+    verifyPerAddress: { max: config.VERIFY_LIMIT_MAX, windowSeconds: config.VERIFY_LIMIT_WINDOW_SECONDS },
   };
 }
 
@@ -78,7 +84,7 @@ export function ticketsService(overrides: Partial<TicketsSettings> = {}): Servic
       await showTicketRoute(app, context, caches.tickets, settings);
       await updateTicketRoute(app, context, settings);
       await listingRoutes(app, context, settings);
-      await credentialRoutes(app, context, settings.credentialKey);
+      await credentialRoutes(app, context, settings);
     },
     listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener],
   };

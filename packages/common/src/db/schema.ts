@@ -89,3 +89,18 @@ export const deliveryAttempts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
 );
+
+/**
+ * Rate-limit counts shared by every replica of a service (`http/rate-limit.ts`): per key (a limit's
+ * name and a hash of the address or account it counts), the requests or attempts counted
+ * (`hits`) until `expires_at`, and for a backoff the time before which the next attempt is refused
+ * (`blocked_until`). UNLOGGED (set in its migration): a write costs no WAL and no flush at commit,
+ * and a crash of the database server empties it, which forgets counts that expire within a day
+ * anyway.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  hits: integer('hits').notNull(),
+  blockedUntil: timestamp('blocked_until', { withTimezone: true }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});

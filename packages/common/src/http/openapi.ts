@@ -6,9 +6,9 @@
  * - the error body, a component named `Error`, and `errorResponses` for the statuses a route's own
  *   code answers (a 404 for an unknown ticket, a 401 without a session);
  * - the statuses every operation can answer whatever its code, added to each route's responses
- *   (`documentFrameworkErrors`): 400 (a malformed URL or JSON body, U+0000 in the query), 500,
- *   414 for a path parameter over Fastify's limit, and 403 (a cross-site request), 413 and 415 for
- *   the methods with a body;
+ *   (`documentFrameworkErrors`): 400 (a malformed URL or JSON body, U+0000 in the query), 429 (the
+ *   ceiling per client address), 500, 414 for a path parameter over Fastify's limit, and 403 (a
+ *   cross-site request), 413 and 415 for the methods with a body;
  * - the session cookie as a security scheme, and the `security` values routes declare;
  * - components named after the `$id` of the schema they come from (`Ticket`, not `def-0`): a route
  *   refers to a named schema with `ref(schema)`, and its service adds it with `app.addSchema`.
@@ -88,6 +88,15 @@ export function errorResponse(description: string): TUnsafe<ErrorBody> {
   return Type.Unsafe<ErrorBody>({ $ref: idOf(ErrorBody), description });
 }
 
+/** A 429: the `Error` body, and `Retry-After`, the seconds to wait. */
+export function tooManyRequestsResponse(description: string): TUnsafe<ErrorBody> {
+  return Type.Unsafe<ErrorBody>({
+    $ref: idOf(ErrorBody),
+    description,
+    headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait before trying again.' } },
+  });
+}
+
 /**
  * The error responses of a route's own code, by status: `errorResponses({ 404: 'No such ticket' })`.
  * 400, 500 (and 403, 413, 414, 415 where they apply) are added to every route by
@@ -98,7 +107,10 @@ export function errorResponses<S extends 400 | 401 | 403 | 404 | 409 | 429 | 503
 ): Record<S, TUnsafe<ErrorBody>> {
   const responses = {} as Record<S, TUnsafe<ErrorBody>>;
   for (const [status, description] of Object.entries(descriptions)) {
-    responses[status as unknown as S] = errorResponse(description as string);
+    responses[status as unknown as S] =
+      status === '429'
+        ? tooManyRequestsResponse(description as string)
+        : errorResponse(description as string);
   }
   return responses;
 }
@@ -130,6 +142,10 @@ export function documentFrameworkErrors(app: FastifyInstance): void {
         'The body is of a content type the server does not read (send application/json)',
       );
     }
+    // The ceiling per client address (http/rate-limit.ts), on every route a service registers.
+    response[429] ??= tooManyRequestsResponse(
+      'Too many requests from this address: wait `Retry-After` seconds',
+    );
     response[500] ??= errorResponse('Something went wrong on the server (it is logged)');
   });
 }

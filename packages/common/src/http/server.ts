@@ -31,6 +31,12 @@ import {
   timeoutOptions,
   type HttpHardening,
 } from './hardening.ts';
+import {
+  installRateLimits,
+  TooManyRequestsError,
+  type RateLimitOptions,
+  type TrustProxy,
+} from './rate-limit.ts';
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -50,6 +56,10 @@ export interface HttpServerOptions extends SessionOptions {
   service?: string;
   /** Timeouts, headers and what is exposed (`hardeningFromConfig`); development's by default. */
   hardening?: Partial<HttpHardening>;
+  /** Fastify's `trustProxy`: which proxies may name the client in `X-Forwarded-For` (`TRUST_PROXY`). */
+  trustProxy?: TrustProxy;
+  /** Where rate limits count, and the ceiling per address; absent: in memory, no ceiling. */
+  rateLimits?: RateLimitOptions;
 }
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
@@ -129,6 +139,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     loggerInstance: options.logger,
     logController: new OneLinePerRequest(),
     bodyLimit: 64 * 1024,
+    trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: apiClientErrorHandler,
@@ -175,6 +186,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
         .send({ errors: error.validation.map((e) => validationItem(e as ErrorObject)) });
     }
     if (error instanceof HttpError) {
+      if (error instanceof TooManyRequestsError) void reply.header('retry-after', error.retryAfter);
       return reply.status(error.statusCode).send({ errors: error.items });
     }
     // Fastify's own client errors (malformed JSON, wrong content type, body too large) carry a 4xx.
@@ -225,6 +237,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     const ready = Object.values(checks).every(Boolean);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
+  // Last: the ceiling covers the routes registered from here on (the services'), not the above.
+  await installRateLimits(app, options.rateLimits ?? {});
   return app;
 }
 

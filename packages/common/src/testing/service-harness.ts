@@ -4,7 +4,7 @@
  * way to deliver an event to one of its listeners exactly as the runtime does.
  */
 import { randomUUID } from 'node:crypto';
-import { buildHttpServer, type HttpApp } from '../http/server.ts';
+import { buildHttpServer, type HttpApp, type HttpServerOptions } from '../http/server.ts';
 import { createSessionIssuer, type CurrentUser } from '../http/session.ts';
 import { migrateDatabase } from '../db/database.ts';
 import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
@@ -30,10 +30,22 @@ export interface ServiceHarness {
   close(): Promise<void>;
 }
 
-export async function createServiceHarness(module: ServiceModule): Promise<ServiceHarness> {
-  const database = await createTestDatabase(module.name);
+/**
+ * `server`: options of the HTTP server (where rate limits count, the ceiling, trusted proxies);
+ * by default limits count in memory and there is no ceiling. `database` shares the database given
+ * (two servers on one database, as two replicas) instead of creating one.
+ */
+export async function createServiceHarness(
+  module: ServiceModule,
+  options: {
+    server?: (database: ServiceHarness['database']) => Pick<HttpServerOptions, 'rateLimits' | 'trustProxy'>;
+    database?: ServiceHarness['database'];
+  } = {},
+): Promise<ServiceHarness> {
+  const database = options.database ?? (await createTestDatabase(module.name));
   await migrateDatabase(database, module.migrations);
   const app = await buildHttpServer({
+    ...options.server?.(database),
     logger: silentLogger,
     jwtKey: JWT_KEY,
     secureCookies: false,
@@ -69,7 +81,7 @@ export async function createServiceHarness(module: ServiceModule): Promise<Servi
     },
     async close() {
       await app.close();
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }

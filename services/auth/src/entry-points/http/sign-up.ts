@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { errorResponses, PUBLIC, success, type HttpApp, type ServiceContext } from '@ticketing/common';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, signUp } from '../../domain/users.ts';
+import type { AuthSettings } from '../../service.ts';
 import { SESSION_COOKIE_HEADER, UserJson, userJson } from './user-json.ts';
 
 const SignUpBody = Type.Object(
@@ -15,14 +16,24 @@ const SignUpBody = Type.Object(
   { additionalProperties: false },
 );
 
-export async function signUpRoute(app: HttpApp, { database }: ServiceContext): Promise<void> {
+export async function signUpRoute(
+  app: HttpApp,
+  { database }: ServiceContext,
+  settings: Pick<AuthSettings, 'signUpPerAddress'>,
+): Promise<void> {
   app.post(
     '/api/users/signup',
     {
+      onRequest: app.limits.perAddress(
+        'signup',
+        settings.signUpPerAddress,
+        'Too many sign-ups from this address',
+      ),
       schema: {
         operationId: 'signUp',
         summary: 'Create an account and sign in to it',
-        description: 'Sets the session cookie. 400 "Email in use" when the email already has an account.',
+        description:
+          'Sets the session cookie. 400 "Email in use" when the email already has an account. 429 once the address has signed up too often.',
         tags: ['users'],
         security: PUBLIC,
         body: SignUpBody,
@@ -30,6 +41,7 @@ export async function signUpRoute(app: HttpApp, { database }: ServiceContext): P
           201: success(UserJson, 'Signed up and in: the session cookie is set', SESSION_COOKIE_HEADER),
           ...errorResponses({
             400: '"Email in use" (field `email`), an invalid email or password (the field named), or a password too common to allow (field `password`)',
+            429: 'Too many sign-ups from this address: wait `Retry-After` seconds',
           }),
         },
       },

@@ -11,6 +11,7 @@ import {
 import { CODE_LENGTH } from '../../domain/credentials.ts';
 import { getCredential, verifyCredential } from '../../domain/tickets.ts';
 import { TicketParams } from './ticket-json.ts';
+import type { TicketsSettings } from '../../service.ts';
 
 const Code = Type.String({
   pattern: `^[A-Z2-7]{${CODE_LENGTH}}$`,
@@ -27,7 +28,11 @@ const Verification = Type.Union([
 ]);
 
 /** The owner's credential for the door, and its verification by whoever scans it. */
-export async function credentialRoutes(app: HttpApp, { database }: ServiceContext, credentialKey: string) {
+export async function credentialRoutes(
+  app: HttpApp,
+  { database }: ServiceContext,
+  { credentialKey, verifyPerAddress }: Pick<TicketsSettings, 'credentialKey' | 'verifyPerAddress'>,
+) {
   app.get(
     '/api/tickets/:id/credential',
     {
@@ -62,6 +67,11 @@ export async function credentialRoutes(app: HttpApp, { database }: ServiceContex
   app.post(
     '/api/tickets/verify',
     {
+      onRequest: app.limits.perAddress(
+        'verify',
+        verifyPerAddress,
+        'Too many credential checks from this address',
+      ),
       schema: {
         operationId: 'verifyTicketCredential',
         summary: 'Check a credential at the door',
@@ -72,7 +82,10 @@ export async function credentialRoutes(app: HttpApp, { database }: ServiceContex
         body: Type.Object({ code: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),
         response: {
           200: success(Verification, '`valid`, and for a valid code its ticket'),
-          ...errorResponses({ 400: 'No `code`, or one longer than 200 characters' }),
+          ...errorResponses({
+            400: 'No `code`, or one longer than 200 characters',
+            429: 'Too many checks from this address: wait `Retry-After` seconds',
+          }),
         },
       },
     },
