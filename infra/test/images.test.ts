@@ -279,7 +279,7 @@ describe('Dockerfiles', () => {
           destination: '/etc/nginx/templates/default.conf.template',
         },
         {
-          sources: ['infra/docker/web/security-headers.inc'],
+          sources: ['infra/docker/web/security-headers.conf'],
           destination: '/etc/nginx/templates/security-headers.inc.template',
         },
         { sources: ['infra/docker/web/web-csp.envsh'], destination: '/docker-entrypoint.d/19-web-csp.envsh' },

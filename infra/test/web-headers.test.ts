@@ -46,7 +46,7 @@ function addedHeaders(snippet: string): Record<string, string> {
 }
 
 describe('the web image’s security headers', () => {
-  const snippet = readRepoFile('infra/docker/web/security-headers.inc');
+  const snippet = readRepoFile('infra/docker/web/security-headers.conf');
   const site = readRepoFile('infra/docker/web/nginx.conf');
 
   it('are the CSP the marketplace gives the web client, Stripe’s origins only with a publishable key', () => {
@@ -123,7 +123,7 @@ describe.runIf(nginx)('the web image’s nginx configuration, run by nginx', () 
     writeFileSync(path.join(dir, 'conf.d', 'default.conf'), site);
     writeFileSync(
       path.join(dir, 'conf.d', 'security-headers.inc'),
-      render(readRepoFile('infra/docker/web/security-headers.inc'), csp),
+      render(readRepoFile('infra/docker/web/security-headers.conf'), csp),
     );
     writeFileSync(
       path.join(dir, 'nginx.conf'),
