@@ -111,6 +111,9 @@ describe('the web client served by the marketplace', () => {
   const contexts: BrowserContext[] = [];
   // Any uncaught error in a page fails the test: a broken client must not pass because its HTML did.
   const pageErrors: string[] = [];
+  // So does anything the Content-Security-Policy blocked: a script, a style, an image (the QR
+  // codes are data: URLs), a connection. Each page reports them as the browser raises them.
+  const cspViolations: string[] = [];
   // Every API response the pages receive is held to the served OpenAPI document, as the other
   // e2e tests' responses are.
   const apiChecks: Promise<void>[] = [];
@@ -148,7 +151,12 @@ describe('the web client served by the marketplace', () => {
       ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
     });
     contexts.push(context);
+    await context.addInitScript(`document.addEventListener('securitypolicyviolation', (event) =>
+      console.error('CSP violation: ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline')));`);
     const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.text().startsWith('CSP violation')) cspViolations.push(message.text());
+    });
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('response', (response) => {
@@ -344,6 +352,7 @@ describe('the web client served by the marketplace', () => {
     await bobsCard.getByText('Withdrawn: it is no longer for sale.').waitFor();
     await bobsCard.getByRole('form', { name: 'Sell again' }).waitFor();
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
     const checked = await Promise.allSettled(apiChecks);
     expect(checked.length).toBeGreaterThan(10);
     expect(checked.flatMap((check) => (check.status === 'rejected' ? [String(check.reason)] : []))).toEqual(
@@ -382,5 +391,19 @@ describe('the web client served by the marketplace', () => {
     ).toEqual([7, 6, 5, 4, 3, 2, 1, 0]);
     await visitor.screenshot({ path: path.join(SCREENSHOTS, 'readme-home.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 60_000);
+
+  it('shows the API documentation, under a policy of its own', async () => {
+    const reader = await newPage({ width: 1280, height: 800 });
+    const response = await reader.goto('/api/docs');
+    expect(response?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    // Swagger UI ran its scripts, fetched the document and drew its operations with its styles.
+    await reader.locator('.swagger-ui .opblock').first().waitFor();
+    expect(await reader.locator('.swagger-ui .opblock').count()).toBeGreaterThan(10);
+    expect(await reader.getByText('/api/tickets', { exact: true }).count()).toBeGreaterThan(0);
+    await screenshot(reader, 'api-docs');
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   }, 60_000);
 });

@@ -91,7 +91,7 @@ describe('order lifecycle across services', () => {
         parameters?: { name: string; required?: boolean }[];
       };
     expect(Object.keys(operation('/api/orders/{id}', 'delete').responses).sort()).toEqual(
-      ['204', '400', '401', '404', '413', '414', '415', '429', '500'].sort(),
+      ['204', '400', '401', '403', '404', '413', '414', '415', '429', '500'].sort(),
     );
     const limit = operation('/api/tickets', 'get').parameters?.find((p) => p.name === 'limit');
     expect(limit).toMatchObject({ required: false });

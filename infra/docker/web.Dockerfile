@@ -22,7 +22,13 @@ RUN npm run build --workspace @ticketing/web
 
 # ---- runtime: static files only, nginx as a non-root user on port 8080
 FROM nginxinc/nginx-unprivileged:1.27-alpine AS runtime
-COPY infra/docker/web/nginx.conf /etc/nginx/conf.d/default.conf
+# At start, the image's entrypoint sources /docker-entrypoint.d/*.envsh (web-csp.envsh sets the
+# Content-Security-Policy, with Stripe's origins when STRIPE_PUBLISHABLE_KEY is set), then renders
+# each /etc/nginx/templates/NAME.template into /etc/nginx/conf.d/NAME: default.conf (replacing
+# the image's own) and the security headers it includes.
+COPY infra/docker/web/nginx.conf /etc/nginx/templates/default.conf.template
+COPY infra/docker/web/security-headers.conf /etc/nginx/templates/security-headers.inc.template
+COPY --chmod=755 infra/docker/web/web-csp.envsh /docker-entrypoint.d/19-web-csp.envsh
 COPY --from=build /app/apps/web/dist /usr/share/nginx/html
 # The image's nginx user, by number so that Kubernetes' runAsNonRoot can verify it.
 USER 101

@@ -272,8 +272,17 @@ describe('Dockerfiles', () => {
 
     it('serves only the built files with nginx as a non-root user, health-checked on its own port', () => {
       expect(runtime.from).toMatch(/^nginxinc\/nginx-unprivileged:/);
+      // Templates the image's entrypoint renders into /etc/nginx/conf.d at start (web-headers.test.ts).
       expect(copies(runtime)).toEqual([
-        { sources: ['infra/docker/web/nginx.conf'], destination: '/etc/nginx/conf.d/default.conf' },
+        {
+          sources: ['infra/docker/web/nginx.conf'],
+          destination: '/etc/nginx/templates/default.conf.template',
+        },
+        {
+          sources: ['infra/docker/web/security-headers.conf'],
+          destination: '/etc/nginx/templates/security-headers.inc.template',
+        },
+        { sources: ['infra/docker/web/web-csp.envsh'], destination: '/docker-entrypoint.d/19-web-csp.envsh' },
         { from: build.name, sources: ['/app/apps/web/dist'], destination: '/usr/share/nginx/html' },
       ]);
       expect(nginx).toMatch(/root \/usr\/share\/nginx\/html;/);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { loadConfig, NodeEnv, resolveJwtKey } from '@ticketing/common';
+import { hardeningFromConfig, loadConfig, NodeEnv, resolveJwtKey, StandaloneConfig } from '@ticketing/common';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -251,6 +251,25 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
       expect(values.HOST ?? '0.0.0.0').toBe('0.0.0.0');
     });
 
+    it('serves /metrics on the port its pod is scraped on, which no Service exposes', () => {
+      const values = knownValues(env);
+      expect(values.METRICS_PORT).toBeDefined();
+      const metricsPort = Number(values.METRICS_PORT);
+      expect(containerPort(container, 'metrics')).toBe(metricsPort);
+      expect(deployment.spec!.template.metadata!.annotations).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(metricsPort),
+        'prometheus.io/path': '/metrics',
+      });
+      for (const port of service.spec!.ports!)
+        expect(containerPort(container, port.targetPort ?? port.port)).not.toBe(metricsPort);
+      // In production, then, the public port serves neither the metrics nor the documentation.
+      const hardening = hardeningFromConfig(
+        loadConfig(StandaloneConfig, { DATABASE_URL: 'x', NATS_URL: 'y', ...values }),
+      );
+      expect(hardening).toMatchObject({ metrics: false, apiDocs: false, production: true });
+    });
+
     it('reaches NATS through a Service of this overlay', () => {
       const url = new URL(knownValues(env).NATS_URL!);
       const nats = get<IService>(resources, 'Service', url.hostname);
@@ -311,6 +330,14 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
     expect(httpPath(container.readinessProbe)).toBe('/healthz');
     expect(httpPath(container.livenessProbe)).toBe('/healthz');
     expect(deployment.spec!.template.spec!.securityContext?.runAsNonRoot).toBe(true);
+    // Its CSP lets Stripe.js in when it sees the publishable key, as payments does in production.
+    const stripeKey = container.env?.find((entry) => entry.name === 'STRIPE_PUBLISHABLE_KEY');
+    if (overlayName === 'prod')
+      expect(stripeKey?.valueFrom?.secretKeyRef).toMatchObject({
+        name: 'stripe',
+        key: 'STRIPE_PUBLISHABLE_KEY',
+      });
+    else expect(stripeKey).toBeUndefined();
   });
 
   describe('NATS', () => {

@@ -191,7 +191,7 @@ export function standaloneConfigVariables(): ConfigVariable[] {
         ts.isObjectLiteralExpression(argument) &&
         argument.properties.some((property) => property.name?.getText(source) === 'default'),
     );
-  return literal.properties.flatMap((property) => {
+  return literal.properties.flatMap((property): ConfigVariable[] => {
     // `...Schema.properties`: the variables of an exported object schema of @ticketing/common.
     if (ts.isSpreadAssignment(property) && ts.isPropertyAccessExpression(property.expression)) {
       const spread = property.expression;
@@ -204,6 +204,19 @@ export function standaloneConfigVariables(): ConfigVariable[] {
         required: (schema.required ?? []).includes(name) && !('default' in variable),
       }));
     }
+    // `...HardeningSettings`: an exported object of settings, each required unless optional or
+    // defaulted.
+    if (ts.isSpreadAssignment(property) && ts.isIdentifier(property.expression)) {
+      const settings: unknown = (common as Record<string, unknown>)[property.expression.text];
+      if (!isObject(settings))
+        throw new Error(
+          `StandaloneConfig: ${property.expression.text} is not an exported object of settings`,
+        );
+      return Object.entries(settings).map(([name, schema]) => ({
+        name,
+        required: !('default' in (schema as object)) && !('~optional' in (schema as object)),
+      }));
+    }
     if (!ts.isPropertyAssignment(property))
       throw new Error(`StandaloneConfig: cannot read ${property.getText(source)}`);
     const name = property.name.getText(source);
@@ -211,13 +224,13 @@ export function standaloneConfigVariables(): ConfigVariable[] {
     if (ts.isCallExpression(value)) {
       const callee = value.expression.getText(source);
       if (!callee.startsWith('Type.')) throw new Error(`StandaloneConfig.${name}: cannot read ${callee}`);
-      return { name, required: callee !== 'Type.Optional' && !hasDefault(value) };
+      return [{ name, required: callee !== 'Type.Optional' && !hasDefault(value) }];
     }
     if (ts.isIdentifier(value)) {
       const schema: unknown = (common as Record<string, unknown>)[value.text];
       if (!isObject(schema))
         throw new Error(`StandaloneConfig.${name}: ${value.text} is not an exported schema`);
-      return { name, required: !('default' in (schema as object)) };
+      return [{ name, required: !('default' in (schema as object)) }];
     }
     throw new Error(`StandaloneConfig.${name}: cannot read ${value.getText(source)}`);
   });

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { databaseUrl, ensureDatabase, type Logger } from '@ticketing/common';
+import { databaseUrl, ensureDatabase, type HttpHardening, type Logger } from '@ticketing/common';
 export { freePort } from '@ticketing/common';
 import { freePort } from '@ticketing/common';
 import { startEntry, type Entry, type EntryChoice } from './entry.ts';
@@ -45,6 +45,8 @@ export interface ClusterOptions {
   output?: 'prefixed' | 'ignore';
   /** The built web client (apps/web/dist) to serve at the paths outside `/api`; absent: none. */
   webDist?: string;
+  /** The entry's and the site's timeouts, headers and documentation; development's by default. */
+  hardening?: Partial<HttpHardening>;
 }
 
 export class Replica {
@@ -176,12 +178,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         TRUST_PROXY: '1',
         ...process.env,
         ...options.env,
+        // The site merges each service's document, which only the entry can reach (it sends
+        // /api/docs to the site, never to a replica).
+        API_DOCS: 'true',
         DATABASE_URL: databaseUrls[service],
         NATS_URL: options.natsUrl,
         NATS_STREAM: options.natsStream,
         JWT_KEY: options.jwtKey,
         ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds),
       };
+      // One port cannot serve every replica's metrics; each serves its own on its loopback port
+      // (outside production), which the entry never forwards to.
+      delete env.METRICS_PORT;
       replicas[service].push(
         new Replica(service, i, await freePort(), env, options.output ?? 'prefixed', left),
       );
@@ -189,7 +197,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
   // The site and the entry first, so that a cluster whose entry cannot start leaves no replica
   // behind.
-  const site = await startSite({ replicas, webDist: options.webDist, logger: log });
+  const site = await startSite({
+    replicas,
+    webDist: options.webDist,
+    logger: log,
+    hardening: options.hardening,
+  });
   let entry: Entry;
   try {
     entry = await startEntry({
@@ -198,6 +211,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       host: options.host,
       replicas,
       site,
+      hardening: options.hardening,
       logger: log,
     });
   } catch (error) {

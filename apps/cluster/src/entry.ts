@@ -15,11 +15,21 @@
  * any other path no service owns with 404, and a service none of whose replicas is healthy, or
  * whose replica failed mid-request, with `{ errors: [...] }` and a 5xx.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { Type, type Static } from 'typebox';
 import Fastify, { LogController } from 'fastify';
 import replyFrom from '@fastify/reply-from';
-import { apiClientErrorHandler, apiFrameworkErrors, loadConfig, type Logger } from '@ticketing/common';
+import {
+  apiClientErrorHandler,
+  apiFrameworkErrors,
+  DEVELOPMENT_HARDENING,
+  loadConfig,
+  securityHeadersHook,
+  timeoutOptions,
+  type HttpHardening,
+  type Logger,
+} from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { startNginxEntry, findNginx } from './nginx-entry.ts';
 
@@ -72,6 +82,11 @@ export interface EntryOptions {
   replicas: Record<ServiceName, Upstream[]>;
   /** The supervisor's site (API documentation, web client), if any: where those paths go. */
   site?: { port: number };
+  /**
+   * The Node gateway's timeouts, and the security headers of the answers it gives itself (those
+   * it forwards keep the ones their server set); development's by default.
+   */
+  hardening?: Partial<HttpHardening>;
   logger: Logger;
 }
 
@@ -95,15 +110,30 @@ export function serviceOf(path: string): ServiceName | undefined {
 }
 
 /** Round robin over the healthy replicas of a service, in the supervisor's process. */
-async function startNodeEntry({ port, host, replicas, site, logger }: EntryOptions): Promise<Entry> {
+async function startNodeEntry({
+  port,
+  host,
+  replicas,
+  site,
+  logger,
+  ...options
+}: EntryOptions): Promise<Entry> {
   const log = logger.child({ component: 'gateway' });
+  const hardening = { ...DEVELOPMENT_HARDENING, ...options.hardening };
   const app = Fastify({
+    ...timeoutOptions(hardening),
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: apiClientErrorHandler,
     frameworkErrors: apiFrameworkErrors,
   });
   await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
+  // Set first, on the raw response: a forwarded answer's own headers replace them.
+  app.addHook('onRequest', securityHeadersHook(hardening));
+  // The Host the client asked for, as nginx passes it on ($http_host): the services compare a
+  // browser's Origin with it.
+  const keepHost = (request: { headers: IncomingHttpHeaders }, headers: IncomingHttpHeaders) =>
+    request.headers.host === undefined ? headers : { ...headers, host: request.headers.host };
   const next: Partial<Record<ServiceName, number>> = {};
 
   const pick = (service: ServiceName): Upstream | undefined => {
@@ -125,6 +155,7 @@ async function startNodeEntry({ port, host, replicas, site, logger }: EntryOptio
       if (path === '/healthz') return reply.send({ status: 'ok' });
       if (site && isSitePath(path))
         return reply.from(`http://127.0.0.1:${site.port}${request.url}`, {
+          rewriteRequestHeaders: keepHost,
           onError: (failed, { error }) => {
             log.warn({ err: error }, 'the site failed');
             void failed.status(502).send({ errors: [{ message: 'The web service did not answer' }] });
@@ -139,7 +170,7 @@ async function startNodeEntry({ port, host, replicas, site, logger }: EntryOptio
       // As nginx's $proxy_add_x_forwarded_for: the address this entry saw, after any the client
       // wrote. The replicas trust one hop (TRUST_PROXY=1), so the last one is the client's.
       rewriteRequestHeaders: (incoming, headers) => ({
-        ...headers,
+        ...keepHost(incoming, headers),
         'x-forwarded-for': [incoming.headers['x-forwarded-for'], incoming.socket.remoteAddress]
           .filter(Boolean)
           .join(', '),

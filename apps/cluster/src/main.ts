@@ -1,6 +1,15 @@
 /** `npm run start:cluster`: the scale-out mode, configured from the environment (see README). */
 import { Type } from 'typebox';
-import { createLogger, loadConfig, NodeEnv, onShutdown, prettyLogs, resolveJwtKey } from '@ticketing/common';
+import {
+  createLogger,
+  HardeningSettings,
+  hardeningFromConfig,
+  loadConfig,
+  NodeEnv,
+  onShutdown,
+  prettyLogs,
+  resolveJwtKey,
+} from '@ticketing/common';
 import { ensureWebBuild } from '@ticketing/marketplace/web';
 import { startCluster } from './cluster.ts';
 import { EntryChoice } from './entry.ts';
@@ -16,9 +25,13 @@ const Config = Type.Object({
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data' }),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  ...HardeningSettings,
+  // Read by the payments replicas; here, for the web client's CSP (Stripe.js or not).
+  STRIPE_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 const config = loadConfig(Config);
+const hardening = hardeningFromConfig(config, { stripe: config.STRIPE_SECRET_KEY !== undefined });
 // The replicas write to a pipe, not the terminal: they are told which form the supervisor's
 // own lines take, so that the output reads one way.
 const pretty = prettyLogs();
@@ -40,6 +53,7 @@ const cluster = await startCluster({
   orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
   env: { LOG_PRETTY: pretty ? '1' : '0' },
   webDist,
+  hardening,
 });
 try {
   await cluster.waitUntilReady();
@@ -54,6 +68,6 @@ logger.info(
     database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//'),
     nats: config.NATS_URL,
   },
-  `ticketing cluster ready at ${cluster.url} (${config.REPLICAS} replicas per service; web client at /, API docs at /api/docs)`,
+  `ticketing cluster ready at ${cluster.url} (${config.REPLICAS} replicas per service; web client at /${hardening.apiDocs ? ', API docs at /api/docs' : ''})`,
 );
 onShutdown(logger, () => cluster.stop());

@@ -29,7 +29,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
+import { BARE_ANSWER_HEADERS, clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
 import type { ServiceName } from './cluster.ts';
 import { DOCS_PREFIX, ROUTES, type Entry, type EntryOptions } from './entry.ts';
 import { tiedToSupervisor } from './tied.ts';
@@ -81,6 +81,14 @@ export type Upstreams = Partial<Record<ServiceName, { port: number; healthy: boo
 
 /** The API's error shape, for the answers nginx gives itself. */
 const errorBody = (message: string) => JSON.stringify({ errors: [{ message }] });
+/**
+ * The security headers of the answers nginx gives itself, as the services give theirs. Only in
+ * the locations that answer: at server level they would be added to the forwarded answers too,
+ * beside those answers' own.
+ */
+const ownHeaders = BARE_ANSWER_HEADERS.map(([name, value]) => `add_header ${name} "${value}" always;`).join(
+  '\n      ',
+);
 const headersTooLarge = clientErrorAnswer('HPE_HEADER_OVERFLOW');
 
 /** The whole nginx.conf for these replicas. */
@@ -101,7 +109,7 @@ export function nginxConfig(layout: NginxLayout, upstreams: Upstreams): string {
     ([prefix, service]) =>
       `    location ~ ^${prefix}(/|$) {\n      set $service ${service};\n      proxy_pass http://${service};\n    }`,
   );
-  const notFound = `return 404 ${json(errorBody('Not found'))};`;
+  const notFound = `${ownHeaders}\n      return 404 ${json(errorBody('Not found'))};`;
   const toSite = 'set $service web;\n      proxy_pass http://site;';
   // The API documentation and every path outside /api go to the site; any other /api path no
   // service owns is a 404 (a regex location of a service wins over the /api/ prefix).
@@ -162,6 +170,7 @@ ${siteBlocks.upstream}
     listen ${listen}:${layout.port};
 ${locations.join('\n')}
     location = /healthz {
+      ${ownHeaders}
       return 200 ${json('{"status":"ok"}')};
     }
 ${siteBlocks.locations}
@@ -169,10 +178,12 @@ ${siteBlocks.locations}
     # a body over client_max_body_size.
     error_page 502 504 = @unavailable;
     location @unavailable {
+      ${ownHeaders}
       return 503 ${json(errorBody('The $service service is unavailable'))};
     }
     error_page 413 = @too_large;
     location @too_large {
+      ${ownHeaders}
       return 413 ${json(errorBody('Request body is too large'))};
     }
     # A header line over large_client_header_buffers (nginx's 494), as the services and the Node
@@ -181,6 +192,7 @@ ${siteBlocks.locations}
     # makes them a 500.
     error_page 494 = @headers_too_large;
     location @headers_too_large {
+      ${ownHeaders}
       return ${headersTooLarge.status} ${json(errorBody(headersTooLarge.message))};
     }
   }

@@ -15,7 +15,16 @@ import Fastify, { LogController, type FastifyBaseLogger, type onRequestHookHandl
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { HttpApp, Logger } from '@ticketing/common';
+import {
+  apiClientErrorHandler,
+  apiFrameworkErrors,
+  DEVELOPMENT_HARDENING,
+  installSecurityHeaders,
+  timeoutOptions,
+  type HttpApp,
+  type HttpHardening,
+  type Logger,
+} from '@ticketing/common';
 import { serveWebClient } from '@ticketing/marketplace/web';
 import type { ServiceName } from './cluster.ts';
 import { DOCS_PREFIX, ROUTES, type Upstream } from './entry.ts';
@@ -27,6 +36,11 @@ export interface SiteOptions {
   logger: Logger;
   /** Default: a free port on 127.0.0.1. */
   port?: number;
+  /**
+   * Timeouts, headers (a CSP that lets the web client load Stripe.js when `stripe`), and whether
+   * the API documentation is served (`apiDocs`); development's by default.
+   */
+  hardening?: Partial<HttpHardening>;
 }
 
 export interface Site {
@@ -113,11 +127,16 @@ async function fetchDocuments(
 
 export async function startSite(options: SiteOptions): Promise<Site> {
   const log: FastifyBaseLogger = options.logger.child({ component: 'site' });
+  const hardening = { ...DEVELOPMENT_HARDENING, ...options.hardening };
   // Typed as the services' servers are, whose web-client routes it reuses.
   const app: HttpApp = Fastify({
+    ...timeoutOptions(hardening),
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: apiClientErrorHandler,
+    frameworkErrors: apiFrameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  installSecurityHeaders(app, hardening);
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ errors: [{ message: 'Not found' }] }));
 
   let document: OpenApiDocument | undefined;
@@ -134,18 +153,22 @@ export async function startSite(options: SiteOptions): Promise<Site> {
       (error: unknown) => void reply.status(503).send({ errors: [{ message: (error as Error).message }] }),
     );
   };
-  await app.register(swagger, {
-    mode: 'static',
-    specification: {
-      document: { openapi: '3.0.3', info: { title: 'ticketing', version: '0.1.0' }, paths: {} },
-    },
-  });
-  await app.register(swaggerUi, {
-    routePrefix: DOCS_PREFIX,
-    uiHooks: { onRequest: ensureDocument },
-    transformSpecification: () => document!,
-    transformSpecificationClone: false,
-  });
+  if (hardening.apiDocs) {
+    await app.register(swagger, {
+      mode: 'static',
+      specification: {
+        document: { openapi: '3.0.3', info: { title: 'ticketing', version: '0.1.0' }, paths: {} },
+      },
+    });
+    await app.register(swaggerUi, {
+      routePrefix: DOCS_PREFIX,
+      // As the services' own: without the top bar, whose logo's inline style the policy blocks.
+      uiConfig: { layout: 'BaseLayout' },
+      uiHooks: { onRequest: ensureDocument },
+      transformSpecification: () => document!,
+      transformSpecificationClone: false,
+    });
+  }
   if (options.webDist) await serveWebClient(app, options.webDist);
 
   await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });

@@ -14,7 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sendRawHttp, silentLogger, waitFor } from '@ticketing/common/testing';
+import { sendRawHttp, sendSlowBody, silentLogger, waitFor } from '@ticketing/common/testing';
 import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
 import { startEntry, type Entry, type EntryKind } from '../src/entry.ts';
 import { findNginx, nginxConfig, nginxPrefix } from '../src/nginx-entry.ts';
@@ -52,6 +52,7 @@ async function standIn(name: string): Promise<{ port: number; close(): Promise<v
           url: request.url,
           body,
           cookie: request.headers.cookie,
+          host: request.headers.host,
           forwardedFor: request.headers['x-forwarded-for'],
         }),
       );
@@ -270,6 +271,33 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
     },
   );
 
+  it.runIf(enabled)(
+    'passes on the Host the client asked for, which the services compare with a browser’s Origin',
+    async () => {
+      const { body } = await get('/api/orders', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(body.host).toBe(`127.0.0.1:${entry.port}`);
+    },
+  );
+
+  it.runIf(enabled)('gives the answers it makes itself the security headers the services give', async () => {
+    await setHealth({ 'payments-1': false, 'payments-2': false });
+    for (const path of ['/api/nothing', '/healthz', '/api/payments']) {
+      const response = await fetch(url + path);
+      expect(response.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+    }
+    // The site's answers keep their own: the web client's policy, the documentation's.
+    const page = await fetch(`${url}/`);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('content-security-policy')!.match(/frame-ancestors/g)).toHaveLength(1);
+  });
   it.runIf(enabled)('passes a body larger than its buffers whole', async () => {
     const big = JSON.stringify({ title: 'x'.repeat(40_000) }); // the services take up to 64 KiB
     const { status, body } = await get('/api/tickets', {
@@ -318,6 +346,64 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
       }
     } finally {
       Object.defineProperty(dead, 'port', { value: port, configurable: true });
+    }
+  });
+});
+
+describe('the Node gateway and the site, given a request that takes too long to arrive', () => {
+  it('answer 408 in the API shape within their bound, and close the connection', async () => {
+    const replicas = Object.fromEntries(SERVICES.map((s) => [s, []])) as unknown as Record<
+      ServiceName,
+      Replica[]
+    >;
+    // A replica that would take the body, so that the gateway reads it on.
+    const server = await standIn('tickets-1');
+    const replica = new Replica('tickets', 1, server.port, {}, 'ignore');
+    replica.healthy = true;
+    replicas.tickets.push(replica);
+    const hardening = { requestTimeoutMs: 1_000 };
+    const site = await startSite({ replicas, logger: silentLogger, hardening });
+    const entry = await startEntry({
+      kind: 'node',
+      port: 0,
+      replicas,
+      site,
+      logger: silentLogger,
+      hardening,
+    });
+    try {
+      for (const [port, path] of [
+        [entry.port, '/api/tickets'],
+        [site.port, '/'],
+      ] as const) {
+        const answer = await sendSlowBody(port, { path, intervalMs: 200, giveUpMs: 10_000 });
+        expect(answer.status, `${port}${path}`).toBe(408);
+        expect(JSON.parse(answer.body)).toEqual({ errors: [{ message: 'Request took too long to arrive' }] });
+        expect(answer.ms).toBeLessThan(2_500);
+      }
+    } finally {
+      await entry.close();
+      await site.close();
+      await server.close();
+    }
+  });
+});
+
+describe('the site with the API documentation off (production)', () => {
+  it('answers /api/docs with the 404 of any other /api path', async () => {
+    const replicas = Object.fromEntries(SERVICES.map((s) => [s, []])) as unknown as Record<
+      ServiceName,
+      Replica[]
+    >;
+    const site = await startSite({ replicas, logger: silentLogger, hardening: { apiDocs: false } });
+    try {
+      for (const path of ['/api/docs', '/api/docs/json']) {
+        const response = await fetch(`${site.url}${path}`);
+        expect(response.status, path).toBe(404);
+        expect(await response.json()).toEqual({ errors: [{ message: 'Not found' }] });
+      }
+    } finally {
+      await site.close();
     }
   });
 });
@@ -460,12 +546,19 @@ describe('nginxConfig with a site', () => {
     expect(config).toMatch(/upstream site \{\n {4}server 127\.0\.0\.1:8090;/);
     for (const location of ['location = /api/docs {', 'location ^~ /api/docs/ {', 'location / {'])
       expect(config).toContain(`${location}\n      set $service web;\n      proxy_pass http://site;`);
-    for (const location of ['location = /api {', 'location /api/ {'])
-      expect(config).toContain(`${location}\n      return 404 '{"errors":[{"message":"Not found"}]}';`);
+    // A location's block, up to its closing brace.
+    const block = (text: string, location: string) =>
+      text.includes(`${location}\n`) ? text.slice(text.indexOf(`${location}\n`)).split('\n    }')[0]! : '';
+    const notFound = `return 404 '{"errors":[{"message":"Not found"}]}';`;
+    for (const location of ['location = /api {', 'location /api/ {']) {
+      expect(block(config, location)).toContain(notFound);
+      // nginx's own answer, with the headers the services give theirs.
+      expect(block(config, location)).toContain('add_header X-Content-Type-Options "nosniff" always;');
+    }
     // Without a site, everything no service owns is a 404, as before.
     const alone = nginxConfig(layout, {});
     expect(alone).not.toContain('site');
-    expect(alone).toContain(`location / {\n      return 404 '{"errors":[{"message":"Not found"}]}';`);
+    expect(block(alone, 'location / {')).toContain(notFound);
   });
 });
 

@@ -7,6 +7,8 @@ import { Type } from 'typebox';
 import {
   ceilingOf,
   createLogger,
+  HardeningSettings,
+  hardeningFromConfig,
   HttpLimitsConfig,
   loadConfig,
   NodeEnv,
@@ -32,6 +34,7 @@ const Config = Type.Object({
   NATS_STREAM: Type.String({ default: 'TICKETING' }),
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ORDER_EXPIRATION_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  ...HardeningSettings,
   ...HttpLimitsConfig.properties,
   ...SessionSettings,
 });
@@ -55,15 +58,18 @@ await runUntilStopped(logger, 'marketplace', async (signal) => {
     natsUrl: config.NATS_URL,
     natsStream: config.NATS_STREAM,
     orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+    hardening: hardeningFromConfig(config),
+    metricsPort: config.METRICS_PORT,
     trustProxy: trustProxyOf(config.TRUST_PROXY),
     ceiling: ceilingOf(config),
     sessionLifetimes: sessionLifetimesOf(config),
     web: true,
     signal,
   });
+  const docs = hardeningFromConfig(config).apiDocs ? ', API docs at /api/docs' : '';
   logger.info(
     { bus: marketplace.transport.kind, database: config.DATABASE_URL ? 'external' : 'embedded' },
-    `ticketing marketplace ready at ${marketplace.url} (web client at /, API docs at /api/docs)`,
+    `ticketing marketplace ready at ${marketplace.url} (web client at /${docs})`,
   );
   return async () => {
     await marketplace.stop();

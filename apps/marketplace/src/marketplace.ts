@@ -21,7 +21,10 @@ import {
   registerService,
   startEmbeddedPostgres,
   SessionRevocations,
+  startMetricsServer,
   StartError,
+  type HttpHardening,
+  type MetricsServer,
   type EmbeddedServer,
   type HttpApp,
   type PreparedService,
@@ -72,6 +75,13 @@ export interface MarketplaceOptions {
   payments?: PaymentsSettings;
   /** Serve the web client (apps/web) at `/`, building it first when missing or stale. */
   web?: boolean;
+  /**
+   * Timeouts, headers and what is exposed (`hardeningFromConfig`); development's by default. The
+   * CSP lets the web client load Stripe.js when the payments provider is Stripe.
+   */
+  hardening?: Partial<Omit<HttpHardening, 'stripe'>>;
+  /** Serve `/metrics` on this port (on `host`) rather than on the main one. */
+  metricsPort?: number;
   /** Aborts the start: what was started is stopped, then `startMarketplace` rejects. */
   signal?: AbortSignal;
 }
@@ -81,6 +91,8 @@ export const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
 
 export interface Marketplace {
   url: string;
+  /** Where `/metrics` is served when `metricsPort` was given. */
+  metricsUrl?: string;
   app: HttpApp;
   transport: Transport;
   services: Record<string, PreparedService>;
@@ -91,14 +103,16 @@ export interface Marketplace {
 export const MARKETPLACE_TITLE = 'ticketing marketplace';
 
 export function marketplaceServices(
-  options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'payments' | 'logger' | 'auth' | 'tickets'>,
+  options: Pick<MarketplaceOptions, 'orderExpirationSeconds' | 'logger' | 'auth' | 'tickets'> & {
+    payments: PaymentsSettings;
+  },
 ): ServiceModule[] {
   return [
     authService(options.auth),
     ticketsService(options.tickets),
     ordersService({ expirationSeconds: options.orderExpirationSeconds }),
     expirationService(),
-    paymentsService(options.payments ?? paymentsSettingsFromEnv(options.logger)),
+    paymentsService(options.payments),
   ];
 }
 
@@ -108,6 +122,7 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
   let embedded: EmbeddedServer | undefined;
   let transport: Transport | undefined;
   let app: HttpApp | undefined;
+  let metrics: MetricsServer | undefined;
   const databases: ServiceDatabase[] = [];
   const services: Record<string, PreparedService> = {};
   // Each step is timed in the log, so a slow shutdown says which part held it.
@@ -117,7 +132,10 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
     logger.debug({ step: name, ms: Date.now() - started }, 'shutdown step done');
   };
   const stop = async () => {
-    await step('http', async () => app?.close()); // no new requests; the ones in flight finish
+    await step('http', async () => {
+      await app?.close(); // no new requests; the ones in flight finish
+      await metrics?.close();
+    });
     await step('listeners and relays', async () => {
       for (const service of Object.values(services)) await service.stop();
     });
@@ -165,9 +183,10 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
         )
       : new InProcessBus();
 
+    const payments = options.payments ?? paymentsSettingsFromEnv(logger);
     // One server checks every service's sessions: it refuses what any of their databases holds.
     const revocations = new SessionRevocations();
-    for (const module of marketplaceServices(options)) {
+    for (const module of marketplaceServices({ ...options, payments })) {
       signal?.throwIfAborted();
       const url = databaseUrl(serverUrl, `${options.databasePrefix}_${module.name}`);
       await ensureDatabase(url).catch((error: unknown) => {
@@ -198,6 +217,11 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
         ),
         bus: async () => bus.isHealthy(),
       },
+      hardening: {
+        ...options.hardening,
+        ...(options.metricsPort === undefined ? {} : { metrics: false }),
+        stripe: payments.provider.name === 'stripe',
+      },
       trustProxy: options.trustProxy,
       // One process: the counts in its memory.
       rateLimits: { ceiling: options.ceiling },
@@ -210,9 +234,19 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
     }
     if (webDist) await serveWebClient(app, webDist);
     signal?.throwIfAborted();
+    if (options.metricsPort !== undefined) {
+      metrics = await startMetricsServer({
+        port: options.metricsPort,
+        host: options.host,
+        logger,
+        production: options.hardening?.production ?? false,
+      });
+    }
     const address = await listenOrExplain(app, options.port, options.host);
     const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
-    return { url, app, transport, services, stop };
+    const metricsUrl =
+      metrics && `${new URL(url).protocol}//${new URL(url).hostname}:${metrics.port}/metrics`;
+    return { url, ...(metricsUrl ? { metricsUrl } : {}), app, transport, services, stop };
   } catch (error) {
     await stop().catch((stopError: unknown) =>
       logger.error({ err: stopError }, 'could not stop what had started'),

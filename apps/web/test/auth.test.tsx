@@ -58,6 +58,34 @@ describe('sign up', () => {
     expect(errorOf(screen.getByLabelText('Password'))).toBe('Password must be at most 128 characters');
   });
 
+  it('says beside the password when the API finds it too common', async () => {
+    fakeApi({
+      ...signedOut,
+      'POST /api/users/signup': {
+        status: 400,
+        body: {
+          errors: [
+            {
+              message:
+                'password is one of the most common passwords, the first ones attackers try; choose another',
+              field: 'password',
+            },
+          ],
+        },
+      },
+    });
+    renderApp('/auth/signup');
+    const user = userEvent.setup();
+    expect(await screen.findByText('At least 8 characters, and not a common password.')).toBeTruthy();
+    await user.type(screen.getByLabelText('Email'), 'ann@example.com');
+    await user.type(screen.getByLabelText('Password'), 'password');
+    await user.click(screen.getByRole('button', { name: 'Sign up' }));
+    const message =
+      'Password is one of the most common passwords, the first ones attackers try; choose another';
+    expect(await screen.findByText(message)).toBeTruthy();
+    expect(errorOf(screen.getByLabelText('Password'))).toBe(message);
+  });
+
   it('checks the form before sending it', async () => {
     const api = fakeApi(signedOut);
     renderApp('/auth/signup');

@@ -3,6 +3,9 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { ann, currentPath, errorOf, fakeApi, renderApp, signedInAs } from './setup.tsx';
+import { friendlyMessage } from '../src/api.ts';
+import { refusedTitleCharacter, refusedTitleMessage } from '../src/title-characters.ts';
+import * as server from '../../../services/tickets/src/domain/title-characters.ts';
 
 const ticket = {
   id: '0b0c8a52-2222-4b4b-9c9c-000000000002',
@@ -101,6 +104,53 @@ describe('sell form', () => {
       expect(errorOf(price)).toBe(message);
     }
     expect(api.callsTo('POST /api/tickets')).toHaveLength(0);
+  });
+
+  it('refuses a title with a text direction override or an invisible character, in the API’s words', async () => {
+    const api = fakeApi(signedInAs(ann));
+    const user = await openSellForm();
+    const title = screen.getByLabelText('Title');
+    await user.click(title);
+    await user.paste('Concert \u202Etsiv');
+    await user.type(screen.getByLabelText('Price'), '10');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    const message =
+      'Title must not contain line breaks, control characters, invisible characters or text direction controls (it has U+202E)';
+    await waitFor(() => expect(errorOf(title)).toBe(message));
+    // The same words as the API's answer, shown the way the form shows the API's messages.
+    expect(friendlyMessage({ message: server.refusedTitleMessage('U+202E'), field: 'title' })).toBe(message);
+    expect(api.callsTo('POST /api/tickets')).toHaveLength(0);
+
+    await user.clear(title);
+    await user.paste('Family 👨‍👩‍👧 day');
+    await user.click(screen.getByRole('button', { name: 'List ticket' }));
+    await waitFor(() => expect(api.callsTo('POST /api/tickets')).toHaveLength(1));
+  });
+
+  it('decides which characters a title may hold as the tickets service does', () => {
+    const titles = [
+      'Concert',
+      'Café 周杰伦 فيروز 🎸',
+      'Con\u200Bcert',
+      'Con\u200Dcert',
+      '👩\u200D💻 meetup',
+      '🏳️\u200D🌈',
+      '🎫\u200Dx',
+      'a\u2066b\u2069',
+      'line\nbreak',
+      'England 🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}',
+      'loose tag \u{E0067}',
+      'filler \u3164',
+      'soft\u00ADhyphen',
+    ];
+    for (const title of titles) {
+      expect(refusedTitleCharacter(title), title).toBe(server.refusedTitleCharacter(title));
+      const character = refusedTitleCharacter(title);
+      if (character)
+        expect(refusedTitleMessage(character)).toBe(
+          friendlyMessage({ message: server.refusedTitleMessage(character), field: 'title' }),
+        );
+    }
   });
 
   it('sends the face value when one is given, and shows the cap the API refuses beside the price', async () => {

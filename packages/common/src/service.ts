@@ -31,6 +31,8 @@ import { watchService } from './observability/metrics.ts';
 import { observeTransport } from './observability/transport.ts';
 import { tagServiceRoutes } from './observability/http.ts';
 import { startTracingFromEnv } from './observability/tracing.ts';
+import { startMetricsServer } from './observability/metrics-server.ts';
+import { HardeningSettings, hardeningFromConfig } from './http/hardening.ts';
 import { ceilingOf, HttpLimitsConfig, trustProxyOf } from './http/rate-limit.ts';
 
 const POSTGRES_URL_EXAMPLE = 'postgres://user:password@host:5432/database';
@@ -159,6 +161,7 @@ export const StandaloneConfig = Type.Object({
   JWT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './.data' }),
   LISTENER_CONCURRENCY: Type.Integer({ minimum: 1, default: DEFAULT_LISTENER_CONCURRENCY }),
+  ...HardeningSettings,
   ...HttpLimitsConfig.properties,
   SESSION_IDLE_SECONDS: SessionIdleSeconds,
   SESSION_MAX_AGE_SECONDS: SessionMaxAgeSeconds,
@@ -176,6 +179,7 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
     const trustProxy = trustProxyOf(config.TRUST_PROXY);
     const sessionLifetimes = sessionLifetimesOf(config);
     await checkPortFree(config.PORT, config.HOST);
+    const hardening = hardeningFromConfig(config);
     const tracing = await startTracingFromEnv(module.name, env);
     const jwtKey = resolveJwtKey({
       jwtKey: config.JWT_KEY,
@@ -218,11 +222,21 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
       title: `ticketing ${module.name}`,
       service: module.name,
       readiness: { database: () => database.ping(), bus: async () => transport.isHealthy() },
+      hardening,
       trustProxy,
       // Counted in the service's database, which every replica shares.
       rateLimits: { pool: database.pool, ceiling: ceilingOf(config) },
     });
     await registerService(app, module, { database, logger });
+    const metrics =
+      config.METRICS_PORT === undefined
+        ? undefined
+        : await startMetricsServer({
+            port: config.METRICS_PORT,
+            host: config.HOST,
+            logger,
+            production: hardening.production,
+          });
     await listenOrExplain(app, config.PORT, config.HOST);
 
     return async () => {
@@ -232,7 +246,10 @@ export async function runStandalone(module: ServiceModule, env = process.env): P
         await run();
         logger.info({ step: name, ms: Date.now() - started }, 'shutdown step done');
       };
-      await step('http', () => app.close());
+      await step('http', async () => {
+        await app.close();
+        await metrics?.close();
+      });
       await step('listeners and relay', () => service.stop());
       await step('bus', () => transport.close());
       await step('database', () => database.close());

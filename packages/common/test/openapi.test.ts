@@ -119,7 +119,7 @@ describe('the OpenAPI document and the routes it describes', () => {
   it("lists the route's own errors and those every operation can answer, in the error body", () => {
     const statuses = (path: string, method: string) =>
       Object.keys(document.paths[path]![method]!.responses).sort();
-    expect(statuses('/api/things', 'post')).toEqual(['201', '400', '413', '415', '429', '500']);
+    expect(statuses('/api/things', 'post')).toEqual(['201', '400', '403', '413', '415', '429', '500']);
     expect(statuses('/api/things/{id}', 'get')).toEqual(['200', '400', '404', '414', '429', '500']);
     // The ceiling per client address, with the seconds to wait.
     expect(document.paths['/api/things']!.post!.responses['429']).toMatchObject({
@@ -152,8 +152,9 @@ describe('the OpenAPI document and the routes it describes', () => {
       await post(JSON.stringify({ name: 'x'.repeat(70_000), count: 1 })),
       await post('<thing/>', 'application/xml'),
       await app.inject({ url: `/api/things/${'1'.repeat(101)}` }), // a path parameter over the limit
+      await app.inject({ method: 'POST', url: '/api/things', headers: { origin: 'https://elsewhere.test' } }),
     ];
-    expect(answers.map((answer) => answer.statusCode)).toEqual([400, 400, 400, 413, 415, 414]);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([400, 400, 400, 413, 415, 414, 403]);
     for (const answer of answers) {
       expect(answer.json()).toEqual({ errors: [expect.objectContaining({ message: expect.any(String) })] });
     }

@@ -43,8 +43,30 @@ describe('POST /api/users/signup', () => {
   });
 
   it('accepts passwords of exactly 8 and 128 characters', async () => {
-    expect((await signup({ email: aNewEmail(), password: 'p'.repeat(8) })).statusCode).toBe(201);
+    expect((await signup({ email: aNewEmail(), password: 'pq7-xr2z' })).statusCode).toBe(201);
     expect((await signup({ email: aNewEmail(), password: 'p'.repeat(128) })).statusCode).toBe(201);
+  });
+
+  it.each(['password', 'aaaaaaaa', '12345678', 'iloveyou', 'Password1', 'QWERTYUIOP', 'trustno1'])(
+    'refuses the common password %s, in plain words on field password',
+    async (password) => {
+      const response = await signup({ email: aNewEmail(), password });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({
+        errors: [
+          {
+            message:
+              'password is one of the most common passwords, the first ones attackers try; choose another',
+            field: 'password',
+          },
+        ],
+      });
+    },
+  );
+
+  it('accepts the passwords the tests sign up with', async () => {
+    for (const password of [PASSWORD, 'correct horse', 'another password'])
+      expect((await signup({ email: aNewEmail(), password })).statusCode, password).toBe(201);
   });
 
   it('returns 400 with missing email and password', async () => {

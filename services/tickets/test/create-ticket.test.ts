@@ -66,6 +66,56 @@ describe('POST /api/tickets', () => {
     expect(rows[0].price_cents).toBe(3550);
   });
 
+  // What would let one listing pass for another: reordered, hidden or broken-up text.
+  it.each([
+    ['a right-to-left override', 'Concert \u202Etsiv', 'U+202E'],
+    ['a left-to-right embedding', '\u202AConcert', 'U+202A'],
+    ['a directional isolate', 'Concert \u2067A\u2069', 'U+2067'],
+    ['a right-to-left mark', 'Concert\u200F', 'U+200F'],
+    ['a zero-width space', 'Con\u200Bcert', 'U+200B'],
+    ['a zero-width non-joiner', 'Con\u200Ccert', 'U+200C'],
+    ['a zero-width joiner between letters', 'Con\u200Dcert', 'U+200D'],
+    ['a zero-width joiner after an emoji, before a letter', '🎫\u200Dconcert', 'U+200D'],
+    ['a word joiner', 'Con\u2060cert', 'U+2060'],
+    ['a byte order mark inside', 'Con\uFEFFcert', 'U+FEFF'],
+    ['a soft hyphen', 'Con\u00ADcert', 'U+00AD'],
+    ['a line feed', 'Concert\nFriday', 'U+000A'],
+    ['a carriage return', 'Concert\r\nFriday', 'U+000D'],
+    ['a tab', 'Concert\tFriday', 'U+0009'],
+    ['a line separator', 'Concert\u2028Friday', 'U+2028'],
+    ['a paragraph separator', 'Concert\u2029Friday', 'U+2029'],
+    ['a C1 control', 'Concert\u0085', 'U+0085'],
+    ['a DEL', 'Concert\u007F', 'U+007F'],
+    ['a Hangul filler', 'Concert\u3164', 'U+3164'],
+    ['tag characters outside a flag', 'Concert\u{E0067}\u{E0062}', 'U+E0067'],
+  ])('refuses a title with %s: 400 on title, saying which character', async (_case, title, character) => {
+    const response = await post({ title, price: 10 });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      errors: [
+        {
+          message: `title must not contain line breaks, control characters, invisible characters or text direction controls (it has ${character})`,
+          field: 'title',
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['accents', 'Café Müller — Señor Coconut à l’Olympia'],
+    ['Chinese, Japanese and Korean', '周杰伦 演唱会 · 東京ドーム · 방탄소년단'],
+    ['right-to-left scripts', 'فيروز في بيت الدين · עומר אדם'],
+    ['Devanagari', 'अरिजीत सिंह लाइव'],
+    ['emoji', 'Rock 🎸 night 🎫🔥'],
+    ['emoji ZWJ sequences', 'Family 👨‍👩‍👧 day, 🏳️‍🌈 pride, 👩🏽‍💻 meetup, 🏃‍♂️ run, ❤️‍🔥 gig'],
+    ['flags, a keycap and a tag sequence', 'Ireland 🇮🇪 v England 🏴󠁧󠁢󠁥󠁮󠁧󠁿, row 1️⃣'],
+    ['ordinary spaces inside, no-break ones too', 'Front\u00A0row  seats'],
+  ])('keeps ordinary Unicode in a title: %s', async (_case, title) => {
+    const response = await post({ title, price: 10 });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().title).toBe(title);
+  });
+
   it('takes a title of 200 characters however many UTF-16 units they need, and the highest price', async () => {
     const response = await post({ title: '🎫'.repeat(200), price: 1_000_000 });
     expect(response.statusCode).toBe(201);

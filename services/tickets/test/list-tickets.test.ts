@@ -60,6 +60,29 @@ describe('GET /api/tickets', () => {
     expect(response.json().errors[0]).toEqual({ message: 'cursor is invalid', field: 'cursor' });
   });
 
+  // The id is a UUID: anything else of 36 characters would be the database's 500.
+  const cursorWithId = (id: string) =>
+    Buffer.from(JSON.stringify(['2026-12-01 10:00:00+00', id])).toString('base64url');
+
+  it.each([
+    '-'.repeat(36),
+    'ffffffff-ffff-ffff-ffff-ffffffffffff-',
+    '0123456789abcdef0123456789abcdef0123',
+    '03497ad9-224c-4119-b497-7512ebafc79',
+    '03497ad9-224c-4119-b497-7512ebafc79g',
+    '03497ad9224c-4119-b497-7512-ebafc79a',
+    '{03497ad9-224c-4119-b497-7512ebafc79a}',
+  ])('refuses a cursor whose id is %s with 400, never 500', async (id) => {
+    const response = await t.app.inject({ url: `/api/tickets?cursor=${cursorWithId(id)}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ errors: [{ message: 'cursor is invalid', field: 'cursor' }] });
+  });
+
+  it('takes a cursor whose id is a UUID, in either case', async () => {
+    for (const id of ['03497ad9-224c-4119-b497-7512ebafc79a', '03497AD9-224C-4119-B497-7512EBAFC79A'])
+      expect((await t.app.inject({ url: `/api/tickets?cursor=${cursorWithId(id)}` })).statusCode).toBe(200);
+  });
+
   it.each(['2024-02-29 23:59:59.123456+00', '2026-12-01T10:00:00Z', '2026-12-01 10:00:00-15:30'])(
     'takes a cursor at %s',
     async (createdAt) => {

@@ -32,6 +32,10 @@ describe('PUT /api/tickets/:id', () => {
     const { ticket, cookie } = await aTicket(t);
     expect((await put(ticket.id, { title: '', price: 20 }, cookie)).statusCode).toBe(400);
     expect((await put(ticket.id, { title: 'ok', price: -10 }, cookie)).statusCode).toBe(400);
+    // A title that would read as another listing's (a right-to-left override) is refused here too.
+    const spoof = await put(ticket.id, { title: 'Concert \u202Etsiv', price: 20 }, cookie);
+    expect(spoof.statusCode).toBe(400);
+    expect(spoof.json().errors).toEqual([{ message: expect.stringContaining('U+202E'), field: 'title' }]);
   });
 
   it('updates the ticket, bumps its version and publishes ticket:updated', async () => {

@@ -10,6 +10,7 @@ import { focusFirstInvalid, hasErrors, noErrors, sortErrors, type FormErrorState
 import type { TicketInput } from '../api.ts';
 import { formatPriceInput, parsePrice } from '../format.ts';
 import { Field, FormErrors } from './Field.tsx';
+import { refusedTitleCharacter, refusedTitleMessage } from '../title-characters.ts';
 
 export const MAX_TITLE_LENGTH = 200;
 
@@ -34,6 +35,10 @@ function check(title: string, priceText: string, faceValueText: string, editing:
   // Characters as the server counts them (code points): an emoji is one.
   else if ([...trimmed].length > MAX_TITLE_LENGTH)
     fields.title = [`Keep the title to ${MAX_TITLE_LENGTH} characters`];
+  else {
+    const refused = refusedTitleCharacter(trimmed);
+    if (refused !== undefined) fields.title = [refusedTitleMessage(refused)];
+  }
   const price = parsePrice(priceText);
   if ('error' in price) fields.price = [price.error];
   // Optional for a new ticket only: an edit that left it empty would not say what to keep.

@@ -87,7 +87,7 @@ export function AuthPage({ mode }: { mode: 'signup' | 'signin' }) {
           autoComplete={signup ? 'new-password' : 'current-password'}
           value={password}
           errors={errors.fields.password}
-          {...(signup ? { hint: `At least ${MIN_PASSWORD} characters.` } : {})}
+          {...(signup ? { hint: `At least ${MIN_PASSWORD} characters, and not a common password.` } : {})}
           onChange={(event) => setPassword(event.target.value)}
         />
         <button type="submit" className="button button-primary button-block" disabled={busy}>

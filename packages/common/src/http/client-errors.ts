@@ -8,6 +8,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply } from 'fastify';
+import { RAW_ANSWER_HEADERS } from './hardening.ts';
 
 /** The status and message for a request that could not be parsed, by the parser's error code. */
 export function clientErrorAnswer(code: string | undefined): { status: number; message: string } {
@@ -36,7 +37,7 @@ export function apiClientErrorHandler(error: Error & { code?: string }, socket: 
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Connection: close\r\n\r\n${body}`,
+        `${RAW_ANSWER_HEADERS}Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);

@@ -7,8 +7,8 @@
  *   code answers (a 404 for an unknown ticket, a 401 without a session);
  * - the statuses every operation can answer whatever its code, added to each route's responses
  *   (`documentFrameworkErrors`): 400 (a malformed URL or JSON body, U+0000 in the query), 429 (the
- *   ceiling per client address), 500,
- *   414 for a path parameter over Fastify's limit, and 413 and 415 for the methods with a body;
+ *   ceiling per client address), 500, 414 for a path parameter over Fastify's limit, and 403 (a
+ *   cross-site request), 413 and 415 for the methods with a body;
  * - the session cookie as a security scheme, and the `security` values routes declare;
  * - components named after the `$id` of the schema they come from (`Ticket`, not `def-0`): a route
  *   refers to a named schema with `ref(schema)`, and its service adds it with `app.addSchema`.
@@ -99,7 +99,7 @@ export function tooManyRequestsResponse(description: string): TUnsafe<ErrorBody>
 
 /**
  * The error responses of a route's own code, by status: `errorResponses({ 404: 'No such ticket' })`.
- * 400, 500 (and 413, 414, 415 where they apply) are added to every route by
+ * 400, 500 (and 403, 413, 414, 415 where they apply) are added to every route by
  * `documentFrameworkErrors`; a 400 listed here replaces the generic one with this route's rules.
  */
 export function errorResponses<S extends 400 | 401 | 403 | 404 | 409 | 429 | 503>(
@@ -134,6 +134,9 @@ export function documentFrameworkErrors(app: FastifyInstance): void {
     if (route.url.includes(':')) response[414] ??= errorResponse('A path parameter is over 100 characters');
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.some((method) => BODY_METHODS.has(method))) {
+      response[403] ??= errorResponse(
+        'Sent by a page of another site (its `Origin`, or `Sec-Fetch-Site: cross-site`): refused before it is read',
+      );
       response[413] ??= errorResponse('The body is over 64 KiB');
       response[415] ??= errorResponse(
         'The body is of a content type the server does not read (send application/json)',
@@ -175,9 +178,13 @@ export function refuseSchemaNameClashes(app: FastifyInstance): void {
 
 const DESCRIPTION = `Tickets for sale, orders that reserve them, and payments that complete the orders.
 
-Bodies are JSON. Every error answers the same body (\`Error\`): \`{ "errors": [{ "message", "field"? }] }\`,
-where \`field\` names the input a message is about. Prices are in currency units with at most two
-decimals (\`35.5\`).
+Bodies are JSON (a body of another content type is answered 415). Every error answers the same
+body (\`Error\`): \`{ "errors": [{ "message", "field"? }] }\`, where \`field\` names the input a
+message is about. Prices are in currency units with at most two decimals (\`35.5\`).
+
+A request that changes something (POST, PUT, PATCH, DELETE) sent by a page of another site (its
+\`Origin\` is another origin, or \`Sec-Fetch-Site\` says \`cross-site\`) is answered 403 before it
+is read; one without those headers (not from a browser) is not.
 
 Signing up or in sets the \`session\` cookie (httpOnly, SameSite=Lax, Secure in production), which
 the operations that need a user read; they answer 401 without it, and also when the user is not

@@ -19,10 +19,18 @@ import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { levels } from 'pino';
 import { HttpError, type ErrorItem } from '../errors.ts';
-import { sessionPlugin, type SessionOptions } from './session.ts';
+import { SESSION_COOKIE, sessionPlugin, type SessionOptions } from './session.ts';
 import { apiClientErrorHandler, apiFrameworkErrors } from './client-errors.ts';
 import { installHttpObservability, isQuietRoute, requestTraceFields } from '../observability/http.ts';
 import { documentFrameworkErrors, ErrorBody, refuseSchemaNameClashes, swaggerOptions } from './openapi.ts';
+import {
+  DEVELOPMENT_HARDENING,
+  installSecurityHeaders,
+  noStoreForSessions,
+  refuseCrossSiteWrites,
+  timeoutOptions,
+  type HttpHardening,
+} from './hardening.ts';
 import {
   installRateLimits,
   TooManyRequestsError,
@@ -46,6 +54,8 @@ export interface HttpServerOptions extends SessionOptions {
   title: string;
   /** Metrics and traces label for requests of routes no service registered (docs, health). */
   service?: string;
+  /** Timeouts, headers and what is exposed (`hardeningFromConfig`); development's by default. */
+  hardening?: Partial<HttpHardening>;
   /** Fastify's `trustProxy`: which proxies may name the client in `X-Forwarded-For` (`TRUST_PROXY`). */
   trustProxy?: TrustProxy;
   /** Where rate limits count, and the ceiling per address; absent: in memory, no ceiling. */
@@ -123,7 +133,9 @@ class OneLinePerRequest extends LogController {
 }
 
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpApp> {
+  const hardening: HttpHardening = { ...DEVELOPMENT_HARDENING, ...options.hardening };
   const app = Fastify({
+    ...timeoutOptions(hardening),
     loggerInstance: options.logger,
     logController: new OneLinePerRequest(),
     bodyLimit: 64 * 1024,
@@ -139,7 +151,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
     schemaController: { compilersFactory: { buildValidator: buildRequestValidator as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Spans, request metrics and GET /metrics; first, so that it sees every route.
-  installHttpObservability(app, { service: options.service ?? 'http' });
+  installHttpObservability(app, { service: options.service ?? 'http', metrics: hardening.metrics });
+  // Before anything reads the request: its answer, refusal included, carries the headers.
+  installSecurityHeaders(app, hardening);
+  refuseCrossSiteWrites(app);
+  noStoreForSessions(app, SESSION_COOKIE);
 
   // Postgres's text cannot hold U+0000, which JSON (`\u0000`) and URLs (`%00`) can carry: refused
   // here, with the field it came in, rather than by the database as a 500. Only a request whose
@@ -147,7 +163,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
   // below notes the bodies). A callback, not an async hook: no promise per request.
   const bodyMayHoldNul = new WeakSet<object>();
   const defaultJsonParser = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // JSON only: any other body (text/plain, a form: what a page of another site can send without
+  // asking) is answered 415 before a route sees it.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if ((body as string).includes('\\u0000')) bodyMayHoldNul.add(request);
     void defaultJsonParser(request, body as string, done);
@@ -206,7 +224,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
   documentFrameworkErrors(app);
   refuseSchemaNameClashes(app);
   await app.register(swagger, swaggerOptions(options.title));
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  // Its pages get the documentation's own policy from installSecurityHeaders. Without the top bar
+  // (the box to explore other documents), whose logo is an SVG with an inline style the policy
+  // would block.
+  if (hardening.apiDocs)
+    await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { layout: 'BaseLayout' } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

@@ -39,10 +39,14 @@ const kWrapped = Symbol('ticketing.otel.wrapped');
 type Handler = RouteOptions['handler'] & { [kWrapped]?: true };
 
 /**
- * Installs the hooks and `GET /metrics` on a new server; call before any route is registered.
- * `service` labels the requests of routes that no service registered (docs, health, the web client).
+ * Installs the hooks and `GET /metrics` (unless `metrics` is false: served elsewhere, or not at
+ * all) on a new server; call before any route is registered. `service` labels the requests of
+ * routes that no service registered (docs, health, the web client).
  */
-export function installHttpObservability(app: FastifyInstance, options: { service: string }): void {
+export function installHttpObservability(
+  app: FastifyInstance,
+  options: { service: string; metrics?: boolean },
+): void {
   collectProcessMetrics(options.service);
   app.decorateRequest('otelSpan', null);
   app.decorateRequest('otelContext', null);
@@ -117,6 +121,11 @@ export function installHttpObservability(app: FastifyInstance, options: { servic
     done();
   });
 
+  if (options.metrics !== false) serveMetrics(app);
+}
+
+/** `GET /metrics`: the process's metrics, in Prometheus' text format. */
+export function serveMetrics(app: FastifyInstance): void {
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(metricsRegistry.contentType).send(await renderMetrics()),
   );

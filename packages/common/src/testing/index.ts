@@ -84,5 +84,43 @@ export function sendRawHttp(
     });
   });
 }
+/**
+ * Sends a request whose body trickles in, one byte every `intervalMs` (a slowloris), on a new
+ * connection to 127.0.0.1:`port`; the answer, and how long after the headers it came, once the
+ * server closes the connection (or after `giveUpMs`, when `status` is 0).
+ */
+export function sendSlowBody(
+  port: number,
+  options: { path?: string; intervalMs: number; giveUpMs: number },
+): Promise<{ status: number; head: string; body: string; ms: number }> {
+  const length = 10_000;
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let started = 0;
+    let drip: NodeJS.Timeout | undefined;
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.write(
+        `POST ${options.path ?? '/api/things'} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{`,
+      );
+      started = Date.now();
+      drip = setInterval(() => socket.writable && socket.write(' '), options.intervalMs);
+    });
+    const giveUp = setTimeout(() => socket.destroy(), options.giveUpMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A server that closes while bytes are on their way may reset the connection.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    socket.on('close', () => {
+      clearInterval(drip);
+      clearTimeout(giveUp);
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]) || 0, head, body, ms: Date.now() - started });
+    });
+  });
+}
+
 export * from './service-harness.ts';
 export * from './processes.ts';

@@ -15,6 +15,7 @@ import { USERS_EMAIL_UNIQUE } from '../data-access/schema.ts';
 import { findUserByEmail, insertUser } from '../data-access/users-repository.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
 import { beginSession, type SessionStart } from './sessions.ts';
+import { COMMON_PASSWORD_MESSAGE, isCommonPassword } from './common-passwords.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
@@ -33,11 +34,16 @@ export interface SignedIn {
   session: SessionStart;
 }
 
+/**
+ * A new account, signed in. Its password is 8 to 128 characters (the route's schema) and not one
+ * of the most common ones; the email is not another account's.
+ */
 export async function signUp(
   db: Database,
   { email, password }: Credentials,
   lifetimes: SessionLifetimes,
 ): Promise<SignedIn> {
+  if (isCommonPassword(password)) throw new BadRequestError(COMMON_PASSWORD_MESSAGE, 'password');
   const passwordHash = await hashPassword(password);
   try {
     return await db.transaction(async (tx) => {

@@ -43,6 +43,7 @@ import {
   type TicketEdit,
 } from '../data-access/tickets-repository.ts';
 import { credentialCode, credentialHash, newCredential, normaliseCode } from './credentials.ts';
+import { refusedTitleCharacter, refusedTitleMessage } from './title-characters.ts';
 
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_PRICE = 1_000_000;
@@ -89,6 +90,8 @@ export function parseTicketInput(input: { title: string; price: number; faceValu
   if ([...title].length > MAX_TITLE_LENGTH) {
     problems.push({ message: `title must be at most ${MAX_TITLE_LENGTH} characters`, field: 'title' });
   }
+  const refused = refusedTitleCharacter(title);
+  if (refused !== undefined) problems.push({ message: refusedTitleMessage(refused), field: 'title' });
   const priceCents = parsePrice(input.price, 'price', problems);
   const faceValueCents =
     input.faceValue === undefined ? undefined : parsePrice(input.faceValue, 'faceValue', problems);

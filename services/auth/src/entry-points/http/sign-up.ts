@@ -7,7 +7,11 @@ import { SESSION_COOKIE_HEADER, UserJson, userJson } from './user-json.ts';
 const SignUpBody = Type.Object(
   {
     email: Type.String({ format: 'email', maxLength: MAX_EMAIL_LENGTH, description: 'Case-insensitive.' }),
-    password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
+    password: Type.String({
+      minLength: MIN_PASSWORD_LENGTH,
+      maxLength: MAX_PASSWORD_LENGTH,
+      description: 'Not one of the 50,000 most common passwords (compared in lower case).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -36,7 +40,7 @@ export async function signUpRoute(
         response: {
           201: success(UserJson, 'Signed up and in: the session cookie is set', SESSION_COOKIE_HEADER),
           ...errorResponses({
-            400: '"Email in use" (field `email`), or an invalid email or password (the field named)',
+            400: '"Email in use" (field `email`), an invalid email or password (the field named), or a password too common to allow (field `password`)',
             429: 'Too many sign-ups from this address: wait `Retry-After` seconds',
           }),
         },

@@ -64,15 +64,13 @@ function isTimestamp(text: string): boolean {
   );
 }
 
+/** A UUID as Postgres reads one back (`00000000-0000-0000-0000-000000000000` and the like). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function decodeCursor(text: string): PageCursor {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString()) as unknown[];
-    if (
-      typeof createdAt === 'string' &&
-      isTimestamp(createdAt) &&
-      typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(id)
-    ) {
+    if (typeof createdAt === 'string' && isTimestamp(createdAt) && typeof id === 'string' && UUID.test(id)) {
       return { createdAt, id };
     }
   } catch {
