@@ -256,7 +256,9 @@ describe('the absolute session timeout, one process', () => {
     let status = 200;
     while (Date.now() < started + ABSOLUTE_SECONDS * 1000 - 300) {
       status = (await buyer.request('GET', '/api/orders')).status;
-      expect(status).toBe(200);
+      // Answered before the limit, it was decided before it: it must be served. (On a busy machine
+      // a request sent before the limit can be answered after it, and refused, rightly.)
+      if (Date.now() < started + ABSOLUTE_SECONDS * 1000) expect(status).toBe(200);
       expect(buyer.claims.exp * 1000).toBeLessThanOrEqual(started + ABSOLUTE_SECONDS * 1000);
       await sleep(400);
     }
