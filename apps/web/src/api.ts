@@ -38,9 +38,10 @@ export interface TicketInput {
   faceValue?: number;
 }
 
+/** A page of tickets for sale, and the address of the next one (null on the last). */
 export interface TicketPage {
   tickets: Ticket[];
-  nextCursor: string | null;
+  next: string | null;
 }
 
 /** The secret a door scanner reads: 32 characters of A–Z and 2–7, new with each owner. */
@@ -143,6 +144,19 @@ export function onUnauthorized(listener: () => void): () => void {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await send<T>(method, path, body)).json;
+}
+
+/** The address of the next page in a `Link` header (RFC 8288), or null on the last page. */
+export function nextPageOf(link: string | null): string | null {
+  return link?.match(/<([^>]+)>\s*;\s*rel="?next"?/)?.[1] ?? null;
+}
+
+async function send<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ json: T; response: Response }> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -181,7 +195,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
           ],
     );
   }
-  return json as T;
+  return { json: json as T, response };
 }
 
 const enc = encodeURIComponent;
@@ -197,10 +211,14 @@ export const api = {
   /** Ends every session of the signed-in user, on every device, this one included. */
   signOutEverywhere: () => request<Record<string, never>>('POST', '/api/users/signout-everywhere'),
 
-  listTickets: (options: { limit?: number; cursor?: string | null } = {}) => {
+  /** The first page of tickets for sale, or the page at `next` (a `TicketPage`'s `next`). */
+  listTickets: async (options: { limit?: number; next?: string | null } = {}): Promise<TicketPage> => {
     const query = new URLSearchParams({ limit: String(options.limit ?? 20) });
-    if (options.cursor) query.set('cursor', options.cursor);
-    return request<TicketPage>('GET', `/api/tickets?${query.toString()}`);
+    const { json, response } = await send<Ticket[]>(
+      'GET',
+      options.next ?? `/api/tickets?${query.toString()}`,
+    );
+    return { tickets: json, next: nextPageOf(response.headers.get('link')) };
   },
   getTicket: (id: string) => request<Ticket>('GET', `/api/tickets/${enc(id)}`),
   createTicket: (input: TicketInput) => request<Ticket>('POST', '/api/tickets', input),

@@ -23,6 +23,7 @@ afterEach(() => {
 export interface Reply {
   status?: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 export interface Call {
   method: string;
@@ -61,7 +62,7 @@ export function fakeApi(routes: Record<string, Handler | Handler[]>) {
     const status = reply.status ?? 200;
     return new Response(reply.body === undefined ? null : JSON.stringify(reply.body), {
       status,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...reply.headers },
     });
   });
   vi.stubGlobal('fetch', fetchMock);

@@ -13,24 +13,21 @@ export function HomePage() {
   useTitle('Tickets for sale');
   const { user } = useSession();
   const [tickets, setTickets] = useState<Ticket[]>([]);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [nextPage, setNextPage] = useState<string | null>(null);
   const [loading, setLoading] = useState<'first' | 'more' | false>('first');
   const [error, setError] = useState<string>();
 
-  async function loadPage(cursor: string | null) {
-    setLoading(cursor ? 'more' : 'first');
+  async function loadPage(next: string | null) {
+    setLoading(next ? 'more' : 'first');
     setError(undefined);
     try {
-      const page = await api.listTickets({ limit: PAGE_SIZE, cursor });
+      const page = await api.listTickets({ limit: PAGE_SIZE, next });
       // Keyed by id: a page fetched twice (a double click) never shows a ticket twice.
       setTickets((shown) => {
         const known = new Set(shown.map((ticket) => ticket.id));
-        return [
-          ...(cursor ? shown : []),
-          ...page.tickets.filter((ticket) => !cursor || !known.has(ticket.id)),
-        ];
+        return [...(next ? shown : []), ...page.tickets.filter((ticket) => !next || !known.has(ticket.id))];
       });
-      setNextCursor(page.nextCursor);
+      setNextPage(page.next);
     } catch (failure) {
       setError(failure instanceof ApiError ? failure.message : 'Could not load the tickets.');
     } finally {
@@ -102,12 +99,12 @@ export function HomePage() {
         </ul>
       )}
 
-      {nextCursor && loading !== 'first' && (
+      {nextPage && loading !== 'first' && (
         <div className="load-more">
           <button
             type="button"
             className="button button-secondary"
-            onClick={() => void loadPage(nextCursor)}
+            onClick={() => void loadPage(nextPage)}
             disabled={loading === 'more'}
           >
             {loading === 'more' ? 'Loading…' : 'Load more'}
