@@ -59,3 +59,31 @@ export function formatDuration(ms: number): string {
   const ss = String(seconds).padStart(2, '0');
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${ss}` : `${minutes}:${ss}`;
 }
+
+const eventDay = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
+const eventTime = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+
+/** When an event starts, as a listing says it: "Sat 12 Dec, 20:00" (in the reader's time zone). */
+export function formatEventStart(iso: string): string {
+  const date = new Date(iso);
+  return `${eventDay.format(date).replace(',', '')}, ${eventTime.format(date)}`;
+}
+
+/** Where and when, on one line: "Sat 12 Dec, 20:00 · Olympia, Paris"; empty when nothing is known. */
+export function describeEvent(ticket: { venue?: string; city?: string; startsAt?: string }): string {
+  const place = [ticket.venue, ticket.city].filter(Boolean).join(', ');
+  return [ticket.startsAt && formatEventStart(ticket.startsAt), place].filter(Boolean).join(' · ');
+}
+
+/** How soon an event starts, in words: "starts in 3 days", "starts in 2 hours", "started". */
+export function startsIn(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  if (ms <= 0) return 'started';
+  const minutes = Math.round(ms / 60_000);
+  const hours = Math.round(ms / 3_600_000);
+  const days = Math.round(ms / 86_400_000);
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (minutes < 60) return `starts in ${unit(Math.max(1, minutes), 'minute')}`;
+  if (hours < 36) return `starts in ${unit(hours, 'hour')}`;
+  return `starts in ${unit(days, 'day')}`;
+}
