@@ -91,6 +91,50 @@ describe('the web client served by the marketplace', () => {
     expect((await get('/assets/gone-1234.js')).status).toBe(404);
   });
 
+  it('sends the client’s files as the build compressed them, and the API’s JSON compressed, to a browser that accepts it', async () => {
+    const html = await (await get('/')).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const style = /href="(\/assets\/[^"]+\.css)"/.exec(html)![1]!;
+    const plain = await get(script, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const source = await plain.text();
+    for (const [accepted, encoding] of [
+      ['br, gzip', 'br'],
+      ['gzip', 'gzip'],
+    ] as const) {
+      for (const file of [script, style]) {
+        const response = await get(file, { headers: { 'accept-encoding': accepted } });
+        expect(response.headers.get('content-encoding'), `${file} for ${accepted}`).toBe(encoding);
+        expect(response.headers.get('vary')).toMatch(/accept-encoding/i);
+        expect(response.headers.get('cache-control')).toContain('immutable');
+        if (file === script) expect(await response.text()).toBe(source); // (fetch decodes it)
+      }
+    }
+    // The API's answers too, from 1 KB: a seller's eight tickets (taken off sale again at once,
+    // for the tests below, which expect nothing on sale).
+    const json = { 'content-type': 'application/json' };
+    const signedUp = await get('/api/users/signup', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email: `seller-${Date.now()}@example.test`, password: 'correct horse battery' }),
+    });
+    const cookie = signedUp.headers.get('set-cookie')!.split(';')[0]!;
+    for (let index = 0; index < 8; index++) {
+      const listed = await get('/api/tickets', {
+        method: 'POST',
+        headers: { ...json, cookie },
+        body: JSON.stringify({ title: `Withdrawn ${index}`, price: 10 }),
+      });
+      const { id } = (await listed.json()) as { id: string };
+      const withdrawn = await get(`/api/tickets/${id}/listing`, { method: 'DELETE', headers: { cookie } });
+      expect(withdrawn.status).toBe(204);
+    }
+    const mine = await get('/api/tickets/mine', { headers: { cookie, 'accept-encoding': 'br, gzip' } });
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get('content-encoding')).toBe('br');
+    expect(((await mine.json()) as { tickets: unknown[] }).tickets).toHaveLength(8);
+  });
+
   it('keeps the API answering JSON, with its own 404 for unknown routes', async () => {
     for (const [method, path] of [
       ['GET', '/api/nope'],
