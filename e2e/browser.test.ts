@@ -302,7 +302,7 @@ describe('the web client served by the marketplace', () => {
     await bob.getByRole('button', { name: 'Purchase', exact: true }).click();
     await bob.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
     await bob.getByText('Awaiting payment').waitFor();
-    expect(await bob.getByRole('timer').textContent()).toMatch(/^1[45]:\d\d$/);
+    expect(await bob.getByRole('timer').textContent()).toMatch(/^1[45] min \d\d? s left to pay$/);
     await bob.getByLabel('Test card that succeeds').check();
     await screenshot(bob, 'bob-order-page');
     await bob.getByRole('button', { name: 'Pay', exact: true }).click();
