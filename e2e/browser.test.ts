@@ -6,8 +6,14 @@
  * artifacts/screenshots/NN-step.png, and the home page with several listings as
  * artifacts/screenshots/readme-home.png (docs/images/web-client.png, in the README, is a copy).
  * Without Chromium the suite is skipped, saying so.
+ *
+ * Every page and state a test visits is audited: axe-core (injected into the page) finds no WCAG
+ * 2.2 A or AA violation, and nothing scrolls sideways (the page is no wider than the window, down
+ * to 320 px). A buyer also goes through a whole purchase at 320 px with the keyboard alone, the
+ * test asserting where focus lands after each step and that its ring shows, unclipped.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,8 +54,42 @@ if (!haveChromium) {
 /** `text` matched literally inside a RegExp. */
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** axe-core's script, evaluated in a page (as the DevTools protocol runs it, the page's CSP allows it). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** The rules of WCAG 2.0, 2.1 and 2.2 at levels A and AA. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** Every state audited, and what each audit found: the tests end by asserting there was nothing. */
+const audited: string[] = [];
+const violations: string[] = [];
+
+/**
+ * Audits the page as it is now: axe-core's WCAG A/AA rules, and reflow (nothing wider than the
+ * window, which would scroll sideways). Findings are collected under `state`, asserted empty by
+ * the test (so that one run lists them all).
+ */
+async function audit(page: Page, state: string): Promise<void> {
+  if ((await page.evaluate('typeof window.axe')) !== 'object') await page.evaluate(AXE_SOURCE);
+  // (Scripts as text: they run in the page, and this file is compiled without the DOM's types.)
+  const found = await page.evaluate<string[]>(`
+    axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_TAGS)} }, resultTypes: ['violations'] })
+      .then((result) => result.violations.map((violation) =>
+        violation.id + ' (' + violation.impact + '): ' + violation.help + ' at ' +
+        violation.nodes.map((node) => node.target.join(' ')).join(', ')))`);
+  const width = await page.evaluate<{ scroll: number; client: number }>(
+    '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+  );
+  const where = `${state} at ${page.viewportSize()?.width ?? '?'} px`;
+  violations.push(...found.map((finding) => `${where}: ${finding}`));
+  if (width.scroll > width.client)
+    violations.push(`${where}: scrolls sideways, ${width.scroll} px of content in ${width.client}`);
+  audited.push(where);
+}
+
 let step = 0;
-async function screenshot(page: Page, name: string): Promise<void> {
+/** A screenshot of the step, which is audited too (`audit: false` for pages not the client's). */
+async function screenshot(page: Page, name: string, options: { audit?: boolean } = {}): Promise<void> {
+  if (options.audit !== false) await audit(page, name);
   step += 1;
   // From the top: a full-page capture of a scrolled page draws the sticky header mid-page.
   await page.evaluate('window.scrollTo(0, 0)');
@@ -89,6 +129,50 @@ describe('the web client served by the marketplace', () => {
     expect(response.headers.get('content-type')).toMatch(/javascript/);
     expect(response.headers.get('cache-control')).toContain('immutable');
     expect((await get('/assets/gone-1234.js')).status).toBe(404);
+  });
+
+  it('sends the client’s files as the build compressed them, and the API’s JSON compressed, to a browser that accepts it', async () => {
+    const html = await (await get('/')).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const style = /href="(\/assets\/[^"]+\.css)"/.exec(html)![1]!;
+    const plain = await get(script, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const source = await plain.text();
+    for (const [accepted, encoding] of [
+      ['br, gzip', 'br'],
+      ['gzip', 'gzip'],
+    ] as const) {
+      for (const file of [script, style]) {
+        const response = await get(file, { headers: { 'accept-encoding': accepted } });
+        expect(response.headers.get('content-encoding'), `${file} for ${accepted}`).toBe(encoding);
+        expect(response.headers.get('vary')).toMatch(/accept-encoding/i);
+        expect(response.headers.get('cache-control')).toContain('immutable');
+        if (file === script) expect(await response.text()).toBe(source); // (fetch decodes it)
+      }
+    }
+    // The API's answers too, from 1 KB: a seller's eight tickets (taken off sale again at once,
+    // for the tests below, which expect nothing on sale).
+    const json = { 'content-type': 'application/json' };
+    const signedUp = await get('/api/users/signup', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email: `seller-${Date.now()}@example.test`, password: 'correct horse battery' }),
+    });
+    const cookie = signedUp.headers.get('set-cookie')!.split(';')[0]!;
+    for (let index = 0; index < 8; index++) {
+      const listed = await get('/api/tickets', {
+        method: 'POST',
+        headers: { ...json, cookie },
+        body: JSON.stringify({ title: `Withdrawn ${index}`, price: 10 }),
+      });
+      const { id } = (await listed.json()) as { id: string };
+      const withdrawn = await get(`/api/tickets/${id}/listing`, { method: 'DELETE', headers: { cookie } });
+      expect(withdrawn.status).toBe(204);
+    }
+    const mine = await get('/api/tickets/mine', { headers: { cookie, 'accept-encoding': 'br, gzip' } });
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get('content-encoding')).toBe('br');
+    expect(((await mine.json()) as { tickets: unknown[] }).tickets).toHaveLength(8);
   });
 
   it('keeps the API answering JSON, with its own 404 for unknown routes', async () => {
@@ -258,7 +342,7 @@ describe('the web client served by the marketplace', () => {
     await bob.getByRole('button', { name: 'Purchase', exact: true }).click();
     await bob.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
     await bob.getByText('Awaiting payment').waitFor();
-    expect(await bob.getByRole('timer').textContent()).toMatch(/^1[45]:\d\d$/);
+    expect(await bob.getByRole('timer').textContent()).toMatch(/^1[45] min \d\d? s left to pay$/);
     await bob.getByLabel('Test card that succeeds').check();
     await screenshot(bob, 'bob-order-page');
     await bob.getByRole('button', { name: 'Pay', exact: true }).click();
@@ -270,6 +354,7 @@ describe('the web client served by the marketplace', () => {
     await screenshot(bob, 'bob-order-complete');
 
     await bob.getByRole('banner').getByRole('link', { name: 'My orders', exact: true }).click();
+    await bob.getByRole('heading', { name: 'My orders', exact: true }).waitFor();
     const row = bob.getByRole('link', { name: new RegExp(title) });
     await row.waitFor();
     expect(await row.textContent()).toMatch(/\$35\.50.*Paid/);
@@ -353,6 +438,7 @@ describe('the web client served by the marketplace', () => {
     await bobsCard.getByRole('form', { name: 'Sell again' }).waitFor();
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
+    expect(violations).toEqual([]);
     const checked = await Promise.allSettled(apiChecks);
     expect(checked.length).toBeGreaterThan(10);
     expect(checked.flatMap((check) => (check.status === 'rejected' ? [String(check.reason)] : []))).toEqual(
@@ -389,9 +475,11 @@ describe('the web client served by the marketplace', () => {
     expect(
       texts.slice(0, listings.length).map((text) => listings.findIndex(([title]) => text.includes(title))),
     ).toEqual([7, 6, 5, 4, 3, 2, 1, 0]);
+    await audit(visitor, 'home with eight listings');
     await visitor.screenshot({ path: path.join(SCREENSHOTS, 'readme-home.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
+    expect(violations).toEqual([]);
   }, 60_000);
 
   it('shows the API documentation, under a policy of its own', async () => {
@@ -402,8 +490,231 @@ describe('the web client served by the marketplace', () => {
     await reader.locator('.swagger-ui .opblock').first().waitFor();
     expect(await reader.locator('.swagger-ui .opblock').count()).toBeGreaterThan(10);
     expect(await reader.getByText('/api/tickets', { exact: true }).count()).toBeGreaterThan(0);
-    await screenshot(reader, 'api-docs');
+    await screenshot(reader, 'api-docs', { audit: false }); // Swagger UI's page, not the client's
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
   }, 60_000);
+
+  /** What has focus: its tag, and its name as a screen reader would read it (roughly). */
+  async function focused(page: Page): Promise<{ tag: string; name: string }> {
+    return page.evaluate<{ tag: string; name: string }>(`(() => {
+      const element = document.activeElement;
+      if (!element || element === document.body) return { tag: 'BODY', name: '' };
+      const label = element instanceof HTMLInputElement ? element.labels?.[0]?.innerText : undefined;
+      const name = element.getAttribute('aria-label') ?? label ?? element.innerText;
+      return { tag: element.tagName, name: name.replace(/\\s+/g, ' ').trim() };
+    })()`);
+  }
+
+  /** Presses Tab (Shift+Tab when `back`) until focus is on what `matches`, at most 40 times. */
+  async function tabTo(
+    page: Page,
+    matches: (target: { tag: string; name: string }) => boolean,
+    back = false,
+  ): Promise<{ tag: string; name: string }> {
+    for (let press = 0; press < 40; press++) {
+      await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+      const target = await focused(page);
+      if (matches(target)) return target;
+    }
+    throw new Error(`Tab never reached it; focus is on ${JSON.stringify(await focused(page))}`);
+  }
+
+  /**
+   * The focused element's ring is drawn (a solid outline of at least 2 px, in the brand colour:
+   * 6.3:1 on white) and no ancestor that clips its overflow cuts it off.
+   */
+  async function expectVisibleFocus(page: Page): Promise<void> {
+    const ring = await page.evaluate<{
+      style: string;
+      width: number;
+      color: string;
+      clippedBy: string[];
+    }>(`(() => {
+      const element = document.activeElement;
+      const style = getComputedStyle(element);
+      const width = parseFloat(style.outlineWidth);
+      const offset = parseFloat(style.outlineOffset);
+      const box = element.getBoundingClientRect();
+      const reach = Math.max(0, width + offset);
+      const ring = {
+        left: box.left - reach,
+        top: box.top - reach,
+        right: box.right + reach,
+        bottom: box.bottom + reach,
+      };
+      const clippedBy = [];
+      for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+        const overflow = getComputedStyle(parent);
+        if (overflow.overflowX === 'visible' && overflow.overflowY === 'visible') continue;
+        if (parent === document.documentElement || parent === document.body) continue;
+        const clip = parent.getBoundingClientRect();
+        if (
+          ring.left < clip.left ||
+          ring.top < clip.top ||
+          ring.right > clip.right ||
+          ring.bottom > clip.bottom
+        )
+          clippedBy.push(parent.tagName + '.' + parent.className);
+      }
+      return { style: style.outlineStyle, width, color: style.outlineColor, clippedBy };
+    })()`);
+    expect(ring.style).toBe('solid');
+    expect(ring.width).toBeGreaterThanOrEqual(2);
+    expect(ring.color).toMatch(/^rgb\((79, 70, 229|185, 28, 28)\)$/); // the brand's, or the error's
+    expect(ring.clippedBy).toEqual([]);
+  }
+
+  it('takes a buyer through a purchase at 320 px with the keyboard alone, focus always where it should be', async () => {
+    const title = `Keyboard quartet ${Date.now().toString(36)}`;
+    const seller = await new User(system.route).signUp();
+    const listed = await seller.request<{ id: string }>('POST', '/api/tickets', { title, price: 28 });
+    expect(listed.status).toBe(201);
+    const page = await newPage({ width: 320, height: 640 });
+    const at = (tag: string, name: string | RegExp) => (target: { tag: string; name: string }) =>
+      target.tag === tag && (typeof name === 'string' ? target.name === name : name.test(target.name));
+    const focusOn = async (tag: string, name: string | RegExp) => {
+      await expect.poll(() => focused(page).then(at(tag, name))).toBe(true);
+      await expectVisibleFocus(page);
+    };
+
+    // Signing up: the skip link first, then the form, then the home page's heading.
+    await page.goto('/auth/signup');
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await page.keyboard.press('Tab');
+    await focusOn('A', 'Skip to main content');
+    await page.keyboard.press('Enter');
+    await focusOn('H1', 'Create your account');
+    await page.keyboard.press('Tab');
+    await focusOn('INPUT', 'Email');
+    await page.keyboard.type(`kim-${Date.now()}@example.test`);
+    await page.keyboard.press('Tab');
+    await focusOn('INPUT', 'Password');
+    await page.keyboard.type('correct horse battery');
+    await tabTo(page, at('BUTTON', 'Sign up'));
+    await expectVisibleFocus(page);
+    await audit(page, 'keyboard: sign-up form filled');
+    await page.keyboard.press('Enter');
+    await focusOn('H1', 'Tickets for sale');
+    await audit(page, 'keyboard: home');
+
+    // The ticket's card, its ring whole around it; then its page, which says what Purchase does.
+    await tabTo(page, at('A', new RegExp(escape(title))));
+    await expectVisibleFocus(page);
+    await page.keyboard.press('Enter');
+    await focusOn('H1', title);
+    await page.getByText('Reserves this ticket for 15 minutes while you pay').waitFor();
+    await audit(page, 'keyboard: ticket page');
+    await tabTo(page, at('BUTTON', 'Purchase'));
+    await expectVisibleFocus(page);
+    await page.keyboard.press('Enter');
+
+    // The order: its heading, its countdown in words, and the card choice by arrow keys.
+    await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+    const orderId = page.url().split('/').pop()!;
+    const number = orderId.replace(/-/g, '').slice(0, 8).toUpperCase();
+    await focusOn('H1', title);
+    await page.getByRole('button', { name: 'Pay', exact: true }).waitFor();
+    expect(await page.getByRole('timer').textContent()).toMatch(/^1[45] min \d\d? s left to pay$/);
+    expect(await page.getByText('Order number').locator('..').textContent()).toContain(number);
+    await audit(page, 'keyboard: order awaiting payment');
+    await tabTo(page, at('INPUT', 'Test card that succeeds'));
+    await expectVisibleFocus(page);
+    await page.keyboard.press('ArrowDown');
+    await focusOn('INPUT', 'Test card that is declined');
+    await tabTo(page, at('BUTTON', 'Pay'));
+    await page.keyboard.press('Enter');
+
+    // Declined: said aloud, and focus back on the card chosen, the order still payable.
+    await expect
+      .poll(() => page.getByTestId('announce-assertive').textContent())
+      .toBe('Your card was declined.');
+    await focusOn('INPUT', 'Test card that is declined');
+    await audit(page, 'keyboard: card declined');
+    await page.keyboard.press('ArrowUp');
+    await focusOn('INPUT', 'Test card that succeeds');
+    await tabTo(page, at('BUTTON', 'Pay'));
+    await page.keyboard.press('Enter');
+
+    // Paid: the form is gone, focus is on the outcome in its place, and the outcome is said.
+    await expect
+      .poll(() => page.evaluate<string>("document.activeElement?.className ?? ''"))
+      .toContain('outcome');
+    await page.getByText('Payment received — your order is complete.').waitFor();
+    await expect.poll(() => page.getByTestId('announce-polite').textContent()).toMatch(/^Payment received/);
+    await audit(page, 'keyboard: order paid');
+    await screenshot(page, 'keyboard-order-paid');
+
+    // The receipt, which prints without the site around it.
+    await tabTo(page, at('A', 'Receipt'));
+    await expectVisibleFocus(page);
+    await page.keyboard.press('Enter');
+    await focusOn('H1', `Receipt for order ${number}`);
+    expect(await page.locator('.receipt').textContent()).toMatch(/Total paid\$28\.00/);
+    await audit(page, 'keyboard: receipt');
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.getByRole('banner').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Print receipt' }).isVisible()).toBe(false);
+    expect(await page.getByRole('heading', { name: `Receipt for order ${number}` }).isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'receipt-print.png'), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+
+    // Back up to the header, to My orders: the row's ring is not cut by the list around it.
+    await tabTo(page, at('A', 'My orders'), true);
+    await expectVisibleFocus(page);
+    await page.keyboard.press('Enter');
+    await focusOn('H1', 'My orders');
+    await tabTo(page, at('A', new RegExp(escape(title))));
+    await expectVisibleFocus(page);
+    expect((await focused(page)).name).toContain(`Order ${number}`);
+    await audit(page, 'keyboard: my orders');
+    await screenshot(page, 'keyboard-my-orders');
+
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    expect(violations).toEqual([]);
+  }, 120_000);
+
+  it('shows every page at 320 px without sideways scrolling, signed in and out, forms in error too', async () => {
+    const page = await newPage({ width: 320, height: 640 });
+    await page.goto('/auth/signin');
+    await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('Enter your email').waitFor();
+    await audit(page, 'sign-in form in error');
+    await page.goto('/account');
+    await page.getByRole('main').getByRole('link').first().waitFor();
+    await audit(page, 'account, signed out');
+    await page.goto('/auth/signup');
+    await signUp(page, `lee-${Date.now()}@example.test`);
+    await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await page.getByRole('banner').getByRole('link', { name: 'Account' }).waitFor();
+    for (const [path, heading] of [
+      ['/', 'Tickets for sale'],
+      ['/tickets/new', 'Sell a ticket'],
+      ['/tickets/mine', 'My tickets'],
+      ['/orders', 'My orders'],
+      ['/sales', 'My sales'],
+      ['/account', 'Account'],
+      ['/nowhere', 'We couldn’t find that page'],
+    ] as const) {
+      await page.goto(path);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await audit(page, path);
+      // "Sign out" fits where it shows (the account page, on a phone), whole.
+      if (path === '/account') {
+        const signOut = page.getByRole('main').getByRole('button', { name: 'Sign out', exact: true });
+        const box = await signOut.boundingBox();
+        expect(box && box.x >= 0 && box.x + box.width <= 320).toBe(true);
+      }
+    }
+    await page.goto('/tickets/new');
+    await page.getByRole('button', { name: 'List ticket', exact: true }).click();
+    await page.getByText('Enter a price').waitFor();
+    await audit(page, 'sell form in error');
+    expect(audited.filter((state) => state.endsWith('at 320 px')).length).toBeGreaterThan(10);
+    expect(pageErrors).toEqual([]);
+    expect(violations).toEqual([]);
+  }, 120_000);
 });

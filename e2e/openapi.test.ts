@@ -121,6 +121,7 @@ describe('the OpenAPI document of the marketplace', () => {
     ).toEqual(
       [
         ['getCurrentUser', [{}, { session: [] }]],
+        ['getOrderConfig', []],
         ['getPaymentConfig', []],
         ['getTicket', [{}, { session: [] }]],
         ['listTickets', []],

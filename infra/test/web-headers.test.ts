@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appCspDirectives, buildHttpServer, cspText, freePort } from '@ticketing/common';
 import { silentLogger, waitFor } from '@ticketing/common/testing';
@@ -86,6 +87,16 @@ describe('the web image’s security headers', () => {
       expect(added[name], name).toBe(headers[name]);
   });
 
+  it('compresses: gzip on, the build’s .gz copies first, for scripts, styles, JSON and SVG too', () => {
+    for (const directive of [
+      'gzip on;',
+      'gzip_static on;',
+      'gzip_vary on;',
+      'gzip_types text/css application/javascript application/json image/svg+xml;',
+    ])
+      expect(site).toContain(directive);
+  });
+
   it('are included in every location (one that adds a header of its own inherits none)', () => {
     const locations = [...site.matchAll(/location [^{]+\{([^}]*)\}/g)].map((match) => match[1]!);
     expect(locations.length).toBe(3);
@@ -115,6 +126,11 @@ describe.runIf(nginx)('the web image’s nginx configuration, run by nginx', () 
     mkdirSync(path.join(dir, 'html', 'assets'), { recursive: true });
     writeFileSync(path.join(dir, 'html', 'index.html'), '<!doctype html><div id="root"></div>');
     writeFileSync(path.join(dir, 'html', 'assets', 'index-abc.js'), 'console.log(1);');
+    // A bundle the build compressed (its .gz beside it, as vite build writes it), and one it did not.
+    const bundle = `${'console.log("a ticket for sale");\n'.repeat(200)}`;
+    writeFileSync(path.join(dir, 'html', 'assets', 'main-abc.js'), bundle);
+    writeFileSync(path.join(dir, 'html', 'assets', 'main-abc.js.gz'), gzipSync(bundle, { level: 9 }));
+    writeFileSync(path.join(dir, 'html', 'assets', 'other-abc.js'), bundle);
     // The image's paths and port, moved here.
     const site = render(readRepoFile('infra/docker/web/nginx.conf'), csp)
       .replaceAll('/etc/nginx/conf.d/', `${dir}/conf.d/`)
@@ -130,6 +146,8 @@ describe.runIf(nginx)('the web image’s nginx configuration, run by nginx', () 
       `daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log stderr error;\nevents {}\n` +
         `http {\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n` +
         `  fastcgi_temp_path ${dir}/fastcgi;\n  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n` +
+        // The image's nginx.conf includes mime.types; these are the ones the client's files need.
+        `  types { text/html html; application/javascript js; text/css css; }\n` +
         `  include ${dir}/conf.d/*.conf;\n}\n`,
     );
   });
@@ -162,6 +180,21 @@ describe.runIf(nginx)('the web image’s nginx configuration, run by nginx', () 
       expect(response.headers.get('x-content-type-options'), url).toBe('nosniff');
       expect(response.headers.get('strict-transport-security'), url).toContain('max-age=');
       expect(response.headers.get('cache-control'), url).toBe(cacheControl);
+    }
+  });
+
+  it('sends the build’s gzip copy of a file, or gzips it on the fly, to a browser that accepts gzip', async () => {
+    const bundle = `${'console.log("a ticket for sale");\n'.repeat(200)}`;
+    for (const name of ['main-abc.js', 'other-abc.js']) {
+      const url = `http://127.0.0.1:${port}/assets/${name}`;
+      const compressed = await fetch(url, { headers: { 'accept-encoding': 'gzip' } });
+      expect(compressed.headers.get('content-encoding'), name).toBe('gzip');
+      expect(compressed.headers.get('vary'), name).toMatch(/accept-encoding/i);
+      expect(compressed.headers.get('cache-control'), name).toBe('public, max-age=31536000, immutable');
+      expect(await compressed.text(), name).toBe(bundle); // (fetch decodes it)
+      const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+      expect(plain.headers.get('content-encoding'), name).toBeNull();
+      expect(await plain.text(), name).toBe(bundle);
     }
   });
 });

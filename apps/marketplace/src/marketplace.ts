@@ -40,7 +40,7 @@ import { ticketsService, type TicketsSettings } from '@ticketing/tickets';
 import { ordersService } from '@ticketing/orders';
 import { expirationService } from '@ticketing/expiration';
 import { paymentsService, paymentsSettingsFromEnv, type PaymentsSettings } from '@ticketing/payments';
-import { ensureWebBuild, serveWebClient } from './web.ts';
+import { ensureWebBuild, serveWebClient, useCompression } from './web.ts';
 
 export interface MarketplaceOptions {
   logger: Logger;
@@ -226,6 +226,8 @@ export async function startMarketplace(options: MarketplaceOptions): Promise<Mar
       // One process: the counts in its memory.
       rateLimits: { ceiling: options.ceiling },
     });
+    // Before the routes, whose answers (the API's JSON, the client's files) it compresses.
+    await useCompression(app);
     for (const service of Object.values(services)) {
       await registerService(app, service.module, {
         database: service.database,

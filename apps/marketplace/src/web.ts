@@ -8,12 +8,15 @@
  *   so the client's router can show the page (a reload on `/orders/...` works). `/api/*` keeps the
  *   JSON 404 of the API, and a missing hashed asset (`/assets/...`) is a real 404, not HTML that a
  *   browser would try to run as a script.
+ * - `useCompression` compresses the answers, the API's and the client's, for a browser that
+ *   accepts it (brotli, else gzip).
  */
 import { spawn } from 'node:child_process';
 import { access, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyCompress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import type { Logger } from 'pino';
 import type { HttpApp } from '@ticketing/common';
@@ -114,6 +117,21 @@ export async function ensureWebBuild(
   return path.join(root, 'dist');
 }
 
+/**
+ * Brotli (quality 4: about gzip's size and time; 11 takes a second for the main bundle, which is
+ * why the build compresses the client's files once, at quality 11) or gzip, for answers of 1 KB
+ * and more whose type compresses (JSON, JavaScript, CSS, HTML, SVG) and that are not compressed
+ * already (the client's files, sent as the build compressed them). Request bodies are not
+ * decompressed: the API reads small JSON bodies only. Register it before the routes.
+ */
+export async function useCompression(app: HttpApp): Promise<void> {
+  await app.register(fastifyCompress, {
+    encodings: ['br', 'gzip'],
+    threshold: 1024,
+    globalDecompression: false,
+  });
+}
+
 const isApi = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/');
 
 /** Registers the client's routes on the marketplace server; call after the services' routes. */
@@ -121,7 +139,8 @@ export async function serveWebClient(app: HttpApp, distDir: string): Promise<voi
   const root = path.resolve(distDir);
   // Fail at start, not at the first request, when there is no build to serve.
   await access(path.join(root, 'index.html'));
-  await app.register(fastifyStatic, { root, serve: false, decorateReply: true });
+  // The build's `.br` and `.gz` copies go to a browser that accepts them (else the file itself).
+  await app.register(fastifyStatic, { root, serve: false, decorateReply: true, preCompressed: true });
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     let pathname: string;
@@ -137,6 +156,8 @@ export async function serveWebClient(app: HttpApp, distDir: string): Promise<voi
     const info = inside ? await stat(file).catch(() => undefined) : undefined;
     if (info?.isFile()) {
       const relative = path.relative(root, file);
+      // The same URL is brotli, gzip or neither, by the request's Accept-Encoding: caches must know.
+      reply.header('vary', 'accept-encoding');
       // Vite names assets by content hash: they never change under the same name.
       return relative.startsWith(`assets${path.sep}`)
         ? reply.sendFile(relative, { maxAge: '1y', immutable: true })

@@ -90,8 +90,12 @@ export interface Order {
   id: string;
   status: OrderStatus;
   userId: string;
+  /** ISO date-time it was placed. */
+  createdAt: string;
   /** ISO date-time; an unpaid order is cancelled by the system then. */
   expiresAt: string;
+  /** ISO date-time its payment completed it (complete orders only). */
+  completedAt?: string;
   /**
    * For a cancelled order: its buyer cancelled it, it expired unpaid, or the tickets service
    * rejected it (the ticket changed before the reservation reached it). Absent for old orders.
@@ -269,6 +273,8 @@ export const api = {
   createOrder: (ticketId: string, price: number) =>
     request<Order>('POST', '/api/orders', { ticketId, price }),
   listOrders: () => request<Order[]>('GET', '/api/orders'),
+  /** How long a new order holds its ticket unpaid, in seconds. */
+  orderConfig: () => request<{ expirationSeconds: number }>('GET', '/api/orders/config'),
   getOrder: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
   cancelOrder: (id: string) => request<undefined>('DELETE', `/api/orders/${enc(id)}`),
   /** The signed-in user's completed sales, newest first. */

@@ -30,7 +30,7 @@ export const hasErrors = (state: FormErrorState) =>
  * reader reads the group's name and error with it. An error that belongs to no field ("Cannot
  * edit a reserved ticket") takes the focus itself. `form`: any element holding the inputs.
  */
-export function focusFirstInvalid(form: HTMLElement | null): void {
+export function focusFirstInvalid(form: HTMLElement | null, framesLeft = 10): void {
   requestAnimationFrame(() => {
     const invalid =
       form?.querySelector<HTMLElement>('[aria-invalid="true"]') ??
@@ -39,6 +39,11 @@ export function focusFirstInvalid(form: HTMLElement | null): void {
       invalid instanceof HTMLFieldSetElement
         ? (invalid.querySelector<HTMLElement>('input:checked') ?? invalid.querySelector<HTMLElement>('input'))
         : invalid;
-    target?.focus();
+    // React may not have rendered the errors by the next frame: look again at the following ones.
+    if (!target || (target as HTMLInputElement).disabled) {
+      if (framesLeft > 0) focusFirstInvalid(form, framesLeft - 1);
+      return;
+    }
+    target.focus();
   });
 }

@@ -50,14 +50,17 @@ export function formatPriceInput(text: string): string {
   return 'price' in parsed ? parsed.price.toFixed(2) : text;
 }
 
-/** Milliseconds left → "14:59", or "1:02:03" from an hour up. */
+/**
+ * Milliseconds left, with their units, as a countdown says them: "14 min 59 s", "59 s",
+ * "1 h 2 min 3 s" (a second that has begun counts whole: "1 s" lasts until the very end).
+ */
 export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.ceil(ms / 1000));
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = total % 60;
-  const ss = String(seconds).padStart(2, '0');
-  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${ss}` : `${minutes}:${ss}`;
+  if (hours > 0) return `${hours} h ${minutes} min ${seconds} s`;
+  return minutes > 0 ? `${minutes} min ${seconds} s` : `${seconds} s`;
 }
 
 const eventDay = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
@@ -82,8 +85,39 @@ export function startsIn(iso: string, now = Date.now()): string {
   const minutes = Math.round(ms / 60_000);
   const hours = Math.round(ms / 3_600_000);
   const days = Math.round(ms / 86_400_000);
-  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  if (minutes < 60) return `starts in ${unit(Math.max(1, minutes), 'minute')}`;
-  if (hours < 36) return `starts in ${unit(hours, 'hour')}`;
-  return `starts in ${unit(days, 'day')}`;
+  if (minutes < 60) return `starts in ${plural(Math.max(1, minutes), 'minute')}`;
+  if (hours < 36) return `starts in ${plural(hours, 'hour')}`;
+  return `starts in ${plural(days, 'day')}`;
 }
+
+const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;
+
+/** A length of time in seconds, in words: 900 → "15 minutes", 90 → "1 minute 30 seconds". */
+export function formatWindow(totalSeconds: number): string {
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  const parts = [
+    hours > 0 ? plural(hours, 'hour') : '',
+    minutes > 0 ? plural(minutes, 'minute') : '',
+    seconds > 0 ? plural(seconds, 'second') : '',
+  ];
+  return parts.filter(Boolean).join(' ') || plural(0, 'second');
+}
+
+/**
+ * An order's number as people read it and quote it: the first 8 hex digits of its UUID, upper
+ * case ("7A7A7A7A"). The same on every page that shows the order, and on its receipt.
+ */
+export const orderNumber = (orderId: string): string => orderId.replace(/-/g, '').slice(0, 8).toUpperCase();
+
+const dateAndTime = new Intl.DateTimeFormat('en-US', {
+  month: 'short',
+  day: 'numeric',
+  year: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+});
+
+/** An ISO date-time in the reader's time zone: "Nov 21, 2025, 10:15 AM". */
+export const formatDateTime = (iso: string): string => dateAndTime.format(new Date(iso));

@@ -11,7 +11,7 @@ describe('account', () => {
     fakeApi({ ...signedInAs(ann), ...emptyHome });
     renderApp('/');
     const user = userEvent.setup();
-    await user.click(await within(screen.getByRole('banner')).findByRole('link', { name: 'Account' }));
+    await user.click(await within(screen.getByRole('banner')).findByRole('link', { name: /^Account/ }));
 
     expect(await screen.findByRole('heading', { name: 'Account' })).toBeTruthy();
     expect(currentPath()).toBe('/account');

@@ -248,6 +248,7 @@ describe('after a purchase', () => {
           id: orderId,
           status: 'complete',
           userId: ann.id,
+          createdAt: '2098-12-31T23:45:00.000Z',
           expiresAt: '2099-01-01T00:00:00.000Z',
           version: 2,
           ticket: { id: bought.id, title: bought.title, price: bought.price },

@@ -7,6 +7,7 @@ const order = (n: number, fields: Record<string, unknown>) => ({
   id: `9a9a9a9a-3333-4c4c-8d8d-00000000000${n}`,
   status: 'cancelled',
   userId: ann.id,
+  createdAt: '2025-11-21T10:00:00.000Z',
   expiresAt: '2025-11-21T10:15:00.000Z',
   version: 1,
   ticket: { id: `0b0c8a52-2222-4b4b-9c9c-00000000000${n}`, title: `Show ${n}`, price: 10 },

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { Order, PaymentConfig } from '../src/api.ts';
 import { PaymentForm } from '../src/components/PaymentForm.tsx';
-import { ann, errorOf, fakeApi, renderApp, renderWithRouter, signedInAs } from './setup.tsx';
+import { ann, currentPath, errorOf, fakeApi, renderApp, renderWithRouter, signedInAs } from './setup.tsx';
 
 const ORDER_ID = '7a7a7a7a-3333-4c4c-8d8d-000000000003';
 const testProvider: PaymentConfig = {
@@ -95,6 +95,7 @@ describe('order page', () => {
     id: ORDER_ID,
     status: 'awaiting:payment',
     userId: ann.id,
+    createdAt: new Date().toISOString(),
     expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(),
     version: 1,
     ticket: { id: '0b0c8a52-2222-4b4b-9c9c-000000000002', title: 'The Midnight Owls', price: 35.5 },
@@ -122,11 +123,22 @@ describe('order page', () => {
 
     expect(await screen.findByRole('heading', { name: 'The Midnight Owls' })).toBeTruthy();
     expect(screen.getByText('Awaiting payment')).toBeTruthy();
-    expect(screen.getByRole('timer').textContent).toMatch(/^1[45]:\d\d$/);
+    expect(screen.getByRole('timer').textContent).toMatch(/^1[45] min \d\d? s left to pay$/);
     await user.click(await screen.findByRole('button', { name: 'Pay' }));
 
+    // The form is gone: focus is on the outcome that replaced it, which the live region says.
+    await waitFor(() => expect(document.activeElement?.classList.contains('outcome')).toBe(true));
     expect(await screen.findByText(/your order is complete/, {}, { timeout: 4000 })).toBeTruthy();
+    await waitFor(() =>
+      expect(screen.getByTestId('announce-polite').textContent).toMatch(
+        /^Payment received: your order is complete/,
+      ),
+    );
+    expect(document.activeElement?.classList.contains('outcome')).toBe(true);
     expect(screen.getByText('Paid')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Receipt' }).getAttribute('href')).toBe(
+      `/orders/${ORDER_ID}/receipt`,
+    );
     expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
     expect(screen.queryByRole('timer')).toBeNull();
   });
@@ -154,6 +166,102 @@ describe('order page', () => {
     expect(screen.getByRole('timer').textContent).toBe('Expired');
     expect(screen.getByText('Expired', { selector: '.badge' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+  });
+
+  it('shows its short number and when it was placed', async () => {
+    fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      [`GET /api/orders/${ORDER_ID}`]: { body: order({ createdAt: '2025-11-21T10:00:00.000Z' }) },
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+    expect(await screen.findByText('Order 7A7A7A7A')).toBeTruthy();
+    const number = screen.getByText('Order number').nextElementSibling!;
+    expect(number.textContent).toBe('7A7A7A7A');
+    const placed = screen.getByText('Placed').nextElementSibling!.querySelector('time')!;
+    expect(placed.getAttribute('datetime')).toBe('2025-11-21T10:00:00.000Z');
+    expect(placed.textContent).toMatch(/^Nov 21, 2025/);
+  });
+
+  it('says a declined card aloud, beside the card, and keeps the order payable', async () => {
+    fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      [`GET /api/orders/${ORDER_ID}`]: { body: order() },
+      'POST /api/payments': declined,
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+    const user = userEvent.setup();
+    await user.click(await screen.findByLabelText('Test card that is declined'));
+    await user.click(screen.getByRole('button', { name: 'Pay' }));
+    await waitFor(() =>
+      expect(screen.getByTestId('announce-assertive').textContent).toBe('Your card was declined.'),
+    );
+    expect(document.activeElement).toBe(screen.getByLabelText('Test card that is declined'));
+    expect(screen.getByRole('button', { name: 'Pay' })).toBeTruthy();
+  });
+
+  it('offers to reserve the ticket again once the reservation expired, when the ticket is still free', async () => {
+    const open = order({ expiresAt: new Date(Date.now() + 1_200).toISOString() });
+    const ticket = {
+      id: open.ticket.id,
+      title: open.ticket.title,
+      price: 35.5,
+      faceValue: 35.5,
+      maxPrice: 35.5,
+      listed: true,
+      timesSold: 0,
+      userId: '6f1d1c2e-1111-4a4a-8b8b-000000000009',
+      version: 2,
+      createdAt: '2025-11-21T10:00:00.000Z',
+    };
+    const againId = '7a7a7a7a-3333-4c4c-8d8d-000000000004';
+    const api = fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      [`GET /api/orders/${ORDER_ID}`]: [
+        { body: open },
+        { body: { ...open, status: 'cancelled', cancelledBy: 'expiry', version: 2 } },
+      ],
+      // Still held by the expired order at first; released a moment later.
+      [`GET /api/tickets/${ticket.id}`]: [
+        { body: { ...ticket, version: 1, orderId: ORDER_ID } },
+        { body: ticket },
+      ],
+      'POST /api/orders': { status: 201, body: order({ id: againId, status: 'created', version: 0 }) },
+      [`GET /api/orders/${againId}`]: { body: order({ id: againId }) },
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+
+    await waitFor(
+      () =>
+        expect(screen.getByTestId('announce-assertive').textContent).toBe(
+          'Your reservation expired before it was paid, so the ticket went back on sale.',
+        ),
+      { timeout: 4000 },
+    );
+    const again = await screen.findByRole('button', { name: 'Reserve again' }, { timeout: 4000 });
+    expect(screen.getByText('It is still for sale, at $35.50.')).toBeTruthy();
+    await userEvent.setup().click(again);
+    await waitFor(() => expect(currentPath()).toBe(`/orders/${againId}`));
+    expect(api.callsTo('POST /api/orders')[0]!.body).toEqual({ ticketId: ticket.id, price: 35.5 });
+  });
+
+  it('says when someone else took the ticket after the reservation expired', async () => {
+    fakeApi({
+      ...signedInAs(ann),
+      'GET /api/payments/config': { body: testProvider },
+      [`GET /api/orders/${ORDER_ID}`]: {
+        body: order({
+          status: 'cancelled',
+          cancelledBy: 'expiry',
+          expiresAt: new Date(Date.now() - 60_000).toISOString(),
+        }),
+      },
+    });
+    renderApp(`/orders/${ORDER_ID}`);
+    expect(await screen.findByText('Someone else has reserved or bought this ticket since.')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Reserve again' })).toBeNull();
   });
 
   it('says the reservation is being confirmed, and offers Pay only once it is', async () => {

@@ -30,7 +30,9 @@ describe('my sales', () => {
     expect(within(rows[1]!).getByText('$10.00')).toBeTruthy();
     expect(rows[0]!.querySelector('time')?.getAttribute('dateTime')).toBe('2025-11-23T12:00:00.000Z');
     // Noon UTC: the same day in any time zone the test runs in.
-    expect(rows[0]!.querySelector('.order-row-meta')?.textContent).toMatch(/^Sold Nov 23, 2025/);
+    expect(rows[0]!.querySelector('.order-row-meta')?.textContent).toMatch(
+      /^Order [0-9A-F]{8} · Sold Nov 23, 2025/,
+    );
   });
 
   it('says when nothing has sold yet', async () => {

@@ -23,6 +23,7 @@ const bobsOrder = {
   id: orderId,
   status: 'created',
   userId: bob.id,
+  createdAt: '2098-12-31T23:45:00.000Z',
   expiresAt: '2099-01-01T00:00:00.000Z',
   version: 0,
   ticket: { id: onSale.id, title: onSale.title, price: onSale.price },
@@ -30,6 +31,31 @@ const bobsOrder = {
 const ticketRoute = `GET /api/tickets/${onSale.id}`;
 
 describe('ticket page', () => {
+  it('says before a purchase what it does, for as long as the marketplace holds a reservation', async () => {
+    fakeApi({
+      ...signedInAs(bob),
+      [ticketRoute]: { body: onSale },
+      'GET /api/orders/config': { body: { expirationSeconds: 900 } },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    const note = await screen.findByText(/^Reserves this ticket for 15 minutes while you pay/);
+    const purchase = screen.getByRole('button', { name: 'Purchase' });
+    // Read with the button, by a screen reader, before it is pressed.
+    expect(purchase.getAttribute('aria-describedby')).toBe(note.id);
+  });
+
+  it('says the window the marketplace is configured with, whatever it is', async () => {
+    fakeApi({
+      ...signedInAs(bob),
+      [ticketRoute]: { body: onSale },
+      'GET /api/orders/config': { body: { expirationSeconds: 90 } },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    expect(
+      await screen.findByText(/^Reserves this ticket for 1 minute 30 seconds while you pay/),
+    ).toBeTruthy();
+  });
+
   it('tells the buyer the order holding the ticket is theirs, and links to it', async () => {
     fakeApi({
       ...signedInAs(bob),

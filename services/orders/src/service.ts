@@ -14,6 +14,7 @@ import { createOrderRoute } from './entry-points/http/create-order.ts';
 import { listOrdersRoute } from './entry-points/http/list-orders.ts';
 import { showOrderRoute } from './entry-points/http/show-order.ts';
 import { listSalesRoute } from './entry-points/http/list-sales.ts';
+import { orderConfigRoute } from './entry-points/http/order-config.ts';
 import { OrderJson } from './entry-points/http/order-json.ts';
 import { ticketCreatedListener } from './entry-points/events/ticket-created.listener.ts';
 import { ticketUpdatedListener } from './entry-points/events/ticket-updated.listener.ts';
@@ -35,6 +36,7 @@ export function ordersService(settings: OrdersSettings = ordersSettingsFromEnv()
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
     async routes(app, context) {
       app.addSchema(OrderJson); // a component of the OpenAPI document
+      await orderConfigRoute(app, settings);
       await createOrderRoute(app, context, settings);
       await listOrdersRoute(app, context);
       await listSalesRoute(app, context);

@@ -59,7 +59,13 @@ export async function anOrder(harness: ServiceHarness, ticketId: string, cookie?
   });
   if (response.statusCode !== 201) throw new Error(`order failed: ${response.body}`);
   return {
-    order: response.json<{ id: string; version: number; status: string; expiresAt: string }>(),
+    order: response.json<{
+      id: string;
+      version: number;
+      status: string;
+      createdAt: string;
+      expiresAt: string;
+    }>(),
     cookie: session,
   };
 }

@@ -34,6 +34,11 @@ describe('GET /api/orders and /api/orders/:id', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ id: order.id, ticket: { id: ticket.id } });
     expect(response.json()).not.toHaveProperty('cancelledBy'); // open: cancelled by nobody
+    // Placed just now, in ISO-8601 UTC; not completed yet.
+    const { createdAt } = response.json<{ createdAt: string }>();
+    expect(createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Math.abs(Date.parse(createdAt) - Date.now())).toBeLessThan(60_000);
+    expect(response.json()).not.toHaveProperty('completedAt');
   });
 
   it("returns 401 when one user asks for another user's order", async () => {
@@ -51,5 +56,25 @@ describe('GET /api/orders and /api/orders/:id', () => {
       404,
     );
     expect((await o.app.inject({ url: '/api/orders/123', headers: { cookie } })).statusCode).toBe(400);
+  });
+});
+
+describe('GET /api/orders/config', () => {
+  let o: ServiceHarness;
+  beforeAll(async () => (o = await startOrders(120)));
+  afterAll(() => o.close());
+
+  it('tells anyone how long an unpaid order holds its ticket, as configured', async () => {
+    const response = await o.app.inject({ url: '/api/orders/config' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ expirationSeconds: 120 });
+  });
+
+  it('is the window a new order gets', async () => {
+    const ticket = await aTicket(o);
+    const { order } = await anOrder(o, ticket.id);
+    const window = Date.parse(order.expiresAt) - Date.parse(order.createdAt);
+    expect(window).toBeGreaterThan(119_000);
+    expect(window).toBeLessThan(121_000);
   });
 });

@@ -46,11 +46,13 @@ export function Header() {
               </NavLink>
               {/* The email beside the icon on wide screens; on narrower ones the icon alone, which
                   stands for signing out too (the button is on the account page). */}
-              <NavLink to="/account" className="nav-link nav-account" title={user.email} aria-label="Account">
+              {/* Its name holds what it shows (WCAG 2.5.3): "Account", then the email where it shows. */}
+              <NavLink to="/account" className="nav-link nav-account" title={user.email}>
                 <svg className="nav-account-icon" viewBox="0 0 24 24" aria-hidden="true">
                   <circle cx="12" cy="8" r="3.5" />
                   <path d="M5 19.5c0-3.6 3.1-5.5 7-5.5s7 1.9 7 5.5" />
                 </svg>
+                <span className="visually-hidden">Account</span>
                 <span className="nav-user">{user.email}</span>
               </NavLink>
               <button

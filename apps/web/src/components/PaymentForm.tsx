@@ -1,9 +1,11 @@
 /**
  * Paying for an order. With the built-in test provider (development, tests) the person picks one
  * of the simulated cards in plain words; with Stripe, Stripe's card element. Either way the API
- * gets `{ orderId, token }`; a declined card is shown beside the card and the order stays payable.
+ * gets `{ orderId, token }`; a declined card is shown beside the card, said through the page's live
+ * region, and the order stays payable.
  */
 import { useCallback, useId, useRef, useState, type FormEvent } from 'react';
+import { useAnnounce } from '../a11y.tsx';
 import { api, ApiError, type PaymentConfig } from '../api.ts';
 import { focusFirstInvalid, noErrors, sortErrors, type FormErrorState } from '../form-errors.ts';
 import { formatMoney } from '../format.ts';
@@ -26,6 +28,7 @@ export function PaymentForm({ orderId, amount, config, onPaid }: PaymentFormProp
   const [createStripeToken, setCreateStripeToken] = useState<CreateToken | null>(null);
   const onStripeReady = useCallback((create: CreateToken | null) => setCreateStripeToken(() => create), []);
   const cardErrorId = useId();
+  const announce = useAnnounce();
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -46,6 +49,9 @@ export function PaymentForm({ orderId, amount, config, onPaid }: PaymentFormProp
           ? { fields: { token: [error.message] }, general: [] }
           : sortErrors(error, ['token']);
       setErrors(sorted);
+      // Focus goes to the card (its error is tied to the group); the error is said as well, as
+      // a screen reader may read only the card's name with it.
+      announce([...sorted.general, ...(sorted.fields.token ?? [])].join(' '), 'assertive');
       focusFirstInvalid(formRef.current);
     } finally {
       setPaying(false);

@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import { api } from '../api.ts';
 import { OrderStatusBadge, orderStatusLabel } from '../components/OrderStatus.tsx';
-import { formatMoney } from '../format.ts';
+import { formatDateTime, formatMoney, orderNumber } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 
 const payBy = new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit' });
@@ -39,6 +39,10 @@ export function OrdersPage() {
               <Link to={`/orders/${order.id}`} className="order-row">
                 <span className="order-row-main">
                   <span className="order-row-title">{order.ticket.title}</span>
+                  <span className="order-row-meta">
+                    Order <span className="order-number">{orderNumber(order.id)}</span> ·{' '}
+                    <time dateTime={order.createdAt}>{formatDateTime(order.createdAt)}</time>
+                  </span>
                   {orderStatusLabel(order) === 'Awaiting payment' && (
                     <span className="order-row-meta">Pay by {payBy.format(new Date(order.expiresAt))}</span>
                   )}

@@ -1,7 +1,7 @@
 /** The tickets the signed-in user sold: what each went for and when, newest first. */
 import { Link } from 'react-router';
 import { api } from '../api.ts';
-import { formatMoney } from '../format.ts';
+import { formatMoney, orderNumber } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 
 const soldOn = new Intl.DateTimeFormat('en-US', {
@@ -51,7 +51,8 @@ export function SalesPage() {
               <span className="order-row-main">
                 <span className="order-row-title">{sale.ticket.title}</span>
                 <span className="order-row-meta">
-                  Sold <time dateTime={sale.soldAt}>{soldOn.format(new Date(sale.soldAt))}</time>
+                  Order <span className="order-number">{orderNumber(sale.orderId)}</span> · Sold{' '}
+                  <time dateTime={sale.soldAt}>{soldOn.format(new Date(sale.soldAt))}</time>
                 </span>
               </span>
               <span className="order-row-price">{formatMoney(sale.price)}</span>

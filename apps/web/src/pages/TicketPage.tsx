@@ -14,7 +14,7 @@ import { FaceValue } from '../components/FaceValue.tsx';
 import { FormErrors } from '../components/Field.tsx';
 import { focusFirstInvalid } from '../form-errors.ts';
 import { TicketForm } from '../components/TicketForm.tsx';
-import { describeEvent, formatMoney, startsIn } from '../format.ts';
+import { describeEvent, formatMoney, formatWindow, startsIn } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 import { useSession, useSignInRedirect } from '../session.tsx';
 import { NotFound } from './NotFoundPage.tsx';
@@ -52,6 +52,8 @@ export function TicketPage() {
     async () => (holder ? (await api.listOrders()).find((order) => order.id === holder) : undefined),
     `${user?.id ?? ''}:${holder ?? ''}`,
   );
+  // How long "Purchase" holds the ticket: the marketplace's setting, said before the buyer commits.
+  const orderConfig = useLoad(() => api.orderConfig(), 'order-config');
   const [purchasing, setPurchasing] = useState(false);
   const [purchaseErrors, setPurchaseErrors] = useState<string[]>([]);
   const purchaseRef = useRef<HTMLDivElement>(null);
@@ -173,13 +175,16 @@ export function TicketPage() {
                 sale.
               </p>
             ) : (
-              <p className="muted">
-                Purchasing reserves the ticket for you; you pay on the next page.
+              <p className="muted" id="purchase-note">
+                {orderConfig.data
+                  ? `Reserves this ticket for ${formatWindow(orderConfig.data.expirationSeconds)} while you pay, on the next page.`
+                  : 'Purchasing reserves the ticket for you while you pay, on the next page.'}
                 {user ? null : ' You’ll sign in first.'}
               </p>
             )}
             <button
               type="button"
+              aria-describedby={reserved ? undefined : 'purchase-note'}
               className="button button-primary button-block"
               onClick={() => void purchase()}
               disabled={purchasing || reserved}

@@ -9,7 +9,14 @@ export const OrderJson = Type.Object(
     id: Type.String({ format: 'uuid' }),
     status: OrderStatusSchema,
     userId: Type.String({ format: 'uuid', description: 'The buyer.' }),
+    createdAt: Type.String({ format: 'date-time', description: 'When it was placed.' }),
     expiresAt: Type.String({ format: 'date-time', description: 'When it is cancelled unless paid.' }),
+    completedAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'For a complete order: when its payment completed it.',
+      }),
+    ),
     cancelledBy: Type.Optional(
       Type.Enum(CANCELLED_BY, {
         description:
@@ -40,7 +47,9 @@ export function orderJson(order: OrderWithTicket): Static<typeof OrderJson> {
     id: order.id,
     status: order.status,
     userId: order.userId,
+    createdAt: order.createdAt.toISOString(),
     expiresAt: order.expiresAt.toISOString(),
+    ...(order.completedAt ? { completedAt: order.completedAt.toISOString() } : {}), // only when complete
     ...(order.cancelledBy ? { cancelledBy: order.cancelledBy } : {}), // set only when cancelled
     ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}), // only when rejected
     version: order.version,
