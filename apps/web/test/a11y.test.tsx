@@ -18,7 +18,7 @@ const paid = {
 
 describe('moving between pages', () => {
   it('starts with a skip link to the page’s heading', async () => {
-    fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
+    fakeApi({ ...signedOut, 'GET /api/tickets': { body: [] } });
     renderApp('/');
     const user = userEvent.setup();
     await screen.findByRole('heading', { name: 'Tickets for sale' });
@@ -30,22 +30,22 @@ describe('moving between pages', () => {
   });
 
   it('puts focus on the new page’s heading after a link, once the heading shows', async () => {
-    fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
+    fakeApi({ ...signedOut, 'GET /api/tickets': { body: [] } });
     renderApp('/');
     const user = userEvent.setup();
     await screen.findByRole('heading', { name: 'Tickets for sale' });
     // The first page is the browser's own load: focus is left where it starts.
     expect(document.activeElement).toBe(document.body);
-    await user.click(screen.getByRole('link', { name: 'Sign in' }));
+    await user.click(await screen.findByRole('link', { name: 'Sign in' }));
     const heading = await screen.findByRole('heading', { name: 'Welcome back' });
     await waitFor(() => expect(document.activeElement).toBe(heading));
   });
 
   it('puts focus on the heading of the page a redirect leads to', async () => {
-    fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
+    fakeApi({ ...signedOut, 'GET /api/tickets': { body: [] } });
     renderApp('/');
     await screen.findByRole('heading', { name: 'Tickets for sale' });
-    await userEvent.setup().click(screen.getByRole('link', { name: 'Create an account' }));
+    await userEvent.setup().click(await screen.findByRole('link', { name: 'Create an account' }));
     const heading = await screen.findByRole('heading', { name: 'Create your account' });
     await waitFor(() => expect(document.activeElement).toBe(heading));
   });
