@@ -84,7 +84,9 @@ export function startsIn(iso: string, now = Date.now()): string {
   if (ms <= 0) return 'started';
   const minutes = Math.round(ms / 60_000);
   const hours = Math.round(ms / 3_600_000);
-  const days = Math.round(ms / 86_400_000);
+  // Days as a calendar counts them: an event on Thursday evening starts in 3 days on Monday.
+  const day = (time: number) => new Date(time).setHours(0, 0, 0, 0);
+  const days = Math.round((day(Date.parse(iso)) - day(now)) / 86_400_000);
   if (minutes < 60) return `starts in ${plural(Math.max(1, minutes), 'minute')}`;
   if (hours < 36) return `starts in ${plural(hours, 'hour')}`;
   return `starts in ${plural(days, 'day')}`;
