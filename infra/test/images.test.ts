@@ -1,8 +1,9 @@
 /**
- * The images and the tools that build and run them, checked without a Docker engine: what each
- * Dockerfile is made of, that it runs what the package runs, that image names agree between
- * Dockerfiles, Kubernetes manifests, skaffold.yaml and docker-compose.yml, and that the compose
- * file is one `docker compose config` would accept and that starts the services configured.
+ * The images and the tools that build and run them, checked without a Docker engine: each
+ * Dockerfile passes a linter (dockerfile-utils), what each is made of, that it runs what the
+ * package runs, that image names agree between Dockerfiles, Kubernetes manifests, skaffold.yaml
+ * and docker-compose.yml, and that the compose file is one `docker compose config` would accept
+ * and that starts the services configured.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -12,11 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { validate as lintDockerfile, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
 import { loadConfig, resolveJwtKey } from '@ticketing/common';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { copies, envOf, execForm, parseDockerfile, type Dockerfile, type Stage } from './dockerfile.ts';
-import { isObject, parseImage, type Json, type JsonObject } from './kustomize.ts';
+import { isObject, parseImage, type Json, type JsonObject } from './render.ts';
 import {
   get,
   imageNames,
@@ -131,6 +133,52 @@ describe('Dockerfiles', () => {
   it('exist for every service and the web client, and no others', () => {
     const files = readdirSync(repoPath('infra/docker')).filter((file) => file.endsWith('.Dockerfile'));
     expect(files.sort()).toEqual([...serviceNames, 'web'].map((name) => `${name}.Dockerfile`).sort());
+  });
+
+  // dockerfile-utils: the validator of the Dockerfile language server (VS Code's Docker support);
+  // every check it has, its optional ones made errors.
+  const strict: Required<ValidatorSettings> = {
+    deprecatedMaintainer: ValidationSeverity.ERROR,
+    directiveCasing: ValidationSeverity.ERROR,
+    emptyContinuationLine: ValidationSeverity.ERROR,
+    instructionCasing: ValidationSeverity.ERROR,
+    instructionCmdMultiple: ValidationSeverity.ERROR,
+    instructionEntrypointMultiple: ValidationSeverity.ERROR,
+    instructionHealthcheckMultiple: ValidationSeverity.ERROR,
+    instructionJSONInSingleQuotes: ValidationSeverity.ERROR,
+    instructionWorkdirRelative: ValidationSeverity.ERROR,
+  };
+  const lint = (text: string) =>
+    lintDockerfile(text, strict).map(
+      (problem) =>
+        `${problem.range.start.line + 1}: ${typeof problem.message === 'string' ? problem.message : problem.message.value} (${String(problem.code)})`,
+    );
+
+  it.each([...serviceNames, 'web'])('%s passes the Dockerfile linter (dockerfile-utils)', (name) => {
+    expect(lint(readRepoFile(dockerfilePath(name)))).toEqual([]);
+  });
+
+  it('the linter is live: it reports a broken Dockerfile', () => {
+    const broken = [
+      'FROM node:20-bookworm-slim',
+      'workdir app',
+      'COPY package.json',
+      "CMD ['node', 'a.js']",
+      'CMD ["node", "b.js"]',
+      'EXPOSE port',
+      'RUNN true',
+    ].join('\n');
+    const problems = lint(broken).join('\n');
+    for (const expected of [
+      /^2: .*uppercase/m,
+      /^2: WORKDIR paths should be absolute/m,
+      /^3: .*COPY requires at least two arguments/m,
+      /^4: .*single quotes/m,
+      /^4: There can only be one CMD/m,
+      /^6: .*port/im,
+      /^7: Unknown instruction: RUNN/m,
+    ])
+      expect(problems).toMatch(expected);
   });
 
   it('of the services are one file with the name changed', () => {

@@ -1,6 +1,6 @@
 /**
- * The Kubernetes manifests, rendered from infra/k8s/overlays/{dev,prod} without the kustomize
- * binary (./kustomize.ts), checked against the Kubernetes schemas and against the code: every
+ * The Kubernetes manifests, rendered from infra/k8s/overlays/{dev,prod} by kustomize itself
+ * (./render.ts), checked against the Kubernetes schemas and against the code: every
  * service deployed and reachable, probes on routes its server has, every variable its
  * configuration requires provided, NATS a 3-node JetStream cluster, secrets in place or documented.
  */
@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { hardeningFromConfig, loadConfig, NodeEnv, resolveJwtKey, StandaloneConfig } from '@ticketing/common';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -20,7 +19,7 @@ import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1Probe as IProbe } from 'kubernetes-models/v1/Probe';
 import { ROUTES } from '../../apps/cluster/src/entry.ts';
-import { parseImage, type Resource } from './kustomize.ts';
+import { parseImage, parseRendered, type Resource } from './render.ts';
 import {
   containerEnv,
   find,
@@ -479,7 +478,7 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
     const output = execFileSync('kubectl', ['kustomize', path.join(infraDir, 'k8s/overlays', overlayName)], {
       encoding: 'utf8',
     });
-    const theirs = parseAllDocuments(output).map((document) => document.toJS() as Resource);
+    const theirs = parseRendered(output, `kubectl kustomize ${overlayName}`);
     const key = (resource: Resource) => `${resource.kind}/${resource.metadata.name}`;
     const sorted = (list: Resource[]) => [...list].sort((a, b) => key(a).localeCompare(key(b)));
     expect(sorted(resources)).toEqual(sorted(theirs));

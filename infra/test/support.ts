@@ -22,7 +22,7 @@ import { expirationService } from '@ticketing/expiration';
 import { paymentsService, TestPaymentProvider } from '@ticketing/payments';
 import { PaymentsConfig } from '../../services/payments/src/providers/index.ts';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { isObject, renderKustomization, type Json, type Resource } from './kustomize.ts';
+import { isObject, renderKustomization, type Json, type Resource } from './render.ts';
 
 export const repoRoot = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const infraDir = path.join(repoRoot, 'infra');
