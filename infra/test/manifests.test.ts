@@ -1,26 +1,39 @@
 /**
- * The Kubernetes manifests, rendered from infra/k8s/overlays/{dev,prod} without the kustomize
- * binary (./kustomize.ts), checked against the Kubernetes schemas and against the code: every
- * service deployed and reachable, probes on routes its server has, every variable its
- * configuration requires provided, NATS a 3-node JetStream cluster, secrets in place or documented.
+ * The Kubernetes manifests, rendered from infra/k8s/base and overlays/{dev,prod} by kustomize
+ * itself (./render.ts), validated offline against the Kubernetes API schemas (kubernetes-models)
+ * and checked against the code: every service deployed and reachable, probes on routes its server
+ * has, every variable its configuration requires provided, every pod hardened (non-root, no
+ * privilege escalation, no capabilities, a read-only root), spread over nodes and covered by a
+ * disruption budget, NATS a 3-node JetStream cluster, secrets in place or documented.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { hardeningFromConfig, loadConfig, NodeEnv, resolveJwtKey, StandaloneConfig } from '@ticketing/common';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1Probe as IProbe } from 'kubernetes-models/v1/Probe';
 import { ROUTES } from '../../apps/cluster/src/entry.ts';
-import { parseImage, type Resource } from './kustomize.ts';
+import { parseDockerfile } from './dockerfile.ts';
+import {
+  NO_RENDERER,
+  parseImage,
+  parseRendered,
+  renderer,
+  renderKustomization,
+  type Resource,
+} from './render.ts';
+
+if (!renderer) console.warn(`infra/test/manifests.test.ts: ${NO_RENDERER}`);
+const rendering = renderer ? `${renderer.name} (kustomize ${renderer.version})` : 'nothing';
 import {
   containerEnv,
   find,
@@ -71,6 +84,38 @@ function httpPath(probe: IProbe | undefined): string | undefined {
   return probe?.httpGet?.path;
 }
 
+type Workload = (IDeployment | IStatefulSet) & Resource;
+const workloadsOf = (resources: Resource[]) =>
+  resources.filter((resource) => ['Deployment', 'StatefulSet'].includes(resource.kind)) as Workload[];
+const podOf = (workload: Workload): IPodSpec => workload.spec!.template.spec!;
+
+/** Each object, checked by the kubernetes-models class of its apiVersion and kind. */
+async function expectValid(resources: Resource[]): Promise<void> {
+  for (const resource of resources) {
+    const Model = await modelOf(resource.apiVersion, resource.kind);
+    expect(() => new Model(resource).validate(), `${resource.kind} ${resource.metadata.name}`).not.toThrow();
+  }
+}
+
+/**
+ * The uid each image runs as. Ours: the last USER of their Dockerfile (a number, so that the
+ * kubelet can check runAsNonRoot). The others: postgres:*-alpine's postgres user is 70; the NATS
+ * image has no user of its own and nats-server runs as any, so 1000 as our images.
+ */
+function imageUser(image: string): number {
+  const { name } = parseImage(image);
+  const ours = /^ticketing\/(.+)$/.exec(name);
+  if (ours) {
+    const final = parseDockerfile(readRepoFile(`infra/docker/${ours[1]}.Dockerfile`)).stages.at(-1)!;
+    const user = final.instructions.findLast((instruction) => instruction.keyword === 'USER')!.args;
+    return Number(user.split(':')[0]);
+  }
+  const others: Record<string, number> = { nats: 1000, postgres: 70 };
+  const uid = others[name];
+  if (uid === undefined) throw new Error(`the uid of image ${image} is not known here`);
+  return uid;
+}
+
 const servers = new Map<string, ServiceHttp>();
 /** The public routes of a service: those its module registers, less the docs every server has. */
 const publicRoutes = (name: string) =>
@@ -114,20 +159,122 @@ describe('the repository and these checks agree', () => {
     };
     expect(() => new Deployment(broken).validate()).toThrow(/replicas|name/);
   });
+
+  it.skipIf(!renderer)('the renderer is kustomize itself, and it refuses a broken kustomization', () => {
+    expect(renderer!.version).toMatch(/^v[45]\./);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'infra-kustomize-'));
+    try {
+      writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources: [missing.yaml]\n');
+      expect(() => renderKustomization(dir)).toThrow(/missing\.yaml/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
-describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
+describe.skipIf(!renderer)('the base', () => {
+  const base = renderer ? renderKustomization(path.join(infraDir, 'k8s/base')) : [];
+
+  it(`renders with ${rendering}, and every object validates against the Kubernetes schemas`, async () => {
+    expect(base.length).toBeGreaterThan(20);
+    await expectValid(base);
+  });
+
+  it('is in each overlay: the overlays add objects and patch them, and remove none', () => {
+    const key = (resource: Resource) => `${resource.kind}/${resource.metadata.name}`;
+    for (const name of overlayNames)
+      expect(overlay(name).map(key)).toEqual(expect.arrayContaining(base.map(key)));
+  });
+});
+
+describe.skipIf(!renderer).each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
   const resources = overlay(overlayName);
   const replicas = overlayName === 'prod' ? 2 : 1;
 
-  it('renders, and every manifest validates against the Kubernetes schemas', async () => {
+  it(`renders with ${rendering}, and every object validates against the Kubernetes schemas`, async () => {
     expect(resources.length).toBeGreaterThan(20);
-    for (const resource of resources) {
-      const Model = await modelOf(resource.apiVersion, resource.kind);
-      expect(
-        () => new Model(resource).validate(),
-        `${resource.kind} ${resource.metadata.name}`,
-      ).not.toThrow();
+    await expectValid(resources);
+  });
+
+  it('runs every pod as non-root, without privilege escalation or capabilities, on a read-only root', () => {
+    const workloads = workloadsOf(resources);
+    expect(workloads.length).toBeGreaterThanOrEqual(serviceNames.length + 2);
+    for (const workload of workloads) {
+      const where = `${workload.kind} ${workload.metadata.name}`;
+      const pod = podOf(workload);
+      expect(pod.automountServiceAccountToken, where).toBe(false);
+      const containers = [...(pod.initContainers ?? []), ...pod.containers];
+      const uid = imageUser(containers.at(-1)!.image!);
+      expect(pod.securityContext, where).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: expect.any(Number),
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(uid, where).toBeGreaterThan(0);
+      // A volume of its own (a claim) is made writable by the pod's group.
+      const claims = (workload as IStatefulSet).spec!.volumeClaimTemplates ?? [];
+      if (claims.length > 0)
+        expect(pod.securityContext!.fsGroup, where).toBe(pod.securityContext!.runAsGroup);
+      for (const container of containers) {
+        const at = `${where}, container ${container.name}`;
+        expect(container.securityContext, at).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(container.securityContext!.privileged ?? false, at).toBe(false);
+        expect(container.securityContext!.capabilities!.add ?? [], at).toEqual([]);
+        expect(container.securityContext!.runAsUser ?? uid, at).toBe(uid);
+        // What it writes is on a volume: an emptyDir or its claim (configuration is read-only).
+        for (const mount of container.volumeMounts ?? []) {
+          const volume = pod.volumes?.find((candidate) => candidate.name === mount.name);
+          const claim = claims.find((candidate) => candidate.metadata?.name === mount.name);
+          expect(volume !== undefined || claim !== undefined, `${at}: volume ${mount.name}`).toBe(true);
+          if (volume?.configMap || volume?.secret) expect(mount.readOnly ?? true, at).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('spreads every service, the web client and NATS over nodes, without refusing to schedule', () => {
+    for (const workload of workloadsOf(resources).filter(
+      (candidate) => candidate.metadata.name !== 'postgres',
+    )) {
+      const where = `${workload.kind} ${workload.metadata.name}`;
+      const byNode = (podOf(workload).topologySpreadConstraints ?? []).filter(
+        (constraint) => constraint.topologyKey === 'kubernetes.io/hostname',
+      );
+      expect(byNode, where).toHaveLength(1);
+      expect(byNode[0], where).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' });
+      // It counts this workload's pods, and only them.
+      expect(byNode[0]!.labelSelector?.matchLabels, where).toEqual(workload.spec!.selector.matchLabels);
+    }
+  });
+
+  it('has a disruption budget for every service, the web client and NATS: one pod at a time', () => {
+    const budgets = resources.filter(
+      (resource) => resource.kind === 'PodDisruptionBudget',
+    ) as unknown as Array<IPodDisruptionBudget & Resource>;
+    for (const workload of workloadsOf(resources).filter(
+      (candidate) => candidate.metadata.name !== 'postgres',
+    )) {
+      const where = `${workload.kind} ${workload.metadata.name}`;
+      const labels = workload.spec!.template.metadata!.labels!;
+      const covering = budgets.filter((budget) =>
+        Object.entries(budget.spec!.selector!.matchLabels ?? {}).every(
+          ([key, value]) => labels[key] === value,
+        ),
+      );
+      expect(covering, where).toHaveLength(1);
+      const budget = covering[0]!.spec!;
+      expect(budget.minAvailable, where).toBeUndefined();
+      expect(budget.maxUnavailable, where).toBe(1);
+      // A drain never takes the last pod where there are two (prod), nor a JetStream quorum.
+      const replicas = workload.spec!.replicas!;
+      if (workload.kind === 'StatefulSet')
+        expect(replicas - 1, where).toBeGreaterThanOrEqual(Math.floor(replicas / 2) + 1);
+      else if (replicas > 1) expect(replicas - 1, where).toBeGreaterThanOrEqual(1);
     }
   });
 
@@ -363,6 +510,11 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
       );
     });
 
+    it('keeps the stream on every node: NATS_STREAM_REPLICAS is the number of nodes', () => {
+      const settings = get<IConfigMap>(resources, 'ConfigMap', 'ticketing-config').data!;
+      expect(Number(settings.NATS_STREAM_REPLICAS)).toBe(statefulSet.spec!.replicas);
+    });
+
     it('has JetStream on, and routes to each of the three nodes through the headless Service', () => {
       expect(config).toMatch(/^jetstream\s*\{/m);
       const clusterPort = containerPort(container, 'cluster');
@@ -370,7 +522,7 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
         (match) => `${match[1]}:${match[2]}`,
       );
       expect(routes).toEqual(
-        [0, 1, 2].map(
+        Array.from({ length: statefulSet.spec!.replicas! }, (_, index) => index).map(
           (index) => `${statefulSet.metadata!.name}-${index}.${headless.metadata!.name}:${clusterPort}`,
         ),
       );
@@ -462,26 +614,25 @@ describe.each(overlayNames)('overlay %s', (overlayName: OverlayName) => {
       for (const variable of ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY'])
         expect(env.get(variable)).toMatchObject({ kind: 'external-secret', optional: false });
     });
-
-    it('keeps one pod of every service through voluntary disruptions', () => {
-      for (const name of [...serviceNames, 'web']) {
-        const budget = get<IPodDisruptionBudget>(resources, 'PodDisruptionBudget', name);
-        expect(budget.spec!.minAvailable).toBe(1);
-        expect(budget.spec!.selector!.matchLabels).toEqual(
-          get<IDeployment>(resources, 'Deployment', name).spec!.selector.matchLabels,
-        );
-      }
-    });
   }
 
+  // kubectl's own kustomize (5.x in current kubectl: what `kubectl apply -k` uses) renders the same
+  // as the kustomize on PATH, where both are installed.
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!kubectl)('renders exactly as `kubectl kustomize` does (when kubectl is installed)', () => {
-    const output = execFileSync('kubectl', ['kustomize', path.join(infraDir, 'k8s/overlays', overlayName)], {
-      encoding: 'utf8',
-    });
-    const theirs = parseAllDocuments(output).map((document) => document.toJS() as Resource);
-    const key = (resource: Resource) => `${resource.kind}/${resource.metadata.name}`;
-    const sorted = (list: Resource[]) => [...list].sort((a, b) => key(a).localeCompare(key(b)));
-    expect(sorted(resources)).toEqual(sorted(theirs));
-  });
+  it.skipIf(!kubectl || renderer?.command !== 'kustomize')(
+    'renders exactly as `kubectl kustomize` does (when both are installed)',
+    () => {
+      const output = execFileSync(
+        'kubectl',
+        ['kustomize', path.join(infraDir, 'k8s/overlays', overlayName)],
+        {
+          encoding: 'utf8',
+        },
+      );
+      const theirs = parseRendered(output, `kubectl kustomize ${overlayName}`);
+      const key = (resource: Resource) => `${resource.kind}/${resource.metadata.name}`;
+      const sorted = (list: Resource[]) => [...list].sort((a, b) => key(a).localeCompare(key(b)));
+      expect(sorted(resources)).toEqual(sorted(theirs));
+    },
+  );
 });

@@ -3,7 +3,7 @@
  * stream and subject prefix, deleted afterwards, so runs never see each other's events.
  */
 import { randomUUID } from 'node:crypto';
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JetStreamTransport } from '../src/messaging/jetstream.ts';
 import { silentLogger } from '../src/testing/index.ts';
 import { describeTransportContract } from './transport-contract.ts';
@@ -38,5 +38,22 @@ describe.runIf(natsUrl)('on a JetStream server (NATS_URL)', () => {
         await transport.close();
       },
     };
+  });
+
+  it('takes a cluster’s seeds, comma-separated, and connects to one that answers', async () => {
+    const stream = `SEEDS_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const transport = await JetStreamTransport.connect({
+      // Port 1 refuses: the client goes on to the next seed.
+      servers: ` nats://127.0.0.1:1 , ${natsUrl!}`,
+      stream,
+      logger: silentLogger,
+    });
+    try {
+      expect(transport.isHealthy()).toBe(true);
+      await transport.publish(`${stream.toLowerCase()}.ticket.created`, randomUUID(), { ok: true });
+    } finally {
+      await transport.destroy();
+      await transport.close();
+    }
   });
 });

@@ -40,6 +40,7 @@ import {
 } from './transport.ts';
 
 export interface JetStreamTransportOptions {
+  /** One server's URL, or several, comma-separated (a cluster's seeds: any one that answers will do). */
   servers: string;
   /** Stream name; its subjects are `${subjectPrefix}.>`. */
   stream: string;
@@ -99,7 +100,10 @@ export class JetStreamTransport implements Transport {
 
   static async connect(options: JetStreamTransportOptions): Promise<JetStreamTransport> {
     const nc = await connect({
-      servers: options.servers,
+      servers: options.servers
+        .split(',')
+        .map((server) => server.trim())
+        .filter(Boolean),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });
