@@ -36,7 +36,7 @@ describe('moving between pages', () => {
     await screen.findByRole('heading', { name: 'Tickets for sale' });
     // The first page is the browser's own load: focus is left where it starts.
     expect(document.activeElement).toBe(document.body);
-    await user.click(screen.getByRole('link', { name: 'Sign in' }));
+    await user.click(await screen.findByRole('link', { name: 'Sign in' }));
     const heading = await screen.findByRole('heading', { name: 'Welcome back' });
     await waitFor(() => expect(document.activeElement).toBe(heading));
   });
@@ -45,7 +45,7 @@ describe('moving between pages', () => {
     fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
     renderApp('/');
     await screen.findByRole('heading', { name: 'Tickets for sale' });
-    await userEvent.setup().click(screen.getByRole('link', { name: 'Create an account' }));
+    await userEvent.setup().click(await screen.findByRole('link', { name: 'Create an account' }));
     const heading = await screen.findByRole('heading', { name: 'Create your account' });
     await waitFor(() => expect(document.activeElement).toBe(heading));
   });
