@@ -185,7 +185,7 @@ describe('the web client served by the marketplace', () => {
       expect(response.status, `${method} ${path}`).toBe(404);
       expect(await response.json()).toEqual({ errors: [{ message: 'Not found' }] });
     }
-    expect(await (await get('/api/tickets')).json()).toMatchObject({ tickets: [] });
+    expect(await (await get('/api/tickets')).json()).toEqual([]);
     expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
   });
 });
@@ -448,19 +448,26 @@ describe('the web client served by the marketplace', () => {
 
   // After the test above, whose seller expects the listing to be empty once her ticket is bought.
   it('shows a signed-in visitor the tickets for sale, newest first (the picture in the README)', async () => {
-    const listings: [title: string, price: number][] = [
-      ['Chamber choir: Bach motets', 24],
-      ['City FC vs Rovers, East Stand', 38],
-      ['Stand-up at The Basement', 18],
-      ['The Nutcracker, circle B12', 79.99],
-      ['Indie Weekender day pass', 55],
-      ['Jazz trio at the Blue Lantern', 32.5],
-      ['Brahms 4 at the Philharmonic', 62.5],
-      ['The Midnight Owls, live', 45],
+    const at = (days: number, hour: number) => {
+      const date = new Date(Date.now() + days * 86_400_000);
+      date.setHours(hour, 0, 0, 0);
+      return date.toISOString();
+    };
+    const listings: [title: string, price: number, venue: string, city: string, startsAt: string][] = [
+      ['Chamber choir: Bach motets', 24, 'St John’s Smith Square', 'London', at(30, 19)],
+      ['City FC vs Rovers, East Stand', 38, 'City Stadium', 'Manchester', at(12, 15)],
+      ['Stand-up at The Basement', 18, 'The Basement', 'Brighton', at(5, 21)],
+      ['The Nutcracker, circle B12', 79.99, 'Royal Opera House', 'London', at(19, 19)],
+      ['Indie Weekender day pass', 55, 'Victoria Park', 'London', at(45, 12)],
+      ['Jazz trio at the Blue Lantern', 32.5, 'Blue Lantern', 'Bristol', at(8, 20)],
+      ['Brahms 4 at the Philharmonic', 62.5, 'Philharmonie', 'Paris', at(24, 20)],
+      ['The Midnight Owls, live', 45, 'Olympia', 'Paris', at(3, 20)],
     ];
     const seller = await new User(system.route).signUp();
-    for (const [title, price] of listings)
-      expect((await seller.request('POST', '/api/tickets', { title, price })).status).toBe(201);
+    for (const [title, price, venue, city, startsAt] of listings) {
+      const listed = await seller.request('POST', '/api/tickets', { title, price, venue, city, startsAt });
+      expect(listed.status).toBe(201);
+    }
 
     const visitor = await newPage({ width: 1120, height: 640 });
     await visitor.goto('/auth/signup');
@@ -481,6 +488,79 @@ describe('the web client served by the marketplace', () => {
     expect(cspViolations).toEqual([]);
     expect(violations).toEqual([]);
   }, 60_000);
+
+  it('finds a ticket with the search and its filters, and buys it', async () => {
+    const tag = Date.now().toString(36);
+    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+    const listings: [title: string, price: number, venue: string, city: string, days: number][] = [
+      [`Orchestre de Paris: Mahler 5 (${tag})`, 60, 'Philharmonie', 'Paris', 3],
+      [`Café Tacvba live (${tag})`, 45, 'Olympia', 'Paris', 10],
+      [`Mahler Symphony No. 2 (${tag})`, 80, 'Concertgebouw', 'Amsterdam', 20],
+      [`Jazz à Vienne (${tag})`, 35, 'Théâtre Antique', 'Vienne', 40],
+    ];
+    const seller = await new User(system.route).signUp();
+    for (const [title, price, venue, city, days] of listings) {
+      const listed = await seller.request('POST', '/api/tickets', {
+        title,
+        price,
+        venue,
+        city,
+        startsAt: inDays(days),
+      });
+      expect(listed.status).toBe(201);
+    }
+
+    const dee = await newPage({ width: 1280, height: 800 });
+    await dee.goto('/auth/signup');
+    await signUp(dee, `dee-${tag}@example.test`);
+    await dee.getByRole('button', { name: 'Sign up', exact: true }).click();
+    await dee.waitForURL((url) => url.pathname === '/');
+    const search = dee.getByRole('search', { name: 'Tickets' });
+    const results = dee.getByRole('list', { name: 'Tickets' }).getByRole('link');
+    const titles = async () => (await results.allTextContents()).map((text) => text.split(` (${tag})`)[0]);
+
+    // Words in any case and order, then a city: the address keeps the search.
+    await search.getByLabel('Search').fill(`MAHLER ${tag}`);
+    await search.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(titles).toEqual(['Mahler Symphony No. 2', 'Orchestre de Paris: Mahler 5']);
+    await search.getByLabel('City').fill('paris');
+    await search.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(titles).toEqual(['Orchestre de Paris: Mahler 5']);
+    expect(new URL(dee.url()).search).toBe(`?q=MAHLER+${tag}&city=paris`);
+    await audit(dee, 'search results');
+
+    // A price range that nothing meets says so, and the search clears in one click.
+    await search.getByLabel('Highest price').fill('50');
+    await search.getByRole('button', { name: 'Search', exact: true }).click();
+    await dee.getByRole('heading', { name: 'No tickets match your search' }).waitFor();
+    await audit(dee, 'search with no results');
+    await dee.getByRole('button', { name: 'Clear the search' }).click();
+    await dee.waitForURL((url) => url.search === '');
+
+    // Accents aside ("cafe" finds "Café"), sorted by the soonest event, with where and when.
+    await search.getByLabel('Search').fill(`cafe ${tag}`);
+    await search.getByRole('button', { name: 'Search', exact: true }).click();
+    await dee.getByLabel('Sort by').selectOption('startsAt');
+    await dee.waitForURL((url) => url.searchParams.get('sort') === 'startsAt');
+    await expect.poll(titles).toEqual(['Café Tacvba live']);
+    const card = results.first();
+    expect(await card.textContent()).toMatch(/· Olympia, Paris.*starts in 10 days/);
+    await screenshot(dee, 'dee-search');
+
+    // And buys it.
+    await card.click();
+    await dee.getByRole('heading', { name: listings[1]![0] }).waitFor();
+    expect(await dee.locator('.ticket-event').textContent()).toMatch(/Olympia, Paris · starts in 10 days/);
+    await dee.getByRole('button', { name: 'Purchase', exact: true }).click();
+    await dee.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+    await dee.getByText('Awaiting payment').waitFor();
+    await dee.getByLabel('Test card that succeeds').check();
+    await dee.getByRole('button', { name: 'Pay', exact: true }).click();
+    await dee.getByText('Payment received — your order is complete.').waitFor();
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    expect(violations).toEqual([]);
+  }, 90_000);
 
   it('shows the API documentation, under a policy of its own', async () => {
     const reader = await newPage({ width: 1280, height: 800 });

@@ -15,8 +15,8 @@ describe('order lifecycle across services', () => {
   afterAll(() => system.stop());
 
   const listed = async (id: string) => {
-    const { body } = await buyer.request<{ tickets: { id: string }[] }>('GET', '/api/tickets?limit=100');
-    return body.tickets.some((t) => t.id === id);
+    const { body } = await buyer.request<{ id: string }[]>('GET', '/api/tickets?limit=100');
+    return body.some((t) => t.id === id);
   };
   const ticketsRow = async (id: string) =>
     (

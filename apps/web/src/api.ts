@@ -28,19 +28,44 @@ export interface Ticket {
   version: number;
   /** Set while an order holds the ticket (reserved, or paid and about to pass to its buyer). */
   orderId?: string;
+  /** Where and when the event is, when the seller said. Its listing ends when it starts. */
+  venue?: string;
+  city?: string;
+  startsAt?: string;
   createdAt: string;
 }
 
-/** What a seller types: `faceValue` defaults to the price when left out. */
+/**
+ * What a seller types: `faceValue` defaults to the price when left out; `venue`, `city` and
+ * `startsAt` (ISO-8601, in the future) are optional, and an edit that leaves them out keeps them.
+ */
 export interface TicketInput {
   title: string;
   price: number;
   faceValue?: number;
+  venue?: string;
+  city?: string;
+  startsAt?: string;
 }
 
+export const SORTS = ['newest', 'price', 'startsAt'] as const;
+export type Sort = (typeof SORTS)[number];
+
+/** What a buyer looks for; every part optional. Dates are ISO-8601, prices currency units. */
+export interface TicketSearch {
+  q?: string;
+  city?: string;
+  from?: string;
+  to?: string;
+  minPrice?: number;
+  maxPrice?: number;
+  sort?: Sort;
+}
+
+/** A page of tickets for sale, and the address of the next one (null on the last). */
 export interface TicketPage {
   tickets: Ticket[];
-  nextCursor: string | null;
+  next: string | null;
 }
 
 /** The secret a door scanner reads: 32 characters of A–Z and 2–7, new with each owner. */
@@ -147,6 +172,19 @@ export function onUnauthorized(listener: () => void): () => void {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await send<T>(method, path, body)).json;
+}
+
+/** The address of the next page in a `Link` header (RFC 8288), or null on the last page. */
+export function nextPageOf(link: string | null): string | null {
+  return link?.match(/<([^>]+)>\s*;\s*rel="?next"?/)?.[1] ?? null;
+}
+
+async function send<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ json: T; response: Response }> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -185,7 +223,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
           ],
     );
   }
-  return json as T;
+  return { json: json as T, response };
 }
 
 const enc = encodeURIComponent;
@@ -201,10 +239,21 @@ export const api = {
   /** Ends every session of the signed-in user, on every device, this one included. */
   signOutEverywhere: () => request<Record<string, never>>('POST', '/api/users/signout-everywhere'),
 
-  listTickets: (options: { limit?: number; cursor?: string | null } = {}) => {
+  /**
+   * The first page of the tickets for sale matching `search`, or the page at `next` (a
+   * `TicketPage`'s `next`, which carries the search with it).
+   */
+  listTickets: async (
+    options: { limit?: number; next?: string | null; search?: TicketSearch } = {},
+  ): Promise<TicketPage> => {
     const query = new URLSearchParams({ limit: String(options.limit ?? 20) });
-    if (options.cursor) query.set('cursor', options.cursor);
-    return request<TicketPage>('GET', `/api/tickets?${query.toString()}`);
+    const search: Record<string, string | number | undefined> = { ...options.search };
+    for (const [name, value] of Object.entries(search)) {
+      if (value !== undefined && value !== '') query.set(name, String(value));
+    }
+    const path = options.next ?? `/api/tickets?${query.toString()}`;
+    const { json, response } = await send<Ticket[]>('GET', path);
+    return { tickets: json, next: nextPageOf(response.headers.get('link')) };
   },
   getTicket: (id: string) => request<Ticket>('GET', `/api/tickets/${enc(id)}`),
   createTicket: (input: TicketInput) => request<Ticket>('POST', '/api/tickets', input),

@@ -63,6 +63,35 @@ export function formatDuration(ms: number): string {
   return minutes > 0 ? `${minutes} min ${seconds} s` : `${seconds} s`;
 }
 
+const eventDay = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
+const eventTime = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+
+/** When an event starts, as a listing says it: "Sat 12 Dec, 20:00" (in the reader's time zone). */
+export function formatEventStart(iso: string): string {
+  const date = new Date(iso);
+  return `${eventDay.format(date).replace(',', '')}, ${eventTime.format(date)}`;
+}
+
+/** Where and when, on one line: "Sat 12 Dec, 20:00 · Olympia, Paris"; empty when nothing is known. */
+export function describeEvent(ticket: { venue?: string; city?: string; startsAt?: string }): string {
+  const place = [ticket.venue, ticket.city].filter(Boolean).join(', ');
+  return [ticket.startsAt && formatEventStart(ticket.startsAt), place].filter(Boolean).join(' · ');
+}
+
+/** How soon an event starts, in words: "starts in 3 days", "starts in 2 hours", "started". */
+export function startsIn(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  if (ms <= 0) return 'started';
+  const minutes = Math.round(ms / 60_000);
+  const hours = Math.round(ms / 3_600_000);
+  // Days as a calendar counts them: an event on Thursday evening starts in 3 days on Monday.
+  const day = (time: number) => new Date(time).setHours(0, 0, 0, 0);
+  const days = Math.round((day(Date.parse(iso)) - day(now)) / 86_400_000);
+  if (minutes < 60) return `starts in ${plural(Math.max(1, minutes), 'minute')}`;
+  if (hours < 36) return `starts in ${plural(hours, 'hour')}`;
+  return `starts in ${plural(days, 'day')}`;
+}
+
 const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;
 
 /** A length of time in seconds, in words: 900 → "15 minutes", 90 → "1 minute 30 seconds". */

@@ -18,7 +18,7 @@ const paid = {
 
 describe('moving between pages', () => {
   it('starts with a skip link to the page’s heading', async () => {
-    fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
+    fakeApi({ ...signedOut, 'GET /api/tickets': { body: [] } });
     renderApp('/');
     const user = userEvent.setup();
     await screen.findByRole('heading', { name: 'Tickets for sale' });
@@ -30,7 +30,7 @@ describe('moving between pages', () => {
   });
 
   it('puts focus on the new page’s heading after a link, once the heading shows', async () => {
-    fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
+    fakeApi({ ...signedOut, 'GET /api/tickets': { body: [] } });
     renderApp('/');
     const user = userEvent.setup();
     await screen.findByRole('heading', { name: 'Tickets for sale' });
@@ -42,7 +42,7 @@ describe('moving between pages', () => {
   });
 
   it('puts focus on the heading of the page a redirect leads to', async () => {
-    fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
+    fakeApi({ ...signedOut, 'GET /api/tickets': { body: [] } });
     renderApp('/');
     await screen.findByRole('heading', { name: 'Tickets for sale' });
     await userEvent.setup().click(await screen.findByRole('link', { name: 'Create an account' }));

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { ann, currentPath, fakeApi, renderApp, signedInAs } from './setup.tsx';
 
-const emptyHome = { 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } };
+const emptyHome = { 'GET /api/tickets': { body: [] } };
 
 describe('account', () => {
   it('is one click away from the header', async () => {

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { ann, currentPath, errorOf, fakeApi, renderApp, signedOut } from './setup.tsx';
 
-const emptyHome = { 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } };
+const emptyHome = { 'GET /api/tickets': { body: [] } };
 
 describe('sign up', () => {
   it('shows an API error beside the field it names, and stays on the form', async () => {

@@ -21,7 +21,7 @@ const aTicket = (fields: Partial<Ticket> = {}): Ticket => ({
 
 describe('a listing’s face value', () => {
   it('stands below the price on the home page', async () => {
-    fakeApi({ ...signedOut, 'GET /api/tickets': { body: { tickets: [aTicket()], nextCursor: null } } });
+    fakeApi({ ...signedOut, 'GET /api/tickets': { body: [aTicket()] } });
     renderApp('/');
     const card = await screen.findByRole('link', { name: /The Midnight Owls/ });
     expect(card.textContent).toContain('$40.00 Face value $50.00');

@@ -85,7 +85,7 @@ describe('my tickets', () => {
   });
 
   it('is in the header for a signed-in user', async () => {
-    fakeApi({ ...signedInAs(ann), 'GET /api/tickets': { body: { tickets: [], nextCursor: null } } });
+    fakeApi({ ...signedInAs(ann), 'GET /api/tickets': { body: [] } });
     renderApp('/');
     const user = userEvent.setup();
     await user.click(await within(screen.getByRole('banner')).findByRole('link', { name: 'My tickets' }));

@@ -114,13 +114,17 @@ describe('revoked sessions in a service database', () => {
 
   it('reads the table again when its listening connection comes back, for what it missed meanwhile', async () => {
     const revocations = await replica();
+    await waitFor(async () => watches.at(-1)!.listening, 10_000, 5);
     const userId = randomUUID();
     const sessionId = randomUUID();
-    // The connection drops; a revocation is recorded while no notification can reach it.
+    // The connection drops (the last thing it ran: its LISTEN, or since, its heartbeat); a
+    // revocation is recorded while no notification can reach it.
     await database.pool.query(
       `select pg_terminate_backend(pid) from pg_stat_activity
-        where datname = current_database() and query = 'listen ticketing_sessions'`,
+        where datname = current_database() and pid <> pg_backend_pid()
+          and query in ('listen ticketing_sessions', 'select 1')`,
     );
+    await waitFor(async () => !watches.at(-1)!.listening, 10_000, 5);
     await database.pool.query(
       `insert into session_revocations (user_id, session_id, revoked_at, expires_at)
        values ($1, $2, now(), now() + interval '7 days')`,

@@ -1,6 +1,7 @@
 /**
  * The expiration service: a durable timer per order, firing `expiration:complete` when the order's
- * window closes. No HTTP routes besides health.
+ * window closes, and one per ticket whose event has a start, firing `expiration:event-started`
+ * then. No HTTP routes besides health.
  */
 import { fileURLToPath } from 'node:url';
 import type { ServiceModule } from '@ticketing/common';
@@ -10,12 +11,19 @@ import {
   orderCancelledListener,
   orderCompletedListener,
 } from './entry-points/events/order-settled.listener.ts';
+import { ticketCreatedListener, ticketUpdatedListener } from './entry-points/events/ticket-start.listener.ts';
 
 export function expirationService(options: SchedulerOptions = {}): ServiceModule {
   return {
     name: 'expiration',
     migrations: fileURLToPath(new URL('../drizzle', import.meta.url)),
-    listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener],
+    listeners: [
+      orderCreatedListener,
+      orderCancelledListener,
+      orderCompletedListener,
+      ticketCreatedListener,
+      ticketUpdatedListener,
+    ],
     background: ({ database, logger }) =>
       new ExpirationScheduler(database, logger.child({ component: 'scheduler' }), options),
   };

@@ -13,6 +13,10 @@ import { ExpirationScheduler } from '../src/domain/scheduler.ts';
 import { TIMER_CHANNEL, WAKE_HORIZON_MS } from '../src/data-access/timers-repository.ts';
 import { orderCreatedListener } from '../src/entry-points/events/order-created.listener.ts';
 import { orderCancelledListener } from '../src/entry-points/events/order-settled.listener.ts';
+import {
+  ticketCreatedListener,
+  ticketUpdatedListener,
+} from '../src/entry-points/events/ticket-start.listener.ts';
 
 const anOrderCreated = (expiresInMs: number, id = randomUUID()) => ({
   id,
@@ -133,6 +137,70 @@ describe('expiration', () => {
       for (const order of orders) expect(await expirations(order.id)).toHaveLength(1);
     } finally {
       await Promise.all(replicas.map((r) => r.stop()));
+    }
+  });
+});
+
+describe('event starts', () => {
+  let e: ServiceHarness;
+  beforeAll(async () => (e = await createServiceHarness(expirationService())));
+  afterAll(() => e.close());
+
+  const aTicketVersion = (startsInMs: number | undefined, version = 0, id = randomUUID()) => ({
+    id,
+    version,
+    title: 'concert',
+    price: 1000,
+    faceValue: 1000,
+    userId: randomUUID(),
+    listed: true,
+    timesSold: 0,
+    ...(startsInMs === undefined ? {} : { startsAt: new Date(Date.now() + startsInMs).toISOString() }),
+  });
+  const timerOf = async (ticketId: string) =>
+    (await e.database.pool.query('select * from event_start_timers where ticket_id = $1', [ticketId]))
+      .rows[0];
+  const startsOf = async (ticketId: string) =>
+    (await e.outbox('expiration:event-started')).filter((x) => x.data.ticketId === ticketId);
+
+  it('sets one timer per ticket with a start, and none for a ticket without', async () => {
+    const dated = aTicketVersion(86_400_000);
+    expect(await e.deliver(ticketCreatedListener, dated)).toEqual({ kind: 'ack' });
+    expect((await timerOf(dated.id)).starts_at.toISOString()).toBe(dated.startsAt);
+    const undated = aTicketVersion(undefined);
+    await e.deliver(ticketCreatedListener, undated);
+    expect(await timerOf(undated.id)).toBeUndefined();
+  });
+
+  it('moves the timer with a newer version, never with an older one arriving late', async () => {
+    const v0 = aTicketVersion(86_400_000);
+    const v2 = { ...aTicketVersion(2 * 86_400_000, 2, v0.id) };
+    await e.deliver(ticketCreatedListener, v0);
+    await e.deliver(ticketUpdatedListener, v2);
+    await e.deliver(ticketUpdatedListener, { ...v0, version: 1 }); // late: the start before the move
+    expect(await timerOf(v0.id)).toMatchObject({ version: 2, fired: false });
+    expect((await timerOf(v0.id)).starts_at.toISOString()).toBe(v2.startsAt);
+  });
+
+  it('publishes expiration:event-started at the start, once, even as the ticket’s next versions arrive', async () => {
+    const scheduler = new ExpirationScheduler(e.database, silentLogger);
+    try {
+      const ticket = aTicketVersion(300);
+      await e.deliver(ticketCreatedListener, ticket);
+      await waitFor(async () => (await startsOf(ticket.id)).length === 1, 5_000, 5);
+      const lateness = Date.now() - Date.parse(ticket.startsAt!);
+      expect(lateness).toBeGreaterThanOrEqual(0);
+      expect(lateness).toBeLessThan(1_000);
+      expect((await startsOf(ticket.id))[0]!.data).toEqual({
+        ticketId: ticket.id,
+        startsAt: ticket.startsAt,
+      });
+      // The unlisting that follows is a newer version with the same start: no second timer.
+      await e.deliver(ticketUpdatedListener, { ...ticket, version: 1, listed: false });
+      await sleep(1_200);
+      expect(await startsOf(ticket.id)).toHaveLength(1);
+    } finally {
+      await scheduler.stop();
     }
   });
 });

@@ -11,9 +11,9 @@ export const startOrders = (expirationSeconds = 900): Promise<ServiceHarness> =>
 /** A ticket as the tickets service announced it (price in cents), replicated into orders. */
 export async function aTicket(
   harness: ServiceHarness,
-  overrides: { price?: number; sellerId?: string } = {},
+  overrides: { price?: number; sellerId?: string; startsAt?: string } = {},
 ) {
-  const ticket = {
+  const ticket: EventData<'ticket:created'> = {
     id: randomUUID(),
     version: 0,
     title: 'concert',
@@ -22,6 +22,7 @@ export async function aTicket(
     userId: overrides.sellerId ?? randomUUID(),
     listed: true,
     timesSold: 0,
+    ...(overrides.startsAt === undefined ? {} : { startsAt: overrides.startsAt }),
   };
   const outcome = await harness.deliver(ticketCreatedListener, ticket);
   if (outcome.kind !== 'ack') throw new Error(`ticket not replicated: ${JSON.stringify(outcome)}`);

@@ -43,6 +43,7 @@ describe('orders listeners: the ticket replica', () => {
         sellerId: data.userId,
         listed: true,
         timesSold: 0,
+        startsAt: null,
         version: 0,
       });
     });

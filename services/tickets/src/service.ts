@@ -1,7 +1,8 @@
 /**
  * The tickets service: the source of truth for tickets, their owners and their credentials.
  * Publishes `ticket:created`, `ticket:updated` and `ticket:reservation-rejected`; listens to
- * orders to hold and release tickets, and to hand a paid ticket to its buyer; records
+ * orders to hold and release tickets, and to hand a paid ticket to its buyer, and to expiration
+ * to end a listing when its event starts; records
  * `session:revoked` to refuse signed-out sessions.
  */
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ import {
   type WindowLimit,
 } from '@ticketing/common';
 import { createTicketRoute } from './entry-points/http/create-ticket.ts';
-import { listTicketsRoute, TicketPage } from './entry-points/http/list-tickets.ts';
+import { listTicketsRoute } from './entry-points/http/list-tickets.ts';
 import { showTicketRoute } from './entry-points/http/show-ticket.ts';
 import { updateTicketRoute } from './entry-points/http/update-ticket.ts';
 import { ticketReadCaches } from './entry-points/http/read-caches.ts';
@@ -23,6 +24,7 @@ import { TicketJson } from './entry-points/http/ticket-json.ts';
 import { orderCreatedListener } from './entry-points/events/order-created.listener.ts';
 import { orderCancelledListener } from './entry-points/events/order-cancelled.listener.ts';
 import { orderCompletedListener } from './entry-points/events/order-completed.listener.ts';
+import { eventStartedListener } from './entry-points/events/event-started.listener.ts';
 import { listingRoutes } from './entry-points/http/listing.ts';
 import { myTicketsRoute } from './entry-points/http/my-tickets.ts';
 import { credentialRoutes } from './entry-points/http/credential.ts';
@@ -80,7 +82,6 @@ export function ticketsService(overrides: Partial<TicketsSettings> = {}): Servic
     async routes(app, context) {
       // The named schemas of its routes (components of the OpenAPI document).
       app.addSchema(TicketJson);
-      app.addSchema(TicketPage);
       const caches = ticketReadCaches(context.database.changes, settings.cacheTtlMs);
       app.addHook('onClose', async () => {
         caches.tickets.close();
@@ -94,6 +95,12 @@ export function ticketsService(overrides: Partial<TicketsSettings> = {}): Servic
       await listingRoutes(app, context, settings);
       await credentialRoutes(app, context, settings);
     },
-    listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener, sessionRevokedListener],
+    listeners: [
+      orderCreatedListener,
+      orderCancelledListener,
+      orderCompletedListener,
+      eventStartedListener,
+      sessionRevokedListener,
+    ],
   };
 }

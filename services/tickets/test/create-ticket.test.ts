@@ -35,7 +35,8 @@ describe('POST /api/tickets', () => {
     [{ title: 'concert', price: -10 }, 'price'],
     [{ title: 'concert', price: 0 }, 'price'],
     [{ title: 'concert', price: 10.001 }, 'price'],
-    [{ title: 'concert', price: '10' }, 'price'],
+    [{ title: 'concert', price: '10.001' }, 'price'],
+    [{ title: 'concert', price: true }, 'price'],
     [{ title: 'concert' }, 'price'],
   ])('rejects %j with a 400 naming %s', async (payload, field) => {
     const response = await post(payload);

@@ -7,18 +7,33 @@ export const startTickets = (): Promise<ServiceHarness> => createServiceHarness(
 /** Lists a ticket through the API as a (new, by default) seller. */
 export async function aTicket(
   harness: ServiceHarness,
-  options: { cookie?: string; title?: string; price?: number } = {},
+  options: {
+    cookie?: string;
+    title?: string;
+    price?: number;
+    venue?: string;
+    city?: string;
+    startsAt?: string;
+  } = {},
 ) {
-  const cookie = options.cookie ?? (await harness.signIn()).cookie;
+  const { cookie: given, title = 'concert', price = 20, ...event } = options;
+  const cookie = given ?? (await harness.signIn()).cookie;
   const response = await harness.app.inject({
     method: 'POST',
     url: '/api/tickets',
     headers: { cookie },
-    payload: { title: options.title ?? 'concert', price: options.price ?? 20 },
+    payload: { title, price, ...event },
   });
   if (response.statusCode !== 201) throw new Error(`could not create ticket: ${response.body}`);
   return {
-    ticket: response.json<{ id: string; version: number; title: string; price: number; userId: string }>(),
+    ticket: response.json<{
+      id: string;
+      version: number;
+      title: string;
+      price: number;
+      userId: string;
+      startsAt?: string;
+    }>(),
     cookie,
   };
 }

@@ -16,21 +16,23 @@ describe('GET /api/tickets', () => {
   });
   afterAll(() => t.close());
 
-  type Page = { tickets: { title: string }[]; nextCursor: string | null };
+  type Ticket = { title: string };
 
-  it('lists the available tickets newest first, 20 by default, with a cursor to the rest', async () => {
-    const first = (await t.app.inject({ url: '/api/tickets' })).json<Page>();
-    expect(first.tickets).toHaveLength(20);
-    expect(first.tickets[0]!.title).toBe('show 24');
-    expect(first.nextCursor).toEqual(expect.any(String));
-    const second = (await t.app.inject({ url: `/api/tickets?cursor=${first.nextCursor}` })).json<Page>();
-    expect(second.nextCursor).toBeNull();
-    const all = [...first.tickets, ...second.tickets].map((x) => x.title);
+  it('answers a JSON array, newest first, 20 by default, with a Link header to the rest', async () => {
+    const first = await t.app.inject({ url: '/api/tickets' });
+    const tickets = first.json<Ticket[]>();
+    expect(tickets).toHaveLength(20);
+    expect(tickets[0]!.title).toBe('show 24');
+    const next = /^<(\/api\/tickets\?[^>]+)>; rel="next"$/.exec(String(first.headers.link))?.[1];
+    expect(next).toEqual(expect.stringContaining('cursor='));
+    const second = await t.app.inject({ url: next! });
+    expect(second.headers.link).toBeUndefined();
+    const all = [...tickets, ...second.json<Ticket[]>()].map((x) => x.title);
     expect(all).toEqual(titles.filter((x) => x !== 'show 3').reverse());
   });
 
   it('honours limit and refuses one above the maximum', async () => {
-    expect((await t.app.inject({ url: '/api/tickets?limit=5' })).json<Page>().tickets).toHaveLength(5);
+    expect((await t.app.inject({ url: '/api/tickets?limit=5' })).json<Ticket[]>()).toHaveLength(5);
     const response = await t.app.inject({ url: '/api/tickets?limit=1000' });
     expect(response.statusCode).toBe(400);
     expect(response.json().errors[0].field).toBe('limit');
@@ -44,7 +46,9 @@ describe('GET /api/tickets', () => {
 
   // A cursor is base64 of JSON anyone can write: its time must be one Postgres reads, not a 500.
   const cursorAt = (createdAt: string) =>
-    Buffer.from(JSON.stringify([createdAt, '03497ad9-224c-4119-b497-7512ebafc79a'])).toString('base64url');
+    Buffer.from(JSON.stringify(['newest', createdAt, '03497ad9-224c-4119-b497-7512ebafc79a'])).toString(
+      'base64url',
+    );
 
   it.each([
     '2026-02-30 10:00:00+00',
@@ -62,7 +66,7 @@ describe('GET /api/tickets', () => {
 
   // The id is a UUID: anything else of 36 characters would be the database's 500.
   const cursorWithId = (id: string) =>
-    Buffer.from(JSON.stringify(['2026-12-01 10:00:00+00', id])).toString('base64url');
+    Buffer.from(JSON.stringify(['newest', '2026-12-01 10:00:00+00', id])).toString('base64url');
 
   it.each([
     '-'.repeat(36),

@@ -1,5 +1,6 @@
 /**
- * Title, price and face value of a ticket: listing a new one and editing your own. Amounts are
+ * Title, price and face value of a ticket, and where and when its event is: listing a new one and
+ * editing your own. Amounts are
  * typed as text and shown to two decimals once the field is left ("35.5" → "35.50"); they are
  * checked here with the API's own rules first, and whatever the API still refuses (a price above
  * what the face value allows) lands beside its input. The face value may be left empty when
@@ -17,8 +18,15 @@ export const MAX_TITLE_LENGTH = 200;
 interface TicketFormProps {
   submitLabel: string;
   busyLabel: string;
-  initial?: { title: string; price: number; faceValue: number };
-  /** Title and face value can no longer change: the ticket has been sold before. */
+  initial?: {
+    title: string;
+    price: number;
+    faceValue: number;
+    venue?: string;
+    city?: string;
+    startsAt?: string;
+  };
+  /** The event and the face value can no longer change: the ticket has been sold before. */
   fixed?: boolean;
   /** Disables every input, with `notice` saying why. */
   disabled?: boolean;
@@ -26,9 +34,23 @@ interface TicketFormProps {
   onSubmit: (input: TicketInput) => Promise<void>;
 }
 
-const FIELDS = ['title', 'price', 'faceValue'];
+const FIELDS = ['title', 'price', 'faceValue', 'venue', 'city', 'startsAt'];
 
-function check(title: string, priceText: string, faceValueText: string, editing: boolean): FormErrorState {
+/** An ISO-8601 time as a `datetime-local` input shows it, in the reader's time zone. */
+function localInput(iso: string | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function check(
+  title: string,
+  priceText: string,
+  faceValueText: string,
+  startsAtText: string,
+  editing: boolean,
+): FormErrorState {
   const fields: Record<string, string[]> = {};
   const trimmed = title.trim();
   if (trimmed === '') fields.title = ['Enter a title'];
@@ -46,6 +68,11 @@ function check(title: string, priceText: string, faceValueText: string, editing:
     const faceValue = parsePrice(faceValueText, 'face value');
     if ('error' in faceValue) fields.faceValue = [faceValue.error];
   }
+  if (startsAtText !== '') {
+    const startsAt = Date.parse(startsAtText);
+    if (Number.isNaN(startsAt)) fields.startsAt = ['Enter a date and a time'];
+    else if (startsAt <= Date.now()) fields.startsAt = ['The event must start in the future'];
+  }
   return { fields, general: [] };
 }
 
@@ -62,12 +89,15 @@ export function TicketForm({
   const [title, setTitle] = useState(initial?.title ?? '');
   const [priceText, setPriceText] = useState(initial ? initial.price.toFixed(2) : '');
   const [faceValueText, setFaceValueText] = useState(initial ? initial.faceValue.toFixed(2) : '');
+  const [venue, setVenue] = useState(initial?.venue ?? '');
+  const [city, setCity] = useState(initial?.city ?? '');
+  const [startsAtText, setStartsAtText] = useState(localInput(initial?.startsAt));
   const [errors, setErrors] = useState<FormErrorState>(noErrors);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const problems = check(title, priceText, faceValueText, initial !== undefined);
+    const problems = check(title, priceText, faceValueText, fixed ? '' : startsAtText, initial !== undefined);
     setErrors(problems);
     if (hasErrors(problems)) return focusFirstInvalid(formRef.current);
     const parsed = parsePrice(priceText);
@@ -80,6 +110,12 @@ export function TicketForm({
       // Sent only when it says something new: a sold ticket's face value is fixed, and repeating it
       // costs nothing but a chance to be refused.
       if (faceValue.price !== initial?.faceValue) input.faceValue = faceValue.price;
+    }
+    // The event, when it is given and may change; left out, the API keeps what the ticket has.
+    if (!fixed) {
+      if (venue.trim() !== '') input.venue = venue.trim();
+      if (city.trim() !== '') input.city = city.trim();
+      if (startsAtText !== '') input.startsAt = new Date(startsAtText).toISOString();
     }
     setBusy(true);
     try {
@@ -142,6 +178,44 @@ export function TicketForm({
           }
           onChange={(event) => setFaceValueText(event.target.value)}
           onBlur={() => setFaceValueText(formatPriceInput(faceValueText))}
+        />
+        <Field
+          label="Venue"
+          name="venue"
+          value={venue}
+          maxLength={200}
+          placeholder="Optional, e.g. Olympia"
+          autoComplete="off"
+          readOnly={fixed}
+          hint={fixed ? 'Fixed once the ticket has been sold.' : undefined}
+          errors={errors.fields.venue}
+          onChange={(event) => setVenue(event.target.value)}
+        />
+        <Field
+          label="City"
+          name="city"
+          value={city}
+          maxLength={100}
+          placeholder="Optional, e.g. Paris"
+          autoComplete="address-level2"
+          readOnly={fixed}
+          hint={fixed ? 'Fixed once the ticket has been sold.' : undefined}
+          errors={errors.fields.city}
+          onChange={(event) => setCity(event.target.value)}
+        />
+        <Field
+          label="Starts at"
+          name="startsAt"
+          type="datetime-local"
+          value={startsAtText}
+          readOnly={fixed}
+          errors={errors.fields.startsAt}
+          hint={
+            fixed
+              ? 'Fixed once the ticket has been sold.'
+              : 'Optional, in your time zone. The listing ends when the event starts, and no reservation lasts past it.'
+          }
+          onChange={(event) => setStartsAtText(event.target.value)}
         />
         <button type="submit" className="button button-primary">
           {busy ? busyLabel : submitLabel}

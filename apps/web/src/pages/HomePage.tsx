@@ -1,8 +1,15 @@
 import { useEffect, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api, ApiError, type Ticket } from '../api.ts';
 import { FaceValue } from '../components/FaceValue.tsx';
-import { formatMoney } from '../format.ts';
+import {
+  fieldsFromParams,
+  isFiltered,
+  paramsFromFields,
+  SearchForm,
+  searchOf,
+} from '../components/SearchForm.tsx';
+import { describeEvent, formatMoney, startsIn } from '../format.ts';
 import { useTitle } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 
@@ -12,25 +19,25 @@ const listedOn = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeri
 export function HomePage() {
   useTitle('Tickets for sale');
   const { user } = useSession();
+  const [params, setParams] = useSearchParams();
+  const fields = fieldsFromParams(params);
+  const query = paramsFromFields(fields).toString();
   const [tickets, setTickets] = useState<Ticket[]>([]);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [nextPage, setNextPage] = useState<string | null>(null);
   const [loading, setLoading] = useState<'first' | 'more' | false>('first');
   const [error, setError] = useState<string>();
 
-  async function loadPage(cursor: string | null) {
-    setLoading(cursor ? 'more' : 'first');
+  async function loadPage(next: string | null) {
+    setLoading(next ? 'more' : 'first');
     setError(undefined);
     try {
-      const page = await api.listTickets({ limit: PAGE_SIZE, cursor });
+      const page = await api.listTickets({ limit: PAGE_SIZE, next, search: searchOf(fields) });
       // Keyed by id: a page fetched twice (a double click) never shows a ticket twice.
       setTickets((shown) => {
         const known = new Set(shown.map((ticket) => ticket.id));
-        return [
-          ...(cursor ? shown : []),
-          ...page.tickets.filter((ticket) => !cursor || !known.has(ticket.id)),
-        ];
+        return [...(next ? shown : []), ...page.tickets.filter((ticket) => !next || !known.has(ticket.id))];
       });
-      setNextCursor(page.nextCursor);
+      setNextPage(page.next);
     } catch (failure) {
       setError(failure instanceof ApiError ? failure.message : 'Could not load the tickets.');
     } finally {
@@ -38,9 +45,10 @@ export function HomePage() {
     }
   }
 
+  // A new search (the address changed: `query` is the search, in one string) starts from its first page.
   useEffect(() => {
     void loadPage(null);
-  }, []);
+  }, [query]);
 
   return (
     <section aria-labelledby="home-title">
@@ -59,6 +67,8 @@ export function HomePage() {
         )}
       </div>
 
+      <SearchForm key={query} initial={fields} onSearch={(next) => setParams(paramsFromFields(next))} />
+
       {error && (
         <div className="alert alert-error" role="alert">
           <p>{error}</p>
@@ -74,6 +84,20 @@ export function HomePage() {
 
       {loading === 'first' ? (
         <p className="muted loading">Loading tickets…</p>
+      ) : tickets.length === 0 && !error && isFiltered(fields) ? (
+        <div className="empty card">
+          <h2>No tickets match your search</h2>
+          <p className="muted">Try fewer words, another city, or wider dates and prices.</p>
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() =>
+              setParams(paramsFromFields({ ...fieldsFromParams(new URLSearchParams()), sort: fields.sort }))
+            }
+          >
+            Clear the search
+          </button>
+        </div>
       ) : tickets.length === 0 && !error ? (
         <div className="empty card">
           <h2>No tickets for sale right now</h2>
@@ -88,6 +112,8 @@ export function HomePage() {
             <li key={ticket.id}>
               <Link to={`/tickets/${ticket.id}`} className="ticket-card">
                 <span className="ticket-card-title">{ticket.title}</span>
+                {describeEvent(ticket) && <span className="ticket-card-event">{describeEvent(ticket)}</span>}
+                {ticket.startsAt && <span className="ticket-card-soon">{startsIn(ticket.startsAt)}</span>}
                 <span className="ticket-card-prices">
                   <span className="ticket-card-price">{formatMoney(ticket.price)}</span>{' '}
                   <FaceValue amount={ticket.faceValue} ownLine />
@@ -102,12 +128,12 @@ export function HomePage() {
         </ul>
       )}
 
-      {nextCursor && loading !== 'first' && (
+      {nextPage && loading !== 'first' && (
         <div className="load-more">
           <button
             type="button"
             className="button button-secondary"
-            onClick={() => void loadPage(nextCursor)}
+            onClick={() => void loadPage(nextPage)}
             disabled={loading === 'more'}
           >
             {loading === 'more' ? 'Loading…' : 'Load more'}

@@ -14,7 +14,7 @@ import { FaceValue } from '../components/FaceValue.tsx';
 import { FormErrors } from '../components/Field.tsx';
 import { focusFirstInvalid } from '../form-errors.ts';
 import { TicketForm } from '../components/TicketForm.tsx';
-import { formatMoney, formatWindow } from '../format.ts';
+import { describeEvent, formatMoney, formatWindow, startsIn } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 import { useSession, useSignInRedirect } from '../session.tsx';
 import { NotFound } from './NotFoundPage.tsx';
@@ -122,6 +122,12 @@ export function TicketPage() {
       <section className="card ticket-detail" aria-labelledby="ticket-title">
         <p className="eyebrow">{own ? (unlisted ? 'Your ticket' : 'Your listing') : 'Ticket'}</p>
         <h1 id="ticket-title">{current.title}</h1>
+        {describeEvent(current) && (
+          <p className="ticket-event">
+            {describeEvent(current)}
+            {current.startsAt && <span className="muted"> · {startsIn(current.startsAt)}</span>}
+          </p>
+        )}
         <p className="price-line">
           <span className="price-large">{formatMoney(current.price)}</span>{' '}
           <FaceValue amount={current.faceValue} />

@@ -47,9 +47,10 @@ export type CancelledBy = (typeof CANCELLED_BY)[number];
  * Why the tickets service refused to hold a ticket for an order:
  * - `changed`: the ticket's price, title or owner is no longer the one the order was priced from
  *   (the seller edited it before the order reached the tickets service);
- * - `withdrawn`: the ticket is no longer for sale (its owner withdrew it).
+ * - `withdrawn`: the ticket is no longer for sale (its owner withdrew it);
+ * - `started`: the ticket's event has started, and its listing with it.
  */
-export const REJECTION_REASONS = ['changed', 'withdrawn'] as const;
+export const REJECTION_REASONS = ['changed', 'withdrawn', 'started'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 const Id = Type.String({ format: 'uuid' });
@@ -73,6 +74,14 @@ const TicketFields = {
   listed: Type.Boolean(),
   /** How many times it changed hands: 0 until first sold. An order is placed for one such owner. */
   timesSold: Type.Integer({ minimum: 0 }),
+  /** Where the event takes place, when the seller said. */
+  venue: Type.Optional(Type.String({ minLength: 1 })),
+  city: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * When the event starts, when the seller said: the listing ends then, and no order is placed or
+   * kept past it.
+   */
+  startsAt: Type.Optional(Timestamp),
 };
 
 export const TicketCreated = Type.Object(TicketFields);
@@ -141,6 +150,12 @@ export const OrderCompleted = Type.Object({
 
 export const ExpirationComplete = Type.Object({ orderId: Id });
 
+/**
+ * A ticket's event starts (`startsAt`, the start the timer was set for): the tickets service ends
+ * its listing, unless its start has moved since.
+ */
+export const ExpirationEventStarted = Type.Object({ ticketId: Id, startsAt: Timestamp });
+
 export const PaymentCreated = Type.Object({
   id: Id,
   orderId: Id,
@@ -170,6 +185,7 @@ export const EventSchemas = {
   'order:cancelled': OrderCancelled,
   'order:completed': OrderCompleted,
   'expiration:complete': ExpirationComplete,
+  'expiration:event-started': ExpirationEventStarted,
   'payment:created': PaymentCreated,
   'session:revoked': SessionRevoked,
 } as const satisfies Record<string, TSchema>;

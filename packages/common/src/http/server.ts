@@ -181,9 +181,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpA
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
-      return reply
-        .status(400)
-        .send({ errors: error.validation.map((e) => validationItem(e as ErrorObject)) });
+      return reply.status(400).send({ errors: validationItems(error.validation as ErrorObject[]) });
     }
     if (error instanceof HttpError) {
       if (error instanceof TooManyRequestsError) void reply.header('retry-after', error.retryAfter);
@@ -272,6 +270,30 @@ function nulField(value: unknown, skip?: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Ajv's errors as the API's items. A value that fails a union (`anyOf`: a price as a number or as
+ * decimal text) gets ajv's error for each alternative and one for the union; only those of the
+ * alternatives of its own type say what is wrong ("must be > 0" for a number), so the others go.
+ */
+function validationItems(errors: ErrorObject[]): ErrorItem[] {
+  const unions = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const kept = errors.filter((e) => {
+    if (!unions.has(e.instancePath)) return true;
+    if (e.keyword === 'anyOf') return false;
+    const ofItsType = errors.some(
+      (other) =>
+        other.instancePath === e.instancePath && other.keyword !== 'type' && other.keyword !== 'anyOf',
+    );
+    return e.keyword !== 'type' || !ofItsType;
+  });
+  const items = new Map<string, ErrorItem>();
+  for (const error of kept) {
+    const item = validationItem(error);
+    items.set(`${item.field}:${item.message}`, item);
+  }
+  return [...items.values()];
 }
 
 /** Turns one ajv error into `{ message, field }`, naming the field the way a client sent it. */

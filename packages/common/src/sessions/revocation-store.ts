@@ -88,6 +88,8 @@ export async function pruneRevocations(database: ServiceDatabase): Promise<void>
 }
 
 export interface RevocationWatch {
+  /** Whether its connection listens for revocations now (false while it connects or reconnects). */
+  readonly listening: boolean;
   close(): Promise<void>;
 }
 
@@ -135,6 +137,9 @@ export async function watchRevocations(
     );
   }, PRUNE_EVERY_MS).unref();
   return {
+    get listening() {
+      return notifications.listening;
+    },
     async close() {
       closed = true;
       clearTimeout(retry);

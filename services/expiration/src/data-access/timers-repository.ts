@@ -49,10 +49,54 @@ export async function claimDueTimers(db: Executor, limit: number): Promise<strin
   return rows.map((r) => r.order_id);
 }
 
-/** Milliseconds until the next timer is due (negative if overdue), or undefined when none. */
+/**
+ * Sets the timer of a ticket's event start from version `version` of the ticket: a first one, or
+ * a newer version's other start (re-armed, fired or not). An older version, or the same start
+ * again, changes nothing. Wakes the schedulers on commit if it is due soon.
+ */
+export async function scheduleEventStart(
+  db: Executor,
+  ticketId: string,
+  startsAt: Date,
+  version: number,
+): Promise<void> {
+  await db.execute(sql`
+    with scheduled as (
+      insert into event_start_timers (ticket_id, starts_at, version) values (${ticketId}, ${startsAt}, ${version})
+      on conflict (ticket_id) do update
+         set starts_at = excluded.starts_at, version = excluded.version, fired = false
+       where event_start_timers.version < excluded.version
+         and event_start_timers.starts_at <> excluded.starts_at
+      returning starts_at)
+    select pg_notify(${TIMER_CHANNEL}, '') from scheduled
+     where starts_at < clock_timestamp() + make_interval(secs => ${WAKE_HORIZON_MS / 1000})`);
+}
+
+/**
+ * Claims up to `limit` event starts that are due and marks them fired, in the caller's
+ * transaction (which publishes them): exactly once, as for orders' timers.
+ */
+export async function claimDueEventStarts(
+  db: Executor,
+  limit: number,
+): Promise<{ ticketId: string; startsAt: Date }[]> {
+  const { rows } = await db.execute<{ ticket_id: string; starts_at: string | Date }>(sql`
+    update event_start_timers set fired = true
+     where ticket_id in (
+       select ticket_id from event_start_timers
+        where not fired and starts_at <= now()
+        order by starts_at
+        limit ${limit}
+        for update skip locked)
+    returning ticket_id, starts_at`);
+  return rows.map((r) => ({ ticketId: r.ticket_id, startsAt: new Date(r.starts_at) }));
+}
+
+/** Milliseconds until the next timer of either kind is due (negative if overdue), or undefined when none. */
 export async function msUntilNextTimer(db: Executor): Promise<number | undefined> {
-  const { rows } = await db.execute<{ ms: number | null }>(
-    sql`select (extract(epoch from (min(expires_at) - now())) * 1000)::float8 as ms from expiration_timers`,
-  );
+  const { rows } = await db.execute<{ ms: number | null }>(sql`
+    select (extract(epoch from (least(
+             (select min(expires_at) from expiration_timers),
+             (select min(starts_at) from event_start_timers where not fired)) - now())) * 1000)::float8 as ms`);
   return rows[0]?.ms ?? undefined;
 }

@@ -1,6 +1,7 @@
 /**
- * The expiration scheduler: durable timers in a Postgres table, fired within a few milliseconds
- * of their due time and at least once a second.
+ * The expiration scheduler: durable timers in Postgres tables, fired within a few milliseconds
+ * of their due time and at least once a second: an order's window (`expiration:complete`) and a
+ * ticket's event start (`expiration:event-started`).
  *
  * Why a table and not a job library: the timer is written in the same transaction as the inbox
  * row of the `order:created` that asked for it, and fired in the same transaction as the outbox row
@@ -10,6 +11,7 @@
  */
 import { listenForNotifications, publishEvent, type Logger, type ServiceDatabase } from '@ticketing/common';
 import {
+  claimDueEventStarts,
   claimDueTimers,
   msUntilNextTimer,
   SCHEDULER_MAX_SLEEP_MS,
@@ -56,18 +58,24 @@ export class ExpirationScheduler {
     await this.notifications.close();
   }
 
-  /** Fires every due timer; returns how many fired. */
+  /** Fires every due timer, orders' and event starts'; returns how many fired. */
   async fireDue(): Promise<number> {
     let fired = 0;
     for (;;) {
-      const orderIds = await this.database.db.transaction(async (tx) => {
-        const due = await claimDueTimers(tx, this.batchSize);
-        for (const orderId of due) await publishEvent(tx, 'expiration:complete', { orderId });
-        return due;
+      const [orders, starts] = await this.database.db.transaction(async (tx) => {
+        const expired = await claimDueTimers(tx, this.batchSize);
+        for (const orderId of expired) await publishEvent(tx, 'expiration:complete', { orderId });
+        const started = await claimDueEventStarts(tx, this.batchSize);
+        for (const { ticketId, startsAt } of started) {
+          const event = { ticketId, startsAt: startsAt.toISOString() };
+          await publishEvent(tx, 'expiration:event-started', event, ticketId);
+        }
+        return [expired.length, started.length];
       });
-      fired += orderIds.length;
-      if (orderIds.length > 0) this.logger.info({ orders: orderIds.length }, 'orders expired');
-      if (orderIds.length < this.batchSize) return fired;
+      fired += orders + starts;
+      if (orders > 0) this.logger.info({ orders }, 'orders expired');
+      if (starts > 0) this.logger.info({ tickets: starts }, 'events started');
+      if (orders < this.batchSize && starts < this.batchSize) return fired;
     }
   }
 

@@ -73,6 +73,7 @@ export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<
       sellerId: ticket.sellerId,
       listed: ticket.listed,
       timesSold: ticket.timesSold,
+      startsAt: ticket.startsAt,
       version: ticket.version,
     })
     .where(and(eq(tickets.id, ticket.id), eq(tickets.version, ticket.version - 1)))

@@ -28,6 +28,8 @@ export const tickets = pgTable('tickets', {
   listed: boolean('listed').notNull().default(true),
   /** How many times it changed hands: which owner an order is placed with. */
   timesSold: integer('times_sold').notNull().default(0),
+  /** When its event starts: it cannot be ordered from then on, and no order outlives it. */
+  startsAt: timestamp('starts_at', { withTimezone: true, mode: 'date' }),
   version: integer('version').notNull(),
 });
 

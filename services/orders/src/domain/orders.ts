@@ -57,6 +57,8 @@ export interface OrderRequest {
 
 const money = (cents: number) => fromCents(cents).toFixed(2);
 
+export const EVENT_STARTED = 'This event has already started';
+
 /** The price a buyer names, in cents; refused when it cannot be a ticket's price at all. */
 function seenPriceCents(price: number): number {
   const cents = toCents(price);
@@ -86,6 +88,10 @@ export async function createOrder(
   if (!ticket.listed) throw new NotFoundError('Ticket not found'); // its owner's alone to see
   if (ticket.sellerId === buyer.id) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   if (found.reserved) throw new BadRequestError('Ticket is already reserved', 'ticketId');
+  const now = Date.now();
+  if (ticket.startsAt !== null && ticket.startsAt.getTime() <= now) {
+    throw new BadRequestError(EVENT_STARTED, 'ticketId');
+  }
   if (seen !== undefined && seen !== ticket.priceCents) {
     throw new BadRequestError(
       `The price of this ticket changed from ${money(seen)} to ${money(ticket.priceCents)}; check it and order again`,
@@ -101,7 +107,10 @@ export async function createOrder(
     priceCents: ticket.priceCents,
     sellerId: ticket.sellerId,
     ticketTimesSold: ticket.timesSold,
-    expiresAt: new Date(Date.now() + settings.expirationSeconds * 1000),
+    // Never past the event's start: an order unpaid when the event starts is cancelled then.
+    expiresAt: new Date(
+      Math.min(now + settings.expirationSeconds * 1000, ticket.startsAt?.getTime() ?? Infinity),
+    ),
     version: 0,
   };
   const created = await insertOrderUnlessHeld(database, order, {
@@ -176,6 +185,7 @@ export async function expireOrder(tx: Executor, orderId: string): Promise<void> 
 export const REJECTION_MESSAGES: Record<RejectionReason, string> = {
   changed: 'The seller changed this ticket before your reservation reached it',
   withdrawn: 'The seller took this ticket off sale before your reservation reached it',
+  started: EVENT_STARTED,
 };
 
 /**
@@ -246,6 +256,7 @@ export async function replicateNewTicket(tx: Executor, data: EventData<'ticket:c
     sellerId: data.userId,
     listed: data.listed,
     timesSold: data.timesSold,
+    startsAt: data.startsAt === undefined ? null : new Date(data.startsAt),
     version: data.version,
   });
 }
@@ -263,6 +274,7 @@ export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticke
     sellerId: data.userId,
     listed: data.listed,
     timesSold: data.timesSold,
+    startsAt: data.startsAt === undefined ? null : new Date(data.startsAt),
     version: data.version,
   });
   if (applied) {

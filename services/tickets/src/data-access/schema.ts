@@ -12,6 +12,18 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/**
+ * Functions of the search (migration 0002): `tickets_fold(text)` is the text lower-cased and
+ * without accents ("Café Olympia" → "cafe olympia"), `tickets_search_document(title, venue)` the
+ * words a search matches, folded so. Both immutable, so that indexes and generated columns may use
+ * them.
+ */
+const fold = (column: unknown) => sql`tickets_fold(${column})`;
+
+/** Tickets for sale: listed, and held by no order. Every search index covers these rows only. */
+const forSale = (t: { listed: unknown; orderId: unknown }) => sql`${t.listed} and ${t.orderId} is null`;
 
 export const tickets = pgTable(
   'tickets',
@@ -42,12 +54,27 @@ export const tickets = pgTable(
     /** +1 on every change; replicas apply version v only on top of v-1. */
     version: integer('version').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    /** Where the event takes place, as the seller wrote it; null when not said. */
+    venue: text('venue'),
+    city: text('city'),
+    /** When the event starts: the listing ends then, and no order outlives it. Null when not said. */
+    startsAt: timestamp('starts_at', { withTimezone: true, mode: 'string' }),
+    /** The words of the title and venue, folded; what `q` searches (never selected: see TICKET_COLUMNS). */
+    search: tsvector('search')
+      .notNull()
+      .generatedAlwaysAs(sql`tickets_search_document(title, venue)`),
   },
   (t) => [
     // The home page: tickets for sale that no order holds, newest first, paged by (created_at, id).
-    index('tickets_for_sale_idx')
-      .on(t.createdAt.desc(), t.id.desc())
-      .where(sql`${t.listed} and ${t.orderId} is null`),
+    index('tickets_for_sale_idx').on(t.createdAt.desc(), t.id.desc()).where(forSale(t)),
+    // The same, cheapest first, and soonest first (tickets without a date last).
+    index('tickets_for_sale_by_price_idx').on(t.priceCents, t.id).where(forSale(t)),
+    index('tickets_for_sale_by_start_idx')
+      .on(sql`coalesce(${t.startsAt}, 'infinity'::timestamptz)`, t.id)
+      .where(forSale(t)),
+    // Words of the title and venue, and the city, whatever the case and accents.
+    index('tickets_for_sale_search_idx').using('gin', t.search).where(forSale(t)),
+    index('tickets_for_sale_by_city_idx').on(fold(t.city), t.createdAt.desc(), t.id.desc()).where(forSale(t)),
     // My tickets: an owner's tickets, the most recently acquired first.
     index('tickets_by_owner_idx').on(t.userId, t.acquiredAt.desc(), t.id.desc()),
     // A code verifies at most one ticket.

@@ -1,9 +1,23 @@
 /** Reads and writes of the tickets table; plain objects in, plain objects out. */
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  isNull,
+  lte,
+  sql,
+  type SQL,
+  type SQLWrapper,
+} from 'drizzle-orm';
 import type { Executor } from '@ticketing/common';
 import { cancelledOrders, tickets, ticketTransfers, type TicketRow } from './schema.ts';
 
-export type Ticket = TicketRow;
+/** A ticket as read: every column but the search document, which only the database reads. */
+export type Ticket = Omit<TicketRow, 'search'>;
+const { search: _searchDocument, ...TICKET_COLUMNS } = getTableColumns(tickets);
 export type Transfer = typeof ticketTransfers.$inferSelect;
 
 /** Thrown when a ticket changed since it was read: the optimistic concurrency check failed. */
@@ -15,20 +29,21 @@ export class StaleTicketError extends Error {
 
 export async function insertTicket(
   db: Executor,
-  values: Pick<Ticket, 'id' | 'title' | 'priceCents' | 'faceValueCents' | 'userId'>,
+  values: Pick<Ticket, 'id' | 'title' | 'priceCents' | 'faceValueCents' | 'userId'> &
+    Partial<Pick<Ticket, 'venue' | 'city' | 'startsAt'>>,
 ): Promise<Ticket> {
-  const [row] = await db.insert(tickets).values(values).returning();
+  const [row] = await db.insert(tickets).values(values).returning(TICKET_COLUMNS);
   return row!;
 }
 
 export async function findTicket(db: Executor, id: string): Promise<Ticket | undefined> {
-  const [row] = await db.select().from(tickets).where(eq(tickets.id, id));
+  const [row] = await db.select(TICKET_COLUMNS).from(tickets).where(eq(tickets.id, id));
   return row;
 }
 
 /** Reads the ticket and locks its row until the transaction ends (writers queue behind us). */
 export async function lockTicket(db: Executor, id: string): Promise<Ticket | undefined> {
-  const [row] = await db.select().from(tickets).where(eq(tickets.id, id)).for('update');
+  const [row] = await db.select(TICKET_COLUMNS).from(tickets).where(eq(tickets.id, id)).for('update');
   return row;
 }
 
@@ -42,26 +57,34 @@ export async function saveTicket(db: Executor, ticket: Ticket): Promise<Ticket> 
     .update(tickets)
     .set({ ...changes, version: version + 1 })
     .where(and(eq(tickets.id, id), eq(tickets.version, version)))
-    .returning();
+    .returning(TICKET_COLUMNS);
   if (!row) throw new StaleTicketError(id, version);
   return row;
 }
 
 /**
- * An owner's edit: a new title, price and face value. An undefined face value is the price, as
- * when a ticket is listed, or once the ticket has been sold, the face value it has.
+ * An owner's edit: a new title, price and face value, and the event's place and time. An undefined
+ * face value is the price, as when a ticket is listed, or once the ticket has been sold, the face
+ * value it has; an undefined venue, city or start is left as it is.
  */
 export interface TicketEdit {
   title: string;
   priceCents: number;
   faceValueCents?: number;
+  venue?: string;
+  city?: string;
+  startsAt?: string;
 }
+
+/** Whether the ticket's event has not started yet (or has no date): it may still be sold. */
+export const notStarted = sql`(${tickets.startsAt} is null or ${tickets.startsAt} > now())`;
 
 /**
  * The owner's edit in one statement, when every rule holds: the row is locked, checked (theirs,
- * held by no order, title and face value unchanged once sold, the price within `markupPercent`
- * of the face value) and saved as the next version together. Undefined when any rule fails or the
- * ticket is missing: the caller reads the row to say why.
+ * held by no order, its event not started, the event it names and the face value unchanged once
+ * sold, the price within `markupPercent` of the face value) and saved as the next version
+ * together. Undefined when any rule fails or the ticket is missing: the caller reads the row to
+ * say why.
  */
 export async function editTicketIfAllowed(
   db: Executor,
@@ -73,6 +96,9 @@ export async function editTicketIfAllowed(
   const faceValue =
     edit.faceValueCents ??
     sql`case when ${tickets.timesSold} = 0 then ${edit.priceCents}::int else ${tickets.faceValueCents} end`;
+  // Once sold, what the edit names must be what the ticket has (not named: left as it is).
+  const same = (column: SQLWrapper, value: string | undefined) =>
+    value === undefined ? undefined : sql`${column} is not distinct from ${value}`;
   const [row] = await db
     .update(tickets)
     .set({ ...edit, faceValueCents: faceValue, version: sql`${tickets.version} + 1` })
@@ -81,46 +107,107 @@ export async function editTicketIfAllowed(
         eq(tickets.id, id),
         eq(tickets.userId, ownerId),
         isNull(tickets.orderId),
-        or(
-          eq(tickets.timesSold, 0),
-          and(eq(tickets.title, edit.title), eq(tickets.faceValueCents, faceValue)),
-        ),
+        notStarted,
+        sql`(${tickets.timesSold} = 0 or (${and(
+          eq(tickets.title, edit.title),
+          eq(tickets.faceValueCents, faceValue),
+          same(tickets.venue, edit.venue),
+          same(tickets.city, edit.city),
+          same(tickets.startsAt, edit.startsAt),
+        )}))`,
         sql`${edit.priceCents}::int * 100 <= (${faceValue})::int * ${100 + markupPercent}::int`,
       ),
     )
-    .returning();
+    .returning(TICKET_COLUMNS);
   return row;
 }
 
+/** The orders a search can be sorted in, each paged by its own key. */
+export const SORTS = ['newest', 'price', 'startsAt'] as const;
+export type Sort = (typeof SORTS)[number];
+
+/**
+ * Where a page ended: the sort key of its last ticket and its id. The key is the creation time
+ * (`newest`), the price in cents (`price`) or the start, `infinity` for none (`startsAt`).
+ */
 export interface PageCursor {
-  createdAt: string;
+  sort: Sort;
+  key: string | number;
   id: string;
 }
 
-/** Tickets for sale that no order holds, newest first, after `cursor` (keyset pagination). */
-export async function listTicketsForSale(
+/** What a buyer looks for among the tickets for sale; every part optional. */
+export interface TicketSearch {
+  /** Words, each matching the start of a word of the title or venue (case and accents aside). */
+  words?: string[];
+  /** The city, case and accents aside. */
+  city?: string;
+  /** The event starts at or after `from`, and at or before `to`. */
+  from?: string;
+  to?: string;
+  minPriceCents?: number;
+  maxPriceCents?: number;
+  sort: Sort;
+  after?: PageCursor;
+}
+
+/** Each sort's key, as an expression its index is on, and its direction. */
+const SORT_KEYS = {
+  newest: { key: sql`${tickets.createdAt}`, ascending: false },
+  price: { key: sql`${tickets.priceCents}`, ascending: true },
+  startsAt: { key: sql`coalesce(${tickets.startsAt}, 'infinity'::timestamptz)`, ascending: true },
+} satisfies Record<Sort, { key: SQL; ascending: boolean }>;
+
+/**
+ * Tickets for sale (listed, held by no order, their event not started), matching `search`, in its
+ * sort, after its cursor (keyset pagination: a row comparison on the sort's index, so no page is
+ * slower than the first and no ticket shows twice while others come and go).
+ */
+export async function searchTicketsForSale(
   db: Executor,
+  search: TicketSearch,
   limit: number,
-  cursor?: PageCursor,
-): Promise<Ticket[]> {
-  const after = cursor
-    ? or(
-        lt(tickets.createdAt, cursor.createdAt),
-        and(eq(tickets.createdAt, cursor.createdAt), lt(tickets.id, cursor.id)),
-      )
-    : undefined;
+): Promise<(Ticket & { sortKey: string | number })[]> {
+  const { key, ascending } = SORT_KEYS[search.sort];
+  const { after } = search;
+  const afterKey =
+    after === undefined
+      ? undefined
+      : search.sort === 'price'
+        ? sql`${after.key}::int`
+        : sql`${after.key}::timestamptz`;
+  const conditions = [
+    eq(tickets.listed, true),
+    isNull(tickets.orderId),
+    notStarted,
+    search.words?.length
+      ? // Letters and digits only (the caller splits on anything else), so nothing here is syntax.
+        sql`${tickets.search} @@ to_tsquery('simple', tickets_fold(${search.words.map((w) => `${w}:*`).join(' & ')}))`
+      : undefined,
+    search.city === undefined ? undefined : sql`tickets_fold(${tickets.city}) = tickets_fold(${search.city})`,
+    search.from === undefined ? undefined : gte(tickets.startsAt, search.from),
+    search.to === undefined ? undefined : lte(tickets.startsAt, search.to),
+    search.minPriceCents === undefined ? undefined : gte(tickets.priceCents, search.minPriceCents),
+    search.maxPriceCents === undefined ? undefined : lte(tickets.priceCents, search.maxPriceCents),
+    afterKey === undefined
+      ? undefined
+      : ascending
+        ? sql`(${key}, ${tickets.id}) > (${afterKey}, ${after!.id}::uuid)`
+        : sql`(${key}, ${tickets.id}) < (${afterKey}, ${after!.id}::uuid)`,
+  ];
+  const order = ascending ? asc : desc;
   return db
-    .select()
+    .select({ ...TICKET_COLUMNS, sortKey: sql<string | number>`${key}` })
     .from(tickets)
-    .where(and(eq(tickets.listed, true), isNull(tickets.orderId), after))
-    .orderBy(desc(tickets.createdAt), desc(tickets.id))
+    .where(and(...conditions))
+    .orderBy(order(key), order(tickets.id))
     .limit(limit);
 }
 
 /** Every ticket `ownerId` owns, the most recently acquired first. */
 export async function listTicketsOwnedBy(db: Executor, ownerId: string): Promise<Ticket[]> {
   return db
-    .select()
+    .select(TICKET_COLUMNS)
     .from(tickets)
     .where(eq(tickets.userId, ownerId))
     .orderBy(desc(tickets.acquiredAt), desc(tickets.id));
@@ -140,12 +227,12 @@ export async function storeCredential(
     .update(tickets)
     .set({ credentialSeed: credential.seed, credentialHash: credential.hash })
     .where(and(eq(tickets.id, id), eq(tickets.userId, ownerId), isNull(tickets.credentialSeed)))
-    .returning();
+    .returning(TICKET_COLUMNS);
   return row;
 }
 
 export async function findTicketByCredential(db: Executor, hash: Buffer): Promise<Ticket | undefined> {
-  const [row] = await db.select().from(tickets).where(eq(tickets.credentialHash, hash));
+  const [row] = await db.select(TICKET_COLUMNS).from(tickets).where(eq(tickets.credentialHash, hash));
   return row;
 }
 

@@ -32,21 +32,32 @@ import {
   insertTicket,
   insertTransfer,
   isCancelledOrder,
-  listTicketsForSale,
   listTicketsOwnedBy,
   lockTicket,
   rememberCancelledOrder,
   saveTicket,
+  searchTicketsForSale,
   storeCredential,
   type PageCursor,
   type Ticket,
   type TicketEdit,
+  type TicketSearch,
 } from '../data-access/tickets-repository.ts';
 import { credentialCode, credentialHash, newCredential, normaliseCode } from './credentials.ts';
 import { refusedTitleCharacter, refusedTitleMessage } from './title-characters.ts';
 
 export const MAX_TITLE_LENGTH = 200;
+export const MAX_VENUE_LENGTH = 200;
+export const MAX_CITY_LENGTH = 100;
 export const MAX_PRICE = 1_000_000;
+/** A price as a decimal string: digits, then at most 2 decimals ("20", "20.5", "20.00"). */
+export const PRICE_TEXT = /^\d{1,9}(?:\.\d{1,2})?$/;
+
+export const EVENT_STARTED = 'This event has already started';
+
+/** Whether the ticket's event has started (at `now`): its listing has ended, no order may hold it. */
+export const hasStarted = (ticket: Pick<Ticket, 'startsAt'>, now = Date.now()): boolean =>
+  ticket.startsAt !== null && Date.parse(ticket.startsAt) <= now;
 
 /** The deployment's rules for listings. */
 export interface ListingRules {
@@ -71,8 +82,30 @@ function checkCap(priceCents: number, faceValueCents: number, rules: ListingRule
   throw new ValidationError([{ message: `price must be at most ${money(cap)}: ${rule}`, field: 'price' }]);
 }
 
-/** Validates a price (currency units, at most 2 decimals) of the field `field` into cents. */
-function parsePrice(price: number, field: string, problems: ErrorItem[]): number | undefined {
+/** The cents of a decimal string, exactly (no floating point on the way); undefined if it is not one. */
+function centsOfText(text: string): number | undefined {
+  if (!PRICE_TEXT.test(text)) return undefined;
+  const [units, decimals = ''] = text.split('.');
+  return Number(units) * 100 + Number(decimals.padEnd(2, '0'));
+}
+
+/**
+ * Validates a price (currency units, at most 2 decimals; a number, or a decimal string as
+ * "20.00") of the field `field` into cents.
+ */
+function parsePrice(input: number | string, field: string, problems: ErrorItem[]): number | undefined {
+  if (typeof input === 'string') {
+    const cents = centsOfText(input);
+    if (cents === undefined) {
+      problems.push({
+        message: `${field} must be a number with at most 2 decimals, as 20 or "20.00"`,
+        field,
+      });
+      return undefined;
+    }
+    input = cents / 100;
+  }
+  const price = input;
   const cents = toCents(price);
   if (!(price > 0)) problems.push({ message: `${field} must be greater than 0`, field });
   else if (price > MAX_PRICE) problems.push({ message: `${field} must be at most ${MAX_PRICE}`, field });
@@ -81,26 +114,69 @@ function parsePrice(price: number, field: string, problems: ErrorItem[]): number
   return undefined;
 }
 
-/** Validates a title, a price and an optional face value into storable values. */
-export function parseTicketInput(input: { title: string; price: number; faceValue?: number }): TicketEdit {
-  const problems: ErrorItem[] = [];
-  const title = input.title.trim();
-  if (title.length === 0) problems.push({ message: 'title must not be empty', field: 'title' });
+/** A line of text (a title, a venue, a city), trimmed; undefined, with the problem noted, if refused. */
+function parseLine(input: string, field: string, maxLength: number, problems: ErrorItem[]) {
+  const text = input.trim();
+  if (text.length === 0) problems.push({ message: `${field} must not be empty`, field });
   // Characters as a reader counts them (code points): an emoji is one, not two UTF-16 units.
-  if ([...title].length > MAX_TITLE_LENGTH) {
-    problems.push({ message: `title must be at most ${MAX_TITLE_LENGTH} characters`, field: 'title' });
+  else if ([...text].length > maxLength) {
+    problems.push({ message: `${field} must be at most ${maxLength} characters`, field });
+  } else {
+    const refused = refusedTitleCharacter(text);
+    if (refused === undefined) return text;
+    problems.push({ message: refusedTitleMessage(refused, field), field });
   }
-  const refused = refusedTitleCharacter(title);
-  if (refused !== undefined) problems.push({ message: refusedTitleMessage(refused), field: 'title' });
+  return undefined;
+}
+
+/** A start in the future, as ISO-8601 UTC; undefined, with the problem noted, if not. */
+function parseStart(input: string, problems: ErrorItem[], now: number): string | undefined {
+  const time = Date.parse(input);
+  if (Number.isNaN(time)) problems.push({ message: 'startsAt must be a date and time', field: 'startsAt' });
+  else if (time <= now) problems.push({ message: 'startsAt must be in the future', field: 'startsAt' });
+  else return new Date(time).toISOString();
+  return undefined;
+}
+
+export interface TicketInput {
+  title: string;
+  price: number | string;
+  faceValue?: number | string;
+  venue?: string;
+  city?: string;
+  startsAt?: string;
+}
+
+/**
+ * Validates a title, a price, an optional face value and the event's optional place and time into
+ * storable values.
+ */
+export function parseTicketInput(input: TicketInput, now = Date.now()): TicketEdit {
+  const problems: ErrorItem[] = [];
+  const title = parseLine(input.title, 'title', MAX_TITLE_LENGTH, problems);
   const priceCents = parsePrice(input.price, 'price', problems);
   const faceValueCents =
     input.faceValue === undefined ? undefined : parsePrice(input.faceValue, 'faceValue', problems);
-  if (problems.length > 0 || priceCents === undefined) throw new ValidationError(problems);
-  return { title, priceCents, ...(faceValueCents === undefined ? {} : { faceValueCents }) };
+  const venue =
+    input.venue === undefined ? undefined : parseLine(input.venue, 'venue', MAX_VENUE_LENGTH, problems);
+  const city =
+    input.city === undefined ? undefined : parseLine(input.city, 'city', MAX_CITY_LENGTH, problems);
+  const startsAt = input.startsAt === undefined ? undefined : parseStart(input.startsAt, problems, now);
+  if (problems.length > 0 || priceCents === undefined || title === undefined) {
+    throw new ValidationError(problems);
+  }
+  return {
+    title,
+    priceCents,
+    ...(faceValueCents === undefined ? {} : { faceValueCents }),
+    ...(venue === undefined ? {} : { venue }),
+    ...(city === undefined ? {} : { city }),
+    ...(startsAt === undefined ? {} : { startsAt }),
+  };
 }
 
 /** Validates the price of a listing into cents. */
-export function parseListingPrice(price: number): number {
+export function parseListingPrice(price: number | string): number {
   const problems: ErrorItem[] = [];
   const cents = parsePrice(price, 'price', problems);
   if (cents === undefined) throw new ValidationError(problems);
@@ -117,6 +193,9 @@ function ticketFacts(ticket: Ticket) {
     userId: ticket.userId,
     listed: ticket.listed,
     timesSold: ticket.timesSold,
+    ...(ticket.venue === null ? {} : { venue: ticket.venue }),
+    ...(ticket.city === null ? {} : { city: ticket.city }),
+    ...(ticket.startsAt === null ? {} : { startsAt: new Date(ticket.startsAt).toISOString() }),
   };
 }
 
@@ -146,6 +225,8 @@ export async function createTicket(
   });
 }
 
+const sameInstant = (a: string, b: string | null) => b !== null && Date.parse(a) === Date.parse(b);
+
 /** Locks the ticket for a change by its owner: missing is 404, another's is 401. */
 async function lockOwnTicket(tx: Executor, owner: CurrentUser, id: string): Promise<Ticket> {
   const ticket = await lockTicket(tx, id);
@@ -174,12 +255,24 @@ export async function updateTicket(
     }
     const ticket = await lockOwnTicket(tx, owner, id);
     if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
+    if (hasStarted(ticket)) throw new BadRequestError(EVENT_STARTED);
     const faceValueCents =
       input.faceValueCents ?? (ticket.timesSold === 0 ? input.priceCents : ticket.faceValueCents);
     if (ticket.timesSold > 0) {
       const problems: ErrorItem[] = [];
       if (input.title !== ticket.title) {
         problems.push({ message: 'The title cannot change once the ticket has been sold', field: 'title' });
+      }
+      for (const field of ['venue', 'city'] as const) {
+        if (input[field] !== undefined && input[field] !== ticket[field]) {
+          problems.push({ message: `The ${field} cannot change once the ticket has been sold`, field });
+        }
+      }
+      if (input.startsAt !== undefined && !sameInstant(input.startsAt, ticket.startsAt)) {
+        problems.push({
+          message: 'The start cannot change once the ticket has been sold',
+          field: 'startsAt',
+        });
       }
       if (faceValueCents !== ticket.faceValueCents) {
         problems.push({
@@ -206,6 +299,7 @@ export async function listTicket(
   return db.transaction(async (tx) => {
     const ticket = await lockOwnTicket(tx, owner, id);
     if (ticket.orderId) throw new BadRequestError('An order holds this ticket; it cannot change now');
+    if (hasStarted(ticket)) throw new BadRequestError(EVENT_STARTED);
     checkCap(priceCents, ticket.faceValueCents, rules);
     if (ticket.listed && ticket.priceCents === priceCents) return ticket; // as asked already
     return saveAndPublish(tx, { ...ticket, listed: true, priceCents });
@@ -234,14 +328,14 @@ export async function getTicket(db: Executor, id: string): Promise<Ticket> {
 
 export const listOwnTickets = (db: Executor, owner: CurrentUser) => listTicketsOwnedBy(db, owner.id);
 
-export async function listTickets(db: Executor, limit: number, cursor?: PageCursor) {
-  const page = await listTicketsForSale(db, limit + 1, cursor);
+/** A page of the tickets for sale matching `search`, and where the next page starts (none: the last). */
+export async function searchTickets(db: Executor, search: TicketSearch, limit: number) {
+  const page = await searchTicketsForSale(db, search, limit + 1);
   const items = page.slice(0, limit);
   const last = items.at(-1);
-  return {
-    items,
-    next: page.length > limit && last ? { createdAt: last.createdAt, id: last.id } : undefined,
-  };
+  const next: PageCursor | undefined =
+    page.length > limit && last ? { sort: search.sort, key: last.sortKey, id: last.id } : undefined;
+  return { items, next };
 }
 
 /**
@@ -295,13 +389,15 @@ export async function reserveTicket(tx: Executor, order: EventData<'order:create
   if (ticket.orderId !== null) {
     throw new RetryLater(`ticket ${ticketId} is held by order ${ticket.orderId}; order ${order.id} waits`);
   }
-  const reason = !ticket.listed
-    ? 'withdrawn'
-    : ticket.priceCents !== order.ticket.price ||
-        ticket.title !== order.ticket.title ||
-        ticket.userId !== order.ticket.sellerId
-      ? 'changed'
-      : undefined;
+  const reason = hasStarted(ticket)
+    ? 'started'
+    : !ticket.listed
+      ? 'withdrawn'
+      : ticket.priceCents !== order.ticket.price ||
+          ticket.title !== order.ticket.title ||
+          ticket.userId !== order.ticket.sellerId
+        ? 'changed'
+        : undefined;
   if (reason) {
     // Remembered like a cancellation: this order never holds the ticket, whatever comes later.
     await rememberCancelledOrder(tx, order.id);
@@ -320,7 +416,21 @@ export async function releaseTicket(tx: Executor, ticketId: string, orderId: str
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
   await rememberCancelledOrder(tx, orderId);
   if (ticket.orderId !== orderId) return;
-  await saveAndPublish(tx, { ...ticket, orderId: null });
+  // Released after its event started (the order expired at the start): no longer for sale.
+  await saveAndPublish(tx, { ...ticket, orderId: null, listed: ticket.listed && !hasStarted(ticket) });
+}
+
+/**
+ * On `expiration:event-started`: the ticket's event starts, and its listing ends. Nothing to do for
+ * a ticket no longer listed, or whose start moved since the timer was set (the new start has a
+ * timer of its own). An order holding it is cancelled at the same moment by its own expiry, which
+ * never runs past the start; the release then leaves the ticket unlisted.
+ */
+export async function endListing(tx: Executor, started: EventData<'expiration:event-started'>) {
+  const ticket = await lockTicket(tx, started.ticketId);
+  if (!ticket) throw new UnprocessableEvent(`unknown ticket ${started.ticketId}`);
+  if (!ticket.listed || !sameInstant(started.startsAt, ticket.startsAt)) return;
+  await saveAndPublish(tx, { ...ticket, listed: false });
 }
 
 /**

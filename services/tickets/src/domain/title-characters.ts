@@ -33,5 +33,5 @@ export function refusedTitleCharacter(title: string): string | undefined {
     : `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-export const refusedTitleMessage = (character: string): string =>
-  `title must not contain line breaks, control characters, invisible characters or text direction controls (it has ${character})`;
+export const refusedTitleMessage = (character: string, field = 'title'): string =>
+  `${field} must not contain line breaks, control characters, invisible characters or text direction controls (it has ${character})`;

@@ -44,7 +44,7 @@ export async function createOrderRoute(
             'The order (`created`), priced from the replica of the ticket; `order:created` is published, and the tickets service confirms it (`awaiting:payment`) or rejects it within milliseconds',
           ),
           ...errorResponses({
-            400: '"Ticket is already reserved", "You cannot order your own ticket", an invalid ticketId, or (field price) a price that is not the ticket\'s: "The price of this ticket changed from 10.00 to 55.00; check it and order again"',
+            400: '"Ticket is already reserved", "You cannot order your own ticket", "This event has already started", an invalid ticketId, or (field price) a price that is not the ticket\'s: "The price of this ticket changed from 10.00 to 55.00; check it and order again"',
             401: 'Not signed in',
             404: 'No ticket has this id (a ticket listed a moment ago may not have reached orders yet)',
           }),

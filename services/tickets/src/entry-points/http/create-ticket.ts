@@ -26,7 +26,7 @@ export async function createTicketRoute(
         response: {
           201: success(TicketJson, 'The ticket, listed; `ticket:created` is published'),
           ...errorResponses({
-            400: 'An invalid title, price or face value, or a price above the cap (the field named)',
+            400: 'An invalid title, price, face value, venue, city or start (one not in the future), or a price above the cap (the field named)',
             401: 'Not signed in',
           }),
         },

@@ -8,10 +8,10 @@ import {
   type ServiceContext,
 } from '@ticketing/common';
 import { listTicket, parseListingPrice, withdrawTicket, type ListingRules } from '../../domain/tickets.ts';
-import { Price, TicketJson, TicketParams, ticketJson } from './ticket-json.ts';
+import { PriceInput, TicketJson, TicketParams, ticketJson } from './ticket-json.ts';
 
 const ListingBody = Type.Object(
-  { price: Price("In currency units, with at most 2 decimals; at most the ticket's `maxPrice`.") },
+  { price: PriceInput("In currency units, with at most 2 decimals; at most the ticket's `maxPrice`.") },
   { additionalProperties: false },
 );
 
@@ -32,7 +32,7 @@ export async function listingRoutes(app: HttpApp, { database }: ServiceContext, 
         response: {
           200: success(TicketJson, 'The ticket, listed; `ticket:updated` is published when it changed'),
           ...errorResponses({
-            400: 'A price that is invalid or above the cap (field `price`, with the cap), an order holds the ticket, or an id that is not a UUID',
+            400: 'A price that is invalid or above the cap (field `price`, with the cap), an order holds the ticket, its event has started, or an id that is not a UUID',
             401: 'Not signed in, or not the owner of the ticket',
             404: 'No ticket has this id',
           }),

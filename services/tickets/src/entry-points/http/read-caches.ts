@@ -20,7 +20,13 @@ export interface TicketReadCaches {
   /** By ticket id. */
   tickets: ReadCache<CachedTicket>;
   /** By query string; any ticket's change can move it onto or off a page, so any change drops all. */
-  pages: ReadCache<string>;
+  pages: ReadCache<CachedPage>;
+}
+
+/** A page of tickets for sale: its JSON text, and the address of the next page (none: the last). */
+export interface CachedPage {
+  json: string;
+  next: string | undefined;
 }
 
 export function ticketReadCaches(feed: ChangeSource, ttlMs: number): TicketReadCaches {

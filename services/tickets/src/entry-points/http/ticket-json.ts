@@ -2,11 +2,37 @@
 import { Type, type Static } from 'typebox';
 import { fromCents } from '@ticketing/common';
 import type { Ticket } from '../../data-access/tickets-repository.ts';
-import { MAX_PRICE, MAX_TITLE_LENGTH, maxPriceCents, type ListingRules } from '../../domain/tickets.ts';
+import {
+  MAX_CITY_LENGTH,
+  MAX_PRICE,
+  MAX_TITLE_LENGTH,
+  MAX_VENUE_LENGTH,
+  maxPriceCents,
+  PRICE_TEXT,
+  type ListingRules,
+} from '../../domain/tickets.ts';
 
-/** A price as the API takes and gives it: the rules of `parseTicketInput`, in the schema. */
+/** A price as the API gives it: the rules of `parseTicketInput`, in the schema. */
 export const Price = (description: string) =>
   Type.Number({ exclusiveMinimum: 0, maximum: MAX_PRICE, multipleOf: 0.01, description });
+
+/**
+ * A price as the API takes it: a number, or the exact decimal text (`"20.00"`), as the original
+ * course app's client sends it. The same rules either way; the text's are checked with the others
+ * (`parseTicketInput`), so that a malformed one is told in words, not as a pattern.
+ */
+export const PriceInput = (description: string) =>
+  Type.Union([
+    Price(description),
+    Type.String({
+      maxLength: 20,
+      description: `${description} As text: digits, then at most 2 decimals (\`${PRICE_TEXT.source}\`).`,
+    }),
+  ]);
+
+const Venue = Type.String({ minLength: 1, maxLength: MAX_VENUE_LENGTH, description: 'Where the event is.' });
+const City = Type.String({ minLength: 1, maxLength: MAX_CITY_LENGTH, description: 'The city it is in.' });
+const StartsAt = (description: string) => Type.String({ format: 'date-time', description });
 
 /** A named schema (`Ticket` in the OpenAPI document): routes refer to it with `ref(TicketJson)`. */
 export const TicketJson = Type.Object(
@@ -31,6 +57,11 @@ export const TicketJson = Type.Object(
     orderId: Type.Optional(
       Type.String({ format: 'uuid', description: 'The order holding the ticket; absent when none does.' }),
     ),
+    venue: Type.Optional(Venue),
+    city: Type.Optional(City),
+    startsAt: Type.Optional(
+      StartsAt('When the event starts; its listing ends then. Absent when the seller did not say.'),
+    ),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'Ticket' },
@@ -44,10 +75,17 @@ export const TicketBody = Type.Object(
       maxLength: MAX_TITLE_LENGTH,
       description: 'Stored trimmed; one of whitespace only is refused. Fixed once the ticket has been sold.',
     }),
-    price: Price('In currency units, with at most 2 decimals; at most `maxPrice`.'),
+    price: PriceInput('In currency units, with at most 2 decimals; at most `maxPrice`.'),
     faceValue: Type.Optional(
-      Price(
+      PriceInput(
         'The price printed on the ticket, in currency units; the price when omitted. Fixed once the ticket has been sold: then omit it, or send the face value it has.',
+      ),
+    ),
+    venue: Type.Optional(Venue),
+    city: Type.Optional(City),
+    startsAt: Type.Optional(
+      StartsAt(
+        'When the event starts, in the future. On an edit, each of `venue`, `city` and `startsAt` left out stays as it is; all three are fixed once the ticket has been sold.',
       ),
     ),
   },
@@ -68,6 +106,9 @@ export function ticketJson(ticket: Ticket, rules: ListingRules): Static<typeof T
     timesSold: ticket.timesSold,
     version: ticket.version,
     ...(ticket.orderId ? { orderId: ticket.orderId } : {}),
+    ...(ticket.venue === null ? {} : { venue: ticket.venue }),
+    ...(ticket.city === null ? {} : { city: ticket.city }),
+    ...(ticket.startsAt === null ? {} : { startsAt: new Date(ticket.startsAt).toISOString() }),
     createdAt: new Date(ticket.createdAt).toISOString(),
   };
 }
