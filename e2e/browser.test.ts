@@ -797,4 +797,58 @@ describe('the web client served by the marketplace', () => {
     expect(pageErrors).toEqual([]);
     expect(violations).toEqual([]);
   }, 120_000);
+
+  it('says a reservation ran out, and reserves the ticket again while it is still free', async () => {
+    // A marketplace of its own, whose orders hold their ticket for 6 seconds.
+    const short = await startOneProcess({ web: true, orderExpirationSeconds: 6 });
+    try {
+      const seller = await new User(() => short.marketplace.url).signUp();
+      const title = `Late show ${Date.now().toString(36)}`;
+      const listed = await seller.request<{ id: string }>('POST', '/api/tickets', { title, price: 19 });
+      expect(listed.status).toBe(201);
+      const context = await browser.newContext({
+        baseURL: short.marketplace.url,
+        viewport: { width: 390, height: 844 },
+      });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto('/auth/signup');
+      await signUp(page, `max-${Date.now()}@example.test`);
+      await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+      await page.waitForURL((url) => url.pathname === '/');
+      await page.goto(`/tickets/${listed.body.id}`);
+      // What Purchase does, in the marketplace's own setting.
+      await page.getByText('Reserves this ticket for 6 seconds while you pay').waitFor();
+      await page.getByRole('button', { name: 'Purchase', exact: true }).click();
+      await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+      const first = page.url();
+      await page.getByRole('button', { name: 'Pay', exact: true }).waitFor();
+
+      await page
+        .getByText('This reservation expired before it was paid, so the ticket went back on sale.')
+        .waitFor();
+      await expect
+        .poll(() => page.getByTestId('announce-assertive').textContent())
+        .toBe('Your reservation expired before it was paid, so the ticket went back on sale.');
+      expect(await page.getByRole('button', { name: 'Pay', exact: true }).count()).toBe(0);
+      const again = page.getByRole('button', { name: 'Reserve again', exact: true });
+      await again.waitFor();
+      await audit(page, 'reservation expired, Reserve again offered');
+      await screenshot(page, 'reservation-expired');
+      await again.click();
+      await page.waitForURL((url) => url.href !== first && /\/orders\/[0-9a-f-]{36}$/.test(url.pathname));
+      await page.getByRole('button', { name: 'Pay', exact: true }).waitFor();
+      expect(
+        await page.evaluate<string>(
+          "document.activeElement?.tagName + ' ' + document.activeElement?.textContent",
+        ),
+      ).toBe(`H1 ${title}`);
+      expect(pageErrors).toEqual([]);
+      expect(violations).toEqual([]);
+    } finally {
+      await short.stop();
+    }
+  }, 120_000);
 });

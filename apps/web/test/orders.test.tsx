@@ -27,6 +27,10 @@ describe('an order that ended unpaid', () => {
     expect(within(await row('Show 1')).getByText('Expired')).toBeTruthy();
     expect(within(await row('Show 2')).getByText('Cancelled')).toBeTruthy();
     expect(within(await row('Show 3')).getByText('Cancelled')).toBeTruthy(); // from before it was recorded
+    // Each with its short number and the date it was placed.
+    const meta = (await row('Show 1')).querySelector('.order-row-meta')!;
+    expect(meta.textContent).toMatch(/^Order 9A9A9A9A · Nov 21, 2025/);
+    expect(meta.querySelector('time')!.getAttribute('datetime')).toBe('2025-11-21T10:00:00.000Z');
   });
 
   it('explains an expiry on the order page, after a reload too', async () => {

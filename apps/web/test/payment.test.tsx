@@ -244,6 +244,9 @@ describe('order page', () => {
     expect(screen.getByText('It is still for sale, at $35.50.')).toBeTruthy();
     await userEvent.setup().click(again);
     await waitFor(() => expect(currentPath()).toBe(`/orders/${againId}`));
+    // The new order's page starts afresh: payable, whatever happened to the last one.
+    expect(await screen.findByRole('button', { name: 'Pay' })).toBeTruthy();
+    expect(screen.queryByText(/This reservation expired/)).toBeNull();
     expect(api.callsTo('POST /api/orders')[0]!.body).toEqual({ ticketId: ticket.id, price: 35.5 });
   });
 

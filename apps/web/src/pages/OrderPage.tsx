@@ -24,6 +24,11 @@ const POLL_FOR_MS = 30_000;
 
 export function OrderPage() {
   const { id = '' } = useParams();
+  // One order's page state (paid, expired...) never carries over to another's ("Reserve again").
+  return <OrderView key={id} id={id} />;
+}
+
+function OrderView({ id }: { id: string }) {
   const order = useLoad(() => api.getOrder(id), id);
   const config = useLoad(() => api.paymentConfig(), 'payment-config');
   const [paid, setPaid] = useState(false);
