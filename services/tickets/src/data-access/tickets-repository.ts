@@ -1,17 +1,5 @@
 /** Reads and writes of the tickets table; plain objects in, plain objects out. */
-import {
-  and,
-  asc,
-  desc,
-  eq,
-  getTableColumns,
-  gte,
-  isNull,
-  lte,
-  sql,
-  type SQL,
-  type SQLWrapper,
-} from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, isNull, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Executor } from '@ticketing/common';
 import { cancelledOrders, tickets, ticketTransfers, type TicketRow } from './schema.ts';
 
@@ -151,6 +139,13 @@ export interface TicketSearch {
   after?: PageCursor;
 }
 
+/**
+ * Descending as the indexes are built (`desc nulls last`, drizzle's `.desc()`): a bare `desc` means
+ * `desc nulls first` to Postgres, which then cannot read those indexes in order, not-null columns
+ * or not, and sorts the whole table instead.
+ */
+const newestFirst = (column: SQLWrapper) => sql`${column} desc nulls last`;
+
 /** Each sort's key, as an expression its index is on, and its direction. */
 const SORT_KEYS = {
   newest: { key: sql`${tickets.createdAt}`, ascending: false },
@@ -195,7 +190,7 @@ export async function searchTicketsForSale(
         ? sql`(${key}, ${tickets.id}) > (${afterKey}, ${after!.id}::uuid)`
         : sql`(${key}, ${tickets.id}) < (${afterKey}, ${after!.id}::uuid)`,
   ];
-  const order = ascending ? asc : desc;
+  const order = ascending ? asc : newestFirst;
   return db
     .select({ ...TICKET_COLUMNS, sortKey: sql<string | number>`${key}` })
     .from(tickets)
@@ -210,7 +205,7 @@ export async function listTicketsOwnedBy(db: Executor, ownerId: string): Promise
     .select(TICKET_COLUMNS)
     .from(tickets)
     .where(eq(tickets.userId, ownerId))
-    .orderBy(desc(tickets.acquiredAt), desc(tickets.id));
+    .orderBy(newestFirst(tickets.acquiredAt), newestFirst(tickets.id));
 }
 
 /**
