@@ -26,19 +26,9 @@ import { chromium, type Browser } from 'playwright-core';
 import { createLogger, openDatabase } from '@ticketing/common';
 import { startMarketplace } from '@ticketing/marketplace';
 import { machine, startPostgres, table } from './support.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../e2e/chromium.ts';
 
 const RUNS = Number(process.env.BENCH_WEB_RUNS ?? 5);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Profile {
   name: string;

@@ -28,21 +28,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkedFetch, startOneProcess, User, type System } from './support.ts';
 import { checkExchange, isApiPath } from './openapi-contract.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from './chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../artifacts/screenshots/', import.meta.url));
-// Headless, and quiet: the machine may have no internet, and Chromium's background connections
-// (updates, sync, QUIC probes) would only be refused noisily.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {

@@ -12,6 +12,7 @@ import {
 import { describeEvent, formatMoney, startsIn } from '../format.ts';
 import { useTitle } from '../hooks.ts';
 import { useSession } from '../session.tsx';
+import { LoadFailed } from '../components/LoadFailed.tsx';
 
 const PAGE_SIZE = 20;
 const listedOn = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
@@ -69,18 +70,7 @@ export function HomePage() {
 
       <SearchForm key={query} initial={fields} onSearch={(next) => setParams(paramsFromFields(next))} />
 
-      {error && (
-        <div className="alert alert-error" role="alert">
-          <p>{error}</p>
-          <button
-            type="button"
-            className="button button-secondary button-small"
-            onClick={() => void loadPage(null)}
-          >
-            Try again
-          </button>
-        </div>
-      )}
+      {error && <LoadFailed message={error} onRetry={() => void loadPage(null)} />}
 
       {loading === 'first' ? (
         <p className="muted loading">Loading tickets…</p>

@@ -14,6 +14,7 @@ import { SellAgainForm } from '../components/SellAgainForm.tsx';
 import { focusFirstInvalid } from '../form-errors.ts';
 import { formatMoney } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
+import { LoadFailed } from '../components/LoadFailed.tsx';
 
 const POLL_MS = 500;
 const POLL_FOR_MS = 15_000;
@@ -75,12 +76,7 @@ export function MyTicketsPage() {
         </p>
       )}
       {tickets.error && !tickets.data ? (
-        <div className="alert alert-error" role="alert">
-          <p>{tickets.error.message}</p>
-          <button type="button" className="button button-secondary button-small" onClick={tickets.reload}>
-            Try again
-          </button>
-        </div>
+        <LoadFailed message={tickets.error.message} onRetry={tickets.reload} />
       ) : !tickets.data ? (
         <p className="muted loading">Loading your tickets…</p>
       ) : tickets.data.length === 0 ? (

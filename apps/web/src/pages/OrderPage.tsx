@@ -18,6 +18,7 @@ import { formatDateTime, formatMoney, orderNumber } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 import { signInPath } from '../session.tsx';
 import { NotFound } from './NotFoundPage.tsx';
+import { LoadFailed } from '../components/LoadFailed.tsx';
 
 const POLL_MS = 400;
 const POLL_FOR_MS = 30_000;
@@ -107,14 +108,7 @@ function OrderView({ id }: { id: string }) {
     );
   }
   if (order.error && !order.data) {
-    return (
-      <div className="alert alert-error" role="alert">
-        <p>{order.error.message}</p>
-        <button type="button" className="button button-secondary button-small" onClick={order.reload}>
-          Try again
-        </button>
-      </div>
-    );
+    return <LoadFailed message={order.error.message} onRetry={order.reload} />;
   }
   if (!order.data) return <p className="muted loading">Loading your order…</p>;
 

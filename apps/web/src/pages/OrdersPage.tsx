@@ -3,6 +3,7 @@ import { api } from '../api.ts';
 import { OrderStatusBadge, orderStatusLabel } from '../components/OrderStatus.tsx';
 import { formatDateTime, formatMoney, orderNumber } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
+import { LoadFailed } from '../components/LoadFailed.tsx';
 
 const payBy = new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit' });
 
@@ -16,12 +17,7 @@ export function OrdersPage() {
         <h1 id="orders-title">My orders</h1>
       </div>
       {orders.error ? (
-        <div className="alert alert-error" role="alert">
-          <p>{orders.error.message}</p>
-          <button type="button" className="button button-secondary button-small" onClick={orders.reload}>
-            Try again
-          </button>
-        </div>
+        <LoadFailed message={orders.error.message} onRetry={orders.reload} />
       ) : !orders.data ? (
         <p className="muted loading">Loading your orders…</p>
       ) : orders.data.length === 0 ? (

@@ -8,6 +8,7 @@ import { formatDateTime, formatMoney, orderNumber } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 import { NotFound } from './NotFoundPage.tsx';
+import { LoadFailed } from '../components/LoadFailed.tsx';
 
 export function ReceiptPage() {
   const { id = '' } = useParams();
@@ -17,14 +18,7 @@ export function ReceiptPage() {
 
   if (order.error?.status === 404 || order.error?.status === 400) return <NotFound what="order" />;
   if (order.error && !order.data) {
-    return (
-      <div className="alert alert-error" role="alert">
-        <p>{order.error.message}</p>
-        <button type="button" className="button button-secondary button-small" onClick={order.reload}>
-          Try again
-        </button>
-      </div>
-    );
+    return <LoadFailed message={order.error.message} onRetry={order.reload} />;
   }
   if (!order.data) return <p className="muted loading">Loading your receipt…</p>;
 

@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { api } from '../api.ts';
 import { formatMoney, orderNumber } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
+import { LoadFailed } from '../components/LoadFailed.tsx';
 
 const soldOn = new Intl.DateTimeFormat('en-US', {
   month: 'short',
@@ -28,12 +29,7 @@ export function SalesPage() {
         </Link>
       </div>
       {sales.error && !sales.data ? (
-        <div className="alert alert-error" role="alert">
-          <p>{sales.error.message}</p>
-          <button type="button" className="button button-secondary button-small" onClick={sales.reload}>
-            Try again
-          </button>
-        </div>
+        <LoadFailed message={sales.error.message} onRetry={sales.reload} />
       ) : !sales.data ? (
         <p className="muted loading">Loading your sales…</p>
       ) : sales.data.length === 0 ? (

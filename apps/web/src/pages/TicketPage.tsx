@@ -18,6 +18,7 @@ import { describeEvent, formatMoney, formatWindow, startsIn } from '../format.ts
 import { useLoad, useTitle } from '../hooks.ts';
 import { useSession, useSignInRedirect } from '../session.tsx';
 import { NotFound } from './NotFoundPage.tsx';
+import { LoadFailed } from '../components/LoadFailed.tsx';
 
 /**
  * Orders are created against the orders service's replica of tickets, which hears of a new ticket
@@ -73,14 +74,7 @@ export function TicketPage() {
     );
   }
   if (ticket.error && !ticket.data) {
-    return (
-      <div className="alert alert-error" role="alert">
-        <p>{ticket.error.message}</p>
-        <button type="button" className="button button-secondary button-small" onClick={ticket.reload}>
-          Try again
-        </button>
-      </div>
-    );
+    return <LoadFailed message={ticket.error.message} onRetry={ticket.reload} />;
   }
   if (!ticket.data || user === undefined) return <p className="muted loading">Loading…</p>;
 
