@@ -65,6 +65,7 @@ describe('order lifecycle across services', () => {
     expect(Object.keys(spec.paths).sort()).toEqual(
       [
         '/api/orders',
+        '/api/orders/config',
         '/api/orders/sales',
         '/api/orders/{id}',
         '/api/payments',
