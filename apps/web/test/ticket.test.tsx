@@ -56,6 +56,21 @@ describe('ticket page', () => {
     ).toBeTruthy();
   });
 
+  it('says the reservation ends when the event starts, when that comes sooner', async () => {
+    const startsAt = new Date(Date.now() + 600_500).toISOString();
+    fakeApi({
+      ...signedInAs(bob),
+      [ticketRoute]: { body: { ...onSale, startsAt } },
+      'GET /api/orders/config': { body: { expirationSeconds: 900 } },
+    });
+    renderApp(`/tickets/${onSale.id}`);
+    expect(
+      await screen.findByText(
+        /^Reserves this ticket until the event starts, (10 minutes|9 minutes \d+ seconds) from now, while you pay/,
+      ),
+    ).toBeTruthy();
+  });
+
   it('tells the buyer the order holding the ticket is theirs, and links to it', async () => {
     fakeApi({
       ...signedInAs(bob),

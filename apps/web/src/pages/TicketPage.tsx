@@ -38,6 +38,17 @@ async function orderTicket(ticketId: string, price: number): Promise<Order> {
 
 const listedOn = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', year: 'numeric' });
 
+/**
+ * What "Purchase" does, said before it is pressed: a reservation for the marketplace's window, or
+ * until the event starts when that comes sooner (no reservation outlives its event's start).
+ */
+function reservationNote(expirationSeconds: number, startsAt: string | undefined, now = Date.now()): string {
+  const untilStart = startsAt === undefined ? Infinity : Math.floor((Date.parse(startsAt) - now) / 1000);
+  return untilStart < expirationSeconds
+    ? `Reserves this ticket until the event starts, ${formatWindow(Math.max(untilStart, 0))} from now, while you pay, on the next page.`
+    : `Reserves this ticket for ${formatWindow(expirationSeconds)} while you pay, on the next page.`;
+}
+
 export function TicketPage() {
   const { id = '' } = useParams();
   const { user, refresh } = useSession();
@@ -171,7 +182,7 @@ export function TicketPage() {
             ) : (
               <p className="muted" id="purchase-note">
                 {orderConfig.data
-                  ? `Reserves this ticket for ${formatWindow(orderConfig.data.expirationSeconds)} while you pay, on the next page.`
+                  ? reservationNote(orderConfig.data.expirationSeconds, current.startsAt)
                   : 'Purchasing reserves the ticket for you while you pay, on the next page.'}
                 {user ? null : ' You’ll sign in first.'}
               </p>
