@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '@ticketing/common';
 import { expirationTimers } from './schema.ts';
 
@@ -16,6 +16,11 @@ export const SCHEDULER_MAX_SLEEP_MS = 1_000;
  */
 export const WAKE_HORIZON_MS = 2 * SCHEDULER_MAX_SLEEP_MS;
 
+/** After a `scheduled` CTE returning `due`: NOTIFY the schedulers when a timer it wrote is due soon. */
+const wakeIfDueSoon = (due: SQL) => sql`
+    select pg_notify(${TIMER_CHANNEL}, '') from scheduled
+     where ${due} < clock_timestamp() + make_interval(secs => ${WAKE_HORIZON_MS / 1000})`;
+
 /** Schedules a timer (once per order), waking the schedulers on commit if it is due soon. */
 export async function scheduleTimer(db: Executor, orderId: string, expiresAt: Date): Promise<void> {
   await db.execute(sql`
@@ -23,8 +28,7 @@ export async function scheduleTimer(db: Executor, orderId: string, expiresAt: Da
       insert into expiration_timers (order_id, expires_at) values (${orderId}, ${expiresAt})
       on conflict do nothing
       returning expires_at)
-    select pg_notify(${TIMER_CHANNEL}, '') from scheduled
-     where expires_at < clock_timestamp() + make_interval(secs => ${WAKE_HORIZON_MS / 1000})`);
+    ${wakeIfDueSoon(sql`expires_at`)}`);
 }
 
 export async function cancelTimer(db: Executor, orderId: string): Promise<void> {
@@ -68,8 +72,7 @@ export async function scheduleEventStart(
        where event_start_timers.version < excluded.version
          and event_start_timers.starts_at <> excluded.starts_at
       returning starts_at)
-    select pg_notify(${TIMER_CHANNEL}, '') from scheduled
-     where starts_at < clock_timestamp() + make_interval(secs => ${WAKE_HORIZON_MS / 1000})`);
+    ${wakeIfDueSoon(sql`starts_at`)}`);
 }
 
 /**
