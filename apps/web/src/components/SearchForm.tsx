@@ -49,6 +49,12 @@ export function paramsFromFields(fields: SearchFields): URLSearchParams {
   return params;
 }
 
+/** The fields with nothing filled in, keeping the sort: the search cleared. */
+export const clearedFields = (fields: SearchFields): SearchFields => ({
+  ...fieldsFromParams(new URLSearchParams()),
+  sort: fields.sort,
+});
+
 /** Whether the fields ask for anything narrower than every ticket. */
 export const isFiltered = (fields: SearchFields) => TEXT_FIELDS.some((name) => fields[name].trim() !== '');
 
@@ -215,7 +221,7 @@ export function SearchForm({
             type="button"
             className="button button-secondary"
             onClick={() => {
-              const cleared = { ...fieldsFromParams(new URLSearchParams()), sort: fields.sort };
+              const cleared = clearedFields(fields);
               setFields(cleared);
               setProblems({});
               onSearch(cleared);

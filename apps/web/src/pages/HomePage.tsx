@@ -3,6 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { api, ApiError, type Ticket } from '../api.ts';
 import { FaceValue } from '../components/FaceValue.tsx';
 import {
+  clearedFields,
   fieldsFromParams,
   isFiltered,
   paramsFromFields,
@@ -81,9 +82,7 @@ export function HomePage() {
           <button
             type="button"
             className="button button-secondary"
-            onClick={() =>
-              setParams(paramsFromFields({ ...fieldsFromParams(new URLSearchParams()), sort: fields.sort }))
-            }
+            onClick={() => setParams(paramsFromFields(clearedFields(fields)))}
           >
             Clear the search
           </button>

@@ -14,11 +14,12 @@ import { Countdown } from '../components/Countdown.tsx';
 import { FormErrors } from '../components/Field.tsx';
 import { hasExpired, isConfirming, isOpen, OrderStatusBadge } from '../components/OrderStatus.tsx';
 import { PaymentForm } from '../components/PaymentForm.tsx';
-import { formatDateTime, formatMoney, orderNumber } from '../format.ts';
+import { formatMoney, orderNumber } from '../format.ts';
 import { useLoad, useTitle } from '../hooks.ts';
 import { signInPath } from '../session.tsx';
 import { NotFound } from './NotFoundPage.tsx';
 import { LoadFailed } from '../components/LoadFailed.tsx';
+import { OrderIdentity } from '../components/OrderIdentity.tsx';
 
 const POLL_MS = 400;
 const POLL_FOR_MS = 30_000;
@@ -154,16 +155,7 @@ function OrderView({ id }: { id: string }) {
               <OrderStatusBadge order={current} expired={expired} />
             </dd>
           </div>
-          <div>
-            <dt>Order number</dt>
-            <dd className="order-number">{orderNumber(current.id)}</dd>
-          </div>
-          <div>
-            <dt>Placed</dt>
-            <dd>
-              <time dateTime={current.createdAt}>{formatDateTime(current.createdAt)}</time>
-            </dd>
-          </div>
+          <OrderIdentity order={current} />
           {((open && !paid) || expired) && (
             <div className="facts-wide">
               <dt>Reservation</dt>

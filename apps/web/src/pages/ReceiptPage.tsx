@@ -9,6 +9,7 @@ import { useLoad, useTitle } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 import { NotFound } from './NotFoundPage.tsx';
 import { LoadFailed } from '../components/LoadFailed.tsx';
+import { OrderIdentity } from '../components/OrderIdentity.tsx';
 
 export function ReceiptPage() {
   const { id = '' } = useParams();
@@ -45,16 +46,7 @@ export function ReceiptPage() {
         <p className="eyebrow">Ticketing · receipt</p>
         <h1 id="receipt-title">Receipt for order {number}</h1>
         <dl className="receipt-facts">
-          <div>
-            <dt>Order number</dt>
-            <dd className="order-number">{number}</dd>
-          </div>
-          <div>
-            <dt>Placed</dt>
-            <dd>
-              <time dateTime={current.createdAt}>{formatDateTime(current.createdAt)}</time>
-            </dd>
-          </div>
+          <OrderIdentity order={current} />
           {current.completedAt && (
             <div>
               <dt>Paid</dt>
