@@ -39,6 +39,11 @@ import {
   type Transport,
 } from './transport.ts';
 
+/** How long JetStream may fail through a server that stays connected before the client moves on. */
+const MOVE_AFTER_MS = 10_000;
+/** How often the client pings its server; see `connect`. */
+const PING_INTERVAL_MS = 5_000;
+
 export interface JetStreamTransportOptions {
   /** One server's URL, or several, comma-separated (a cluster's seeds: any one that answers will do). */
   servers: string;
@@ -60,8 +65,20 @@ export interface JetStreamTransportOptions {
 const MAX_ACK_PENDING = 10_000;
 const PUBLISH_TIMEOUT_MS = 5_000;
 const DRAIN_TIMEOUT_MS = 5_000;
-/** How long one pull request waits for messages before the next one replaces it. */
-const FETCH_EXPIRES_MS = 30_000;
+/**
+ * How long one pull request waits for messages before the next one replaces it. The client ends a
+ * fetch whose server went quiet after two missed heartbeats (half of this each), so this also
+ * bounds how long a consumer whose leader moved to another server waits before pulling again.
+ */
+const FETCH_EXPIRES_MS = 10_000;
+/**
+ * A fetch that has received nothing for this long past its expiry is ended here. The client
+ * suspends its heartbeat check while disconnected and, when the consumer's leader moved to another
+ * server meanwhile, can leave the fetch open with no pull request behind it: found in the
+ * multi-host fault tests, where a consumer stopped receiving for good after its stream leader was
+ * killed.
+ */
+const FETCH_STALL_MS = FETCH_EXPIRES_MS + 5_000;
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
@@ -82,6 +99,9 @@ export class JetStreamTransport implements Transport {
   private readonly subscriptions = new Set<PullSubscription>();
   private connected = true;
   private readonly connectionWaiters = new Set<() => void>();
+  /** Since when JetStream requests have failed with no success in between (0: they work). */
+  private failingSince = 0;
+  private lastMove = 0;
   private closing?: Promise<void>;
   private pendingCache?: { at: number; counts: Promise<ConsumerPending[]> };
 
@@ -106,6 +126,11 @@ export class JetStreamTransport implements Transport {
         .filter(Boolean),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      // A server that stops answering (its host gone, the link cut: no connection is closed, the
+      // packets just stop) is given up after two unanswered pings, so within 10 to 15 s the client
+      // says it is not connected (and `/readyz` not ready) and moves to another seed.
+      pingInterval: PING_INTERVAL_MS,
+      maxPingOut: 2,
     });
     try {
       const transport = new JetStreamTransport(
@@ -218,10 +243,45 @@ export class JetStreamTransport implements Transport {
   }
 
   async publish(subject: string, id: string, body: unknown): Promise<void> {
-    await this.js.publish(subjectFor(this.prefix, subject), JSON.stringify(body) ?? 'null', {
-      msgID: id,
-      timeout: PUBLISH_TIMEOUT_MS,
-    });
+    try {
+      await this.js.publish(subjectFor(this.prefix, subject), JSON.stringify(body) ?? 'null', {
+        msgID: id,
+        timeout: PUBLISH_TIMEOUT_MS,
+      });
+    } catch (error) {
+      this.jetStreamFailed();
+      throw error;
+    }
+    this.jetStreamAnswered();
+  }
+
+  /** A JetStream request was answered. */
+  jetStreamAnswered(): void {
+    this.failingSince = 0;
+  }
+
+  /**
+   * A JetStream request failed. A server cut off from the rest of its cluster keeps its clients
+   * connected, but answers no JetStream request (no stream leader is reachable from it): after
+   * `MOVE_AFTER_MS` of nothing but failures while connected, the client moves to another of the
+   * cluster's servers, at most once per that period. (A stream leader's election, after a server
+   * is lost, takes a few seconds: shorter than that.)
+   */
+  jetStreamFailed(): void {
+    if (!this.connected || this.nc.isClosed()) return;
+    const now = Date.now();
+    if (this.failingSince === 0) {
+      this.failingSince = now;
+      return;
+    }
+    if (now - this.failingSince < MOVE_AFTER_MS || now - this.lastMove < MOVE_AFTER_MS) return;
+    this.failingSince = 0;
+    this.lastMove = now;
+    this.logger.warn(
+      { server: this.nc.getServer() },
+      'JetStream does not answer through this server; moving to another',
+    );
+    this.nc.reconnect().catch(() => {});
   }
 
   async subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
@@ -401,17 +461,37 @@ class PullSubscription {
             break;
           }
           this.batch = batch;
-          for await (const msg of batch) {
-            failures = 0;
-            if (!this.stopping) await this.freeSlot(); // a batch can hold more than the free slots
-            if (this.stopping) msg.nak();
-            else this.dispatch(msg);
+          let stalled = false;
+          let watchdog: NodeJS.Timeout | undefined;
+          const watch = () => {
+            clearTimeout(watchdog);
+            watchdog = setTimeout(() => {
+              stalled = true;
+              batch.stop();
+            }, FETCH_STALL_MS);
+          };
+          watch();
+          try {
+            for await (const msg of batch) {
+              failures = 0;
+              this.transport.jetStreamAnswered();
+              if (!this.stopping) await this.freeSlot(); // a batch can hold more than the free slots
+              watch();
+              if (this.stopping) msg.nak();
+              else this.dispatch(msg);
+            }
+          } finally {
+            clearTimeout(watchdog);
           }
+          if (stalled) this.log.warn('a fetch got nothing long past its expiry; pulling again');
           this.batch = undefined;
         }
       } catch (error) {
         this.batch = undefined;
-        if (!this.stopping) this.log.warn({ err: error }, 'JetStream fetch failed');
+        if (!this.stopping) {
+          this.log.warn({ err: error }, 'JetStream fetch failed');
+          this.transport.jetStreamFailed();
+        }
       }
       if (this.stopping || this.transport.nc.isClosed()) return;
       failures += 1;

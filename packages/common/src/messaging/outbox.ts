@@ -180,6 +180,16 @@ export interface OutboxRelayOptions {
   retentionMs?: number;
 }
 
+/**
+ * The leader's lock lives as long as its database session. When the leader's host vanishes without
+ * closing the connection (a node lost, a link cut), the server would keep the session, and the
+ * lock, until the operating system's keepalives give up (two hours by default), and no standby
+ * could take over. So the session asks the server to probe it after 5 s of silence, 3 probes 2 s
+ * apart, and to give up on data unacknowledged for 10 s: a standby leads within about 15 s.
+ */
+const LEADER_KEEPALIVES =
+  'set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3; set tcp_user_timeout = 10000';
+
 export class OutboxRelay {
   private readonly batchSize: number;
   private readonly maxInFlight: number;
@@ -273,6 +283,7 @@ export class OutboxRelay {
       client.on('error', () => {}); // surfaced through 'end'
       try {
         await client.connect();
+        await client.query(LEADER_KEEPALIVES);
         const { rows } = await client.query<{ locked: boolean }>(
           'select pg_try_advisory_lock(hashtext($1)) as locked',
           ['ticketing:outbox-relay'],

@@ -1,5 +1,5 @@
 /** Reads and writes of orders and of the ticket replica; plain objects in and out. */
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import {
   prepareWriteAndPublish,
@@ -63,7 +63,10 @@ export async function insertTicket(db: Executor, ticket: Ticket): Promise<void> 
   await db.insert(tickets).values(ticket).onConflictDoNothing();
 }
 
-/** Applies version `ticket.version` only on top of the version before it; false when it did not apply. */
+/**
+ * Applies version `ticket.version` over any older one (each version is the whole ticket); false
+ * when the replica already has it or a newer one, or has no such ticket yet.
+ */
 export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<boolean> {
   const rows = await db
     .update(tickets)
@@ -76,7 +79,7 @@ export async function applyTicketVersion(db: Executor, ticket: Ticket): Promise<
       startsAt: ticket.startsAt,
       version: ticket.version,
     })
-    .where(and(eq(tickets.id, ticket.id), eq(tickets.version, ticket.version - 1)))
+    .where(and(eq(tickets.id, ticket.id), lt(tickets.version, ticket.version)))
     .returning({ id: tickets.id });
   return rows.length === 1;
 }

@@ -16,7 +16,8 @@ const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${
 
 /**
  * The orders service's replica of tickets, fed by ticket:created / ticket:updated. `version` is
- * the tickets service's version: an update is applied only on top of the version before it.
+ * the tickets service's version: an update is applied over any older version (each carries the
+ * whole ticket), never over a newer one.
  */
 export const tickets = pgTable('tickets', {
   id: uuid('id').primaryKey(),

@@ -262,9 +262,17 @@ export async function replicateNewTicket(tx: Executor, data: EventData<'ticket:c
 }
 
 /**
- * On `ticket:updated`: apply version v only on top of v-1. An older version was applied already
- * (acknowledge, no effect); a newer one than expected arrived early (retry shortly). A version
- * that names an order holding the ticket confirms that order, in the same transaction.
+ * On `ticket:updated`: apply version v over any older one; an older or equal version changes
+ * nothing (acknowledge). A version that names an order holding the ticket confirms that order, in
+ * the same transaction.
+ *
+ * Versions may be skipped. Each carries the whole ticket, so the replica after v is the same
+ * whatever came before it; and a skipped version's only other effect, confirming the order it
+ * named, is never owed: an order that held the ticket at v-k and no longer does at v was either
+ * cancelled (its release is what followed) or completed, which needs its payment, which needs it
+ * confirmed first, here. Waiting for every version in turn instead made one lost delivery (a
+ * broker node lost with it) hold back every later version of the ticket, each coming back only on
+ * its own retry.
  */
 export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticket:updated'>): Promise<void> {
   const applied = await applyTicketVersion(tx, {
@@ -281,9 +289,6 @@ export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticke
     if (data.orderId) await confirmOrder(tx, data.orderId);
     return;
   }
-  const current = await findTicket(tx, data.id);
-  if (current && current.version >= data.version) return;
-  throw new RetryLater(
-    `ticket ${data.id} version ${data.version} arrived before version ${current ? current.version + 1 : 0}`,
-  );
+  if (await findTicket(tx, data.id)) return;
+  throw new RetryLater(`ticket ${data.id} version ${data.version} arrived before the ticket was created`);
 }
