@@ -26,6 +26,35 @@ describe('resale', () => {
   };
   const stored = async (id: string) => (await findTicket(t.database.db, id))!;
   const updatesOf = async (id: string) => (await t.outbox('ticket:updated')).filter((e) => e.data.id === id);
+  const rejectionsOf = async (orderId: string) =>
+    (await t.outbox('ticket:reservation-rejected'))
+      .filter((e) => e.data.orderId === orderId)
+      .map((e) => e.data.reason);
+  const transfersOf = async (ticketId: string) =>
+    (await t.database.pool.query('select * from ticket_transfers where ticket_id = $1', [ticketId])).rows;
+  const credential = (id: string, cookie?: string) => request('GET', `/api/tickets/${id}/credential`, cookie);
+  const verify = (code: unknown) => request('POST', '/api/tickets/verify', undefined, { code });
+
+  /**
+   * The ticket as stored, once its `ticket:updated` events are found to agree with it: one for
+   * each version, in order, the last one saying what is stored.
+   */
+  async function storedAsPublished(id: string) {
+    const ticket = await stored(id);
+    const updates = (await updatesOf(id)).map((e) => e.data);
+    expect(updates.map((u) => u.version)).toEqual(Array.from({ length: ticket.version }, (_, i) => i + 1));
+    const last = updates.at(-1);
+    if (last) {
+      expect(last).toMatchObject({
+        version: ticket.version,
+        price: ticket.priceCents,
+        listed: ticket.listed,
+        userId: ticket.userId,
+      });
+      expect(last.orderId ?? null).toBe(ticket.orderId);
+    }
+    return ticket;
+  }
   const completed = (orderId: string, ticketId: string, buyerId: string, version = 2) => ({
     id: orderId,
     version,
@@ -207,6 +236,63 @@ describe('resale', () => {
       ).toEqual({ kind: 'ack' });
       expect(await stored(first.ticket.id)).toMatchObject({ userId: third.user.id, version: 5 });
     });
+
+    it('survives a crash as the hand-over commits: delivered again, it takes effect once', async () => {
+      const { ticket, sellerCookie, buyer, order } = await heldForABuyer();
+      const sellers = (await credential(ticket.id, sellerCookie)).body!.code;
+      // The handler's connection dies in its COMMIT, after the transfer, the new owner and the
+      // outbox row were written: a trigger deferred to the commit terminates its own backend.
+      await t.database.pool.query(`
+        create function die_at_commit() returns trigger language plpgsql as $$
+        begin
+          perform pg_terminate_backend(pg_backend_pid());
+          return null;
+        end $$`);
+      await t.database.pool.query(`
+        create constraint trigger die_at_commit after insert on ticket_transfers
+        deferrable initially deferred for each row
+        when (new.order_id = '${order.id}') execute function die_at_commit()`);
+      const event = makeEvent('order:completed', completed(order.id, ticket.id, buyer.user.id));
+      try {
+        expect(await t.deliver(orderCompletedListener, event)).toMatchObject({
+          kind: 'retry',
+          transient: true,
+        });
+      } finally {
+        await t.database.pool.query('drop trigger die_at_commit on ticket_transfers');
+        await t.database.pool.query('drop function die_at_commit()');
+      }
+      // Nothing of it was kept: the seller still owns the held ticket, and may still go in.
+      expect(await storedAsPublished(ticket.id)).toMatchObject({
+        userId: ticket.userId,
+        orderId: order.id,
+        version: 1,
+      });
+      expect(await transfersOf(ticket.id)).toEqual([]);
+      expect((await verify(sellers)).body).toMatchObject({ valid: true });
+
+      // The broker delivers the event again, then the orders service announces it once more.
+      expect(await t.deliver(orderCompletedListener, event)).toEqual({ kind: 'ack' });
+      const another = completed(order.id, ticket.id, buyer.user.id);
+      expect(await t.deliver(orderCompletedListener, another)).toEqual({ kind: 'ack' });
+
+      expect(await storedAsPublished(ticket.id)).toMatchObject({
+        userId: buyer.user.id,
+        listed: false,
+        orderId: null,
+        timesSold: 1,
+        version: 2, // the hold and the sale, each once
+      });
+      expect(await transfersOf(ticket.id)).toEqual([
+        expect.objectContaining({
+          order_id: order.id,
+          from_user_id: ticket.userId,
+          to_user_id: buyer.user.id,
+        }),
+      ]);
+      expect((await verify(sellers)).body).toEqual({ valid: false });
+      expect((await credential(ticket.id, sellerCookie)).status).toBe(401);
+    });
   });
 
   describe('listing and withdrawing', () => {
@@ -292,6 +378,90 @@ describe('resale', () => {
       }
     });
 
+    it('decides every race between a new price and an incoming order one way or the other', async () => {
+      const races = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const { ticket, cookie } = await aTicket(t); // at 20, its face value: the cap is 22
+          const order = anOrderCreated(ticket); // priced at 20
+          const [listing, delivery] = await Promise.all([
+            request('POST', `/api/tickets/${ticket.id}/listing`, cookie, { price: 22 }),
+            t.deliver(orderCreatedListener, order),
+          ]);
+          expect(delivery).toEqual({ kind: 'ack' });
+          const rejections = await rejectionsOf(order.id);
+          return { listing, order, rejections, ticket: await storedAsPublished(ticket.id) };
+        }),
+      );
+      for (const race of races) {
+        if (race.listing.status === 200) {
+          // The new price came first: the order, priced at 20, was refused; the ticket is for sale at 22.
+          expect(race.listing.body).toMatchObject({ listed: true, price: 22, version: 1 });
+          expect(race.rejections).toEqual(['changed']);
+          expect(race.ticket).toMatchObject({ listed: true, priceCents: 2200, orderId: null, version: 1 });
+        } else {
+          // The hold came first: the new price was refused; the order holds the ticket at its price.
+          expect(race.listing).toEqual({
+            status: 400,
+            body: { errors: [{ message: 'An order holds this ticket; it cannot change now' }] },
+          });
+          expect(race.rejections).toEqual([]);
+          expect(race.ticket).toMatchObject({
+            listed: true,
+            priceCents: 2000,
+            orderId: race.order.id,
+            version: 1,
+          });
+        }
+      }
+    });
+
+    it('decides every race between relisting a withdrawn ticket and an incoming order one way or the other', async () => {
+      const races = await Promise.all(
+        Array.from({ length: 20 }, async (_, round) => {
+          const { ticket, cookie } = await aTicket(t);
+          const order = anOrderCreated(ticket); // placed at 20 while the ticket was listed
+          const url = `/api/tickets/${ticket.id}/listing`;
+          expect((await request('DELETE', url, cookie)).status).toBe(204);
+          // Every other round relists it at the order's price, the others at another.
+          const price = round % 2 === 0 ? 20 : 21;
+          const [listing, delivery] = await Promise.all([
+            request('POST', url, cookie, { price }),
+            t.deliver(orderCreatedListener, order),
+          ]);
+          expect(delivery).toEqual({ kind: 'ack' });
+          const rejections = await rejectionsOf(order.id);
+          return { price, listing, order, rejections, ticket: await storedAsPublished(ticket.id) };
+        }),
+      );
+      for (const race of races) {
+        // No order holds the ticket before the listing: it is never refused.
+        expect(race.listing).toMatchObject({
+          status: 200,
+          body: { listed: true, price: race.price, version: 2 },
+        });
+        if (race.rejections.length === 0) {
+          // Relisted at the order's price before the order came: the order holds it at that price.
+          expect(race.price).toBe(20);
+          expect(race.ticket).toMatchObject({
+            listed: true,
+            priceCents: 2000,
+            orderId: race.order.id,
+            version: 3,
+          });
+        } else {
+          // Refused: as withdrawn when the order came first, as changed when the other price did.
+          expect(race.rejections).toHaveLength(1);
+          expect(race.price === 20 ? ['withdrawn'] : ['withdrawn', 'changed']).toContain(race.rejections[0]);
+          expect(race.ticket).toMatchObject({
+            listed: true,
+            priceCents: race.price * 100,
+            orderId: null,
+            version: 2,
+          });
+        }
+      }
+    });
+
     it('rejects an order that reaches a ticket withdrawn meanwhile', async () => {
       const { ticket, cookie } = await aTicket(t);
       const order = anOrderCreated(ticket);
@@ -334,20 +504,25 @@ describe('resale', () => {
       expect((page.body as unknown as Json[]).map((x) => x.id)).not.toContain(ticket.id);
     });
 
-    it('gives each owner every ticket they own, the most recently acquired first', async () => {
+    it('gives each owner every ticket they own, held by an order or not, the most recently acquired first', async () => {
       const { ticket: bought, buyer } = await soldToABuyer();
       const { ticket: listed } = await aTicket(t, { cookie: buyer.cookie, title: 'my own' });
+      const { ticket: held } = await aTicket(t, { cookie: buyer.cookie, title: 'on hold' });
+      const order = anOrderCreated(held);
+      expect(await t.deliver(orderCreatedListener, order)).toEqual({ kind: 'ack' });
       const mine = await request('GET', '/api/tickets/mine', buyer.cookie);
-      expect((mine.body!.tickets as Json[]).map((x) => x.id)).toEqual([listed.id, bought.id]);
+      expect(mine.body!.tickets).toEqual([
+        expect.objectContaining({ id: held.id, listed: true, orderId: order.id, userId: buyer.user.id }),
+        expect.objectContaining({ id: listed.id, listed: true, userId: buyer.user.id }),
+        expect.objectContaining({ id: bought.id, listed: false, userId: buyer.user.id }),
+      ]);
+      const [, ...free] = mine.body!.tickets as Json[];
+      expect(free.map((x) => x.orderId)).toEqual([undefined, undefined]);
       expect((await request('GET', '/api/tickets/mine')).status).toBe(401);
     });
   });
 
   describe('the credential', () => {
-    const credential = (id: string, cookie?: string) =>
-      request('GET', `/api/tickets/${id}/credential`, cookie);
-    const verify = (code: unknown) => request('POST', '/api/tickets/verify', undefined, { code });
-
     it("is the owner's alone, the same on every request, and verifies", async () => {
       const { ticket, cookie } = await aTicket(t, { title: 'opera' });
       const first = await credential(ticket.id, cookie);
