@@ -10,7 +10,16 @@ import http from 'node:http';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createLogger, createSessionIssuer, databaseUrl, type SessionIssuer } from '@ticketing/common';
+import {
+  ceilingOf,
+  createLogger,
+  createSessionIssuer,
+  databaseUrl,
+  HttpLimitsConfig,
+  loadConfig,
+  type SessionIssuer,
+  type WindowLimit,
+} from '@ticketing/common';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, freePort, type ServiceName } from '../apps/cluster/src/cluster.ts';
@@ -33,6 +42,9 @@ export const BENCH_LIMIT_SETTINGS = {
   SIGNIN_ADDRESS_LIMIT_MAX: '1000000',
   VERIFY_LIMIT_MAX: '1000000',
 };
+
+/** The ceiling of BENCH_LIMIT_SETTINGS, for a server a benchmark builds itself (not from its environment). */
+export const benchCeiling = (): WindowLimit => ceilingOf(loadConfig(HttpLimitsConfig, BENCH_LIMIT_SETTINGS));
 
 export function intFromEnv(name: string, fallback: number): number {
   const value = process.env[name];

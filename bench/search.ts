@@ -6,7 +6,7 @@
  * cities of unequal size, starts over the next year at evening times, prices 10 to 500, mostly at
  * face value), VACUUM ANALYZEs it, and serves the tickets service's routes from a process of its own
  * with its read cache off (`cacheTtlMs: 0`, TICKETS_CACHE_TTL_MS=0), so that every request reaches
- * the database.
+ * the database, and the rate limits of every benchmark (BENCH_LIMIT_SETTINGS).
  *
  * Each query is sent by BENCH_SEARCH_CONNECTIONS (16) keep-alive connections, each sending the
  * next request when the last is answered, for BENCH_SEARCH_SECONDS (10) after a second of warm-up,
@@ -23,7 +23,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Logger as QueryLogger } from 'drizzle-orm/logger';
 import { buildHttpServer, migrateDatabase, registerService } from '@ticketing/common';
 import { ticketsService } from '@ticketing/tickets';
-import { Client, fmt, intFromEnv, logger, percentile } from './cluster-support.ts';
+import { benchCeiling, Client, fmt, intFromEnv, logger, percentile } from './cluster-support.ts';
 import { startServiceHost } from './service-host.ts';
 import { createDatabase, machine, startPostgres, table } from './support.ts';
 
@@ -182,6 +182,7 @@ async function captureSql(
     title: 'tickets',
     service: 'tickets',
     readiness: {},
+    rateLimits: { ceiling: benchCeiling() },
   });
   const logging = { ...database, db: drizzle(database.pool, { logger: capture }) };
   await registerService(app, ticketsService({ ...TICKETS, credentialKey: randomUUID() + randomUUID() }), {

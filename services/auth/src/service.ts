@@ -9,6 +9,7 @@ import { Type } from 'typebox';
 import { loadConfig, type BackoffPolicy, type ServiceModule, type WindowLimit } from '@ticketing/common';
 import { dummyPasswordHash } from './domain/passwords.ts';
 import { forgetEndedSessions } from './domain/sessions.ts';
+import { deviceCookies } from './entry-points/http/device-cookie.ts';
 import { currentUserRoute } from './entry-points/http/current-user.ts';
 import { signInRoute } from './entry-points/http/sign-in.ts';
 import { signOutRoute } from './entry-points/http/sign-out.ts';
@@ -22,6 +23,13 @@ const AuthConfig = Type.Object({
   /** Sign-in attempts per account free of any wait; then 1 s, doubling, up to the cap. */
   SIGNIN_ACCOUNT_FREE_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
   SIGNIN_ACCOUNT_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+  /**
+   * Sign-in attempts free of any wait through a device cookie (exempt from the account's backoff),
+   * per device; then the same backoff, up to the same cap.
+   */
+  SIGNIN_DEVICE_FREE_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
+  /** How long a device cookie lasts (a year; browsers keep a cookie 400 days at most). */
+  SIGNIN_DEVICE_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 400 * 86_400, default: 365 * 86_400 }),
   /** Sign-ups per client address. */
   SIGNUP_LIMIT_MAX: Type.Integer({ minimum: 1, default: 20 }),
   SIGNUP_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3_600 }),
@@ -32,6 +40,10 @@ export interface AuthSettings {
   signInPerAddress: WindowLimit;
   /** The backoff of sign-in attempts per account (its normalised email), known or not. */
   signInPerAccount: BackoffPolicy;
+  /** The backoff of sign-in attempts through a device cookie, per device, instead of the account's. */
+  signInPerDevice: BackoffPolicy;
+  /** How long a device cookie lasts, in seconds. */
+  deviceCookieMaxAgeSeconds: number;
   /** Sign-ups per client address. */
   signUpPerAddress: WindowLimit;
 }
@@ -47,6 +59,11 @@ export function authSettingsFromEnv(env: Record<string, string | undefined> = pr
       freeAttempts: config.SIGNIN_ACCOUNT_FREE_ATTEMPTS,
       maxDelaySeconds: config.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS,
     },
+    signInPerDevice: {
+      freeAttempts: config.SIGNIN_DEVICE_FREE_ATTEMPTS,
+      maxDelaySeconds: config.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS,
+    },
+    deviceCookieMaxAgeSeconds: config.SIGNIN_DEVICE_MAX_AGE_SECONDS,
     signUpPerAddress: { max: config.SIGNUP_LIMIT_MAX, windowSeconds: config.SIGNUP_LIMIT_WINDOW_SECONDS },
   };
 }
@@ -61,8 +78,9 @@ export function authService(overrides: Partial<AuthSettings> = {}): ServiceModul
       // Made now rather than on the first unknown-email sign-in, which would otherwise take twice as long.
       await dummyPasswordHash();
       app.addSchema(UserJson);
-      await signUpRoute(app, context, settings);
-      await signInRoute(app, context, settings);
+      const devices = deviceCookies(app, settings.deviceCookieMaxAgeSeconds);
+      await signUpRoute(app, context, settings, devices);
+      await signInRoute(app, context, settings, devices);
       await signOutRoute(app, context);
       await currentUserRoute(app, context);
     },

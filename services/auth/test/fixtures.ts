@@ -6,9 +6,10 @@ import { authService, type AuthSettings } from '../src/service.ts';
  * Limits no test of another rule comes near (a file signs up dozens of users from one address);
  * rate-limits.test.ts sets them small.
  */
-export const ROOMY_LIMITS: AuthSettings = {
+export const ROOMY_LIMITS: Omit<AuthSettings, 'deviceCookieMaxAgeSeconds'> = {
   signInPerAddress: { max: 10_000, windowSeconds: 600 },
   signInPerAccount: { freeAttempts: 1_000, maxDelaySeconds: 300 },
+  signInPerDevice: { freeAttempts: 1_000, maxDelaySeconds: 300 },
   signUpPerAddress: { max: 10_000, windowSeconds: 3_600 },
 };
 

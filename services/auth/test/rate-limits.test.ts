@@ -3,6 +3,7 @@
  * ceiling, the 429 they answer, and the counts shared by two servers on one database (two
  * replicas). The limits are set small here, explicitly; the other auth tests raise them.
  */
+import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createServiceHarness, createTestDatabase, type ServiceHarness } from '@ticketing/common/testing';
 import * as passwords from '../src/domain/passwords.ts';
@@ -35,10 +36,16 @@ afterEach(async () => {
 });
 
 const from = (address: string) => ({ remoteAddress: address });
-const post = (t: ServiceHarness, url: string, body: object, address = '127.0.0.1') =>
-  t.app.inject({ method: 'POST', url, payload: body, ...from(address) });
-const signIn = (t: ServiceHarness, email: string, password: string, address?: string) =>
-  post(t, '/api/users/signin', { email, password }, address);
+const post = (t: ServiceHarness, url: string, body: object, address = '127.0.0.1', cookie?: string) =>
+  t.app.inject({ method: 'POST', url, payload: body, headers: cookie ? { cookie } : {}, ...from(address) });
+const signIn = (t: ServiceHarness, email: string, password: string, address?: string, cookie?: string) =>
+  post(t, '/api/users/signin', { email, password }, address, cookie);
+/** The device cookie a response set, as a `Cookie` header; throws if it set none. */
+function deviceCookie(response: Awaited<ReturnType<typeof post>>): string {
+  const device = response.cookies.find((c) => c.name === 'device');
+  if (!device) throw new Error(`no device cookie: ${JSON.stringify(response.headers['set-cookie'])}`);
+  return `device=${device.value}`;
+}
 
 function expectTooMany(response: Awaited<ReturnType<typeof post>>, message: RegExp, retryAfter?: number) {
   expect(response.statusCode).toBe(429);
@@ -110,6 +117,129 @@ describe('the backoff', () => {
     expect((await signIn(t, user.email, 'wrong password')).statusCode).toBe(400);
     expect((await signIn(t, user.email, 'wrong password')).statusCode).toBe(400);
     expectTooMany(await signIn(t, user.email, PASSWORD), /for this account/, 1);
+  });
+});
+
+describe('device cookies', () => {
+  const OWNER = '192.0.2.40';
+  const GUESSER = '203.0.113.40';
+
+  it('keep the owner in while guesses from elsewhere hold the account: cookie-less attempts wait, the device does not', async () => {
+    const t = await startAuth({ signInPerAccount: { freeAttempts: 3, maxDelaySeconds: 300 } });
+    const { user } = await aUser(t);
+    const signedIn = await signIn(t, user.email, PASSWORD, OWNER);
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.cookies.find((c) => c.name === 'device')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/api/users/signin',
+      maxAge: 365 * 86_400,
+    });
+    expect(signedIn.cookies.find((c) => c.name === 'device')).not.toHaveProperty('secure');
+    const device = deviceCookie(signedIn);
+    // Someone else guesses at the account until it must wait; even the owner's right password then
+    // waits without the cookie.
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(t, user.email, 'wrong password', GUESSER)).statusCode).toBe(400);
+    expectTooMany(await signIn(t, user.email, PASSWORD, OWNER), /for this account/);
+    // With it, the owner is in at once, and given a new one.
+    verify.mockClear();
+    const kept = await signIn(t, user.email, PASSWORD, OWNER, device);
+    expect(kept.statusCode).toBe(200);
+    expect(kept.json()).toEqual(user);
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(kept.cookies.map((c) => c.name)).toEqual(['session', 'device']);
+    expect(deviceCookie(kept)).not.toBe(device);
+    // Which did not start the account's count over: one more guess at most, and the guesser waits.
+    await signIn(t, user.email, 'wrong password', GUESSER);
+    expectTooMany(await signIn(t, user.email, 'wrong password', GUESSER), /for this account/);
+    // The cookie a sign-up sets does the same.
+    const signUp = await post(t, '/api/users/signup', { email: aNewEmail(), password: PASSWORD }, OWNER);
+    const email = signUp.json<{ email: string }>().email;
+    for (let i = 0; i < 3; i++) await signIn(t, email, 'wrong password', GUESSER);
+    expectTooMany(await signIn(t, email, PASSWORD, OWNER), /for this account/);
+    expect((await signIn(t, email, PASSWORD, OWNER, deviceCookie(signUp))).statusCode).toBe(200);
+  });
+
+  it('give no exemption when tampered with, forged, or for another account', async () => {
+    const t = await startAuth({ signInPerAccount: { freeAttempts: 2, maxDelaySeconds: 300 } });
+    const { user, cookie: session } = await aUser(t);
+    const other = await aUser(t);
+    const own = deviceCookie(await signIn(t, user.email, PASSWORD, OWNER));
+    const othersDevice = deviceCookie(await signIn(t, other.user.email, PASSWORD, OWNER));
+    for (let i = 0; i < 2; i++)
+      expect((await signIn(t, user.email, 'wrong password', GUESSER)).statusCode).toBe(400);
+
+    // The other account's cookie, rewritten to name this account, keeping its MAC.
+    const [payload, mac] = othersDevice.slice('device='.length).split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { account: string };
+    const renamed = Buffer.from(JSON.stringify({ ...claims, account: user.email })).toString('base64url');
+    // A MAC of this account's claims under another key; a session token (signed with the session key).
+    const forgedMac = createHmac('sha256', 'another key').update(renamed).digest('base64url');
+    const refused = [
+      othersDevice,
+      `device=${renamed}.${mac}`,
+      `device=${renamed}.${forgedMac}`,
+      `device=${renamed}`,
+      `device=${session.slice('session='.length)}`,
+      `device=${own.slice('device='.length, -2)}`, // its MAC cut short
+    ];
+    for (const cookie of refused) {
+      // A guess just before, so that the account waits now (each counted guess doubles the wait).
+      await signIn(t, user.email, 'wrong password', GUESSER);
+      expectTooMany(await signIn(t, user.email, PASSWORD, OWNER, cookie), /for this account/);
+    }
+    // The owner's own cookie still does.
+    expect((await signIn(t, user.email, PASSWORD, OWNER, own)).statusCode).toBe(200);
+  });
+
+  it('give no exemption once expired', async () => {
+    const t = await startAuth({
+      signInPerAccount: { freeAttempts: 2, maxDelaySeconds: 300 },
+      deviceCookieMaxAgeSeconds: 2,
+    });
+    const { user } = await aUser(t);
+    const signedIn = await signIn(t, user.email, PASSWORD, OWNER);
+    expect(signedIn.cookies.find((c) => c.name === 'device')).toMatchObject({ maxAge: 2 });
+    const device = deviceCookie(signedIn);
+    for (let i = 0; i < 2; i++)
+      expect((await signIn(t, user.email, 'wrong password', GUESSER)).statusCode).toBe(400);
+    expect((await signIn(t, user.email, PASSWORD, OWNER, device)).statusCode).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 3_050));
+    // The account's wait is over; one more guess makes it wait again, for the expired cookie too.
+    expect((await signIn(t, user.email, 'wrong password', GUESSER)).statusCode).toBe(400);
+    expectTooMany(await signIn(t, user.email, PASSWORD, OWNER, device), /for this account/);
+  });
+
+  it("hold a device to a backoff of its own, so that a stolen cookie is no free oracle; the account's is untouched", async () => {
+    const t = await startAuth({
+      signInPerAccount: { freeAttempts: 3, maxDelaySeconds: 300 },
+      signInPerDevice: { freeAttempts: 2, maxDelaySeconds: 300 },
+    });
+    const { user } = await aUser(t);
+    const device = deviceCookie(await signIn(t, user.email, PASSWORD, OWNER));
+    for (let i = 0; i < 2; i++)
+      expect((await signIn(t, user.email, 'wrong password', GUESSER, device)).statusCode).toBe(400);
+    verify.mockClear();
+    expectTooMany(
+      await signIn(t, user.email, PASSWORD, GUESSER, device),
+      /^Too many sign-in attempts from this device/,
+      1,
+    );
+    expect(verify).not.toHaveBeenCalled();
+    // Those attempts were not the account's: without the cookie, its free attempts are all there.
+    for (let i = 0; i < 2; i++)
+      expect((await signIn(t, user.email, 'wrong password', GUESSER)).statusCode).toBe(400);
+    expect((await signIn(t, user.email, PASSWORD, OWNER)).statusCode).toBe(200);
+  });
+
+  it("still count a device's attempts against its address", async () => {
+    const t = await startAuth({ signInPerAddress: { max: 3, windowSeconds: 600 } });
+    const { user } = await aUser(t);
+    const device = deviceCookie(await signIn(t, user.email, PASSWORD, GUESSER));
+    for (let i = 0; i < 2; i++)
+      expect((await signIn(t, user.email, 'wrong password', GUESSER, device)).statusCode).toBe(400);
+    expectTooMany(await signIn(t, user.email, PASSWORD, GUESSER, device), /from this address/);
   });
 });
 

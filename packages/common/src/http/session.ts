@@ -22,7 +22,7 @@
  * used before, goes through WebCrypto, whose every call is a job on the thread pool: on the on-sale
  * rush that was a tenth of the orders replica's CPU.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
@@ -98,6 +98,13 @@ interface SessionClaims {
 export interface SessionIssuer {
   readonly lifetimes: SessionLifetimes;
   readonly revocations: SessionRevocations;
+  /** Whether cookies go over HTTPS only (`Secure`): the session's do, and so should a route's own. */
+  readonly secureCookies: boolean;
+  /**
+   * A key for another use of the shared key, named by `purpose`: HMAC-SHA-256 of `purpose` under
+   * it. What is signed for one purpose does not verify for another, nor as a session.
+   */
+  keyFor(purpose: string): Buffer;
   /**
    * A token for `user`'s session `session` (default: a new session id, begun now; only tests and
    * benchmarks sign sessions the auth service did not record).
@@ -161,6 +168,10 @@ export function createSessionIssuer({
   const issuer: SessionIssuer = {
     lifetimes: sessionLifetimes,
     revocations,
+    secureCookies,
+    keyFor(purpose) {
+      return createHmac('sha256', jwtKey).update(purpose).digest();
+    },
     async sign(user, session = { id: randomUUID(), startedAt: now() }) {
       return tokenFor(user, session, now()).token;
     },

@@ -1,8 +1,15 @@
 import { Type } from 'typebox';
 import { errorResponses, PUBLIC, success, type HttpApp, type ServiceContext } from '@ticketing/common';
-import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, signUp } from '../../domain/users.ts';
+import {
+  MAX_EMAIL_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  normaliseEmail,
+  signUp,
+} from '../../domain/users.ts';
 import type { AuthSettings } from '../../service.ts';
-import { SESSION_COOKIE_HEADER, UserJson, userJson } from './user-json.ts';
+import type { DeviceCookies } from './device-cookie.ts';
+import { SIGNED_IN_COOKIES_HEADER, UserJson, userJson } from './user-json.ts';
 
 const SignUpBody = Type.Object(
   {
@@ -20,6 +27,7 @@ export async function signUpRoute(
   app: HttpApp,
   { database }: ServiceContext,
   settings: Pick<AuthSettings, 'signUpPerAddress'>,
+  devices: DeviceCookies,
 ): Promise<void> {
   app.post(
     '/api/users/signup',
@@ -33,12 +41,16 @@ export async function signUpRoute(
         operationId: 'signUp',
         summary: 'Create an account and sign in to it',
         description:
-          'Sets the session cookie. 400 "Email in use" when the email already has an account. 429 once the address has signed up too often.',
+          'Sets the session cookie, and the device cookie (see sign-in). 400 "Email in use" when the email already has an account. 429 once the address has signed up too often.',
         tags: ['users'],
         security: PUBLIC,
         body: SignUpBody,
         response: {
-          201: success(UserJson, 'Signed up and in: the session cookie is set', SESSION_COOKIE_HEADER),
+          201: success(
+            UserJson,
+            'Signed up and in: the session and device cookies are set',
+            SIGNED_IN_COOKIES_HEADER,
+          ),
           ...errorResponses({
             400: '"Email in use" (field `email`), an invalid email or password (the field named), or a password too common to allow (field `password`)',
             429: 'Too many sign-ups from this address: wait `Retry-After` seconds',
@@ -49,6 +61,7 @@ export async function signUpRoute(
     async (request, reply) => {
       const { user, session } = await signUp(database.db, request.body, app.session.lifetimes);
       await app.session.start(reply, user, session);
+      devices.issue(reply, normaliseEmail(request.body.email));
       return reply.status(201).send(userJson(user));
     },
   );

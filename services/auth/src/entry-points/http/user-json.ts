@@ -19,6 +19,15 @@ export const SESSION_COOKIE_HEADER = {
   },
 };
 
+/** The `Set-Cookie` header of the routes that sign an account in: the session, and the device cookie. */
+export const SIGNED_IN_COOKIES_HEADER = {
+  'set-cookie': {
+    type: 'string',
+    description:
+      'The `session` cookie (httpOnly, SameSite=Lax, Path=/; Secure in production), and the `device` cookie (httpOnly, SameSite=Strict, Path=/api/users/signin; Secure in production): signed, it says this browser signed in to this account, and sign-ins to the account that send it are exempt from its backoff.',
+  },
+};
+
 /** Picks the public fields explicitly, so that adding a column can never leak it. */
 export function userJson(user: CurrentUser): Static<typeof UserJson> {
   return { id: user.id, email: user.email };
