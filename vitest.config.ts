@@ -10,6 +10,7 @@ export default defineConfig({
       // The web client's component tests; each file asks for jsdom in its docblock.
       'apps/web/test/**/*.test.tsx',
       'infra/test/**/*.test.ts',
+      'scripts/test/**/*.test.ts',
     ],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,

@@ -32,6 +32,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { ACTIVE_ORDER_STATUSES, OrderStatus, sqlLiterals } from '@ticketing/common';
 import { SERVICES, type ServiceName } from '../apps/cluster/src/cluster.ts';
 import { cpuUsed, createDatabase, sampleCpu, table, type CpuSample } from './support.ts';
 import {
@@ -199,7 +200,7 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
         data: {
           id: orderId,
           version: 0,
-          status: 'created',
+          status: OrderStatus.Created,
           userId: buyerId,
           expiresAt,
           ticket: { id: ticket.id, price: ticket.price_cents, sellerId: ticket.seller_id },
@@ -212,8 +213,8 @@ async function ceiling(tickets: number, buyers: number): Promise<{ run: RushRun;
         text: `with written as (
            insert into orders (id, user_id, ticket_id, status, price_cents, seller_id, ticket_times_sold,
                                expires_at, version)
-           values ($1, $2, $3, 'created', $4, $8, $9, $5, 0)
-           on conflict (ticket_id, ticket_times_sold) where status in ('created', 'awaiting:payment', 'complete')
+           values ($1, $2, $3, ${sqlLiterals([OrderStatus.Created])}, $4, $8, $9, $5, 0)
+           on conflict (ticket_id, ticket_times_sold) where status in (${sqlLiterals(ACTIVE_ORDER_STATUSES)})
            do nothing
            returning created_at
          ),
@@ -348,7 +349,7 @@ export async function runRush(): Promise<RushResult> {
       run,
     );
     const { rows } = await bench.pool('orders').query<{ n: number }>(
-      `select count(*)::int as n from orders where status in ('created', 'awaiting:payment', 'complete')
+      `select count(*)::int as n from orders where status in (${sqlLiterals(ACTIVE_ORDER_STATUSES)})
            and ticket_id = any($1::uuid[])`,
       [created.slice(0, TICKETS).map((t) => t.id)],
     );
@@ -414,7 +415,7 @@ async function waitForQuiet(bench: BenchCluster, orders: number): Promise<void> 
     const held = await count('tickets', 'select count(*)::int as n from tickets where order_id is not null');
     const payable = await count(
       'payments',
-      "select count(*)::int as n from orders where status = 'awaiting:payment'",
+      `select count(*)::int as n from orders where status = ${sqlLiterals([OrderStatus.AwaitingPayment])}`,
     );
     let unsent = 0;
     for (const service of SERVICES) {

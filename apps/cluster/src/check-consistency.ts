@@ -22,7 +22,7 @@
  */
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
-import { ACTIVE_ORDER_STATUSES, OrderStatus } from '@ticketing/common';
+import { ACTIVE_ORDER_STATUSES, OrderStatus, PaymentStatus, sqlLiterals } from '@ticketing/common';
 
 export interface CheckTargets {
   tickets: string;
@@ -111,7 +111,8 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
 
     type Order = {
       id: string;
-      status: string;
+      /** One of the contract's: the orders table's check constraint allows no other. */
+      status: OrderStatus;
       version: number;
       ticket_id: string;
       price_cents: number;
@@ -146,7 +147,7 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
     // an earlier owner holds nothing any more: the ticket changed hands).
     const active = new Map(
       orderRows
-        .filter((o) => (ACTIVE_ORDER_STATUSES as readonly string[]).includes(o.status))
+        .filter((o) => (ACTIVE_ORDER_STATUSES as readonly OrderStatus[]).includes(o.status))
         .map((o) => [`${o.ticket_id}/${o.ticket_times_sold}`, o]),
     );
     for (const t of source) {
@@ -225,7 +226,7 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
     }
 
     for (const o of orderRows) {
-      if (o.status === 'created')
+      if (o.status === OrderStatus.Created)
         differences.push(
           `order ${o.id}: still created (the tickets service has not confirmed or rejected it)`,
         );
@@ -237,7 +238,7 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
         await rows<Paid>(
           payments,
           `select order_id, count(*)::int as n, array_agg(amount_cents) as amounts
-             from payments where status = 'succeeded' group by order_id`,
+             from payments where status = ${sqlLiterals([PaymentStatus.Succeeded])} group by order_id`,
         )
       ).map((p) => [p.order_id, p]),
     );
@@ -248,9 +249,9 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
           differences.push(`order ${o.id}: priced ${o.price_cents}c but charged ${amount}c`);
       }
       if (n > 1) differences.push(`order ${o.id}: charged ${n} times`);
-      if (o.status === 'complete' && n !== 1)
+      if (o.status === OrderStatus.Complete && n !== 1)
         differences.push(`order ${o.id}: complete but ${n} successful payments`);
-      if (o.status !== 'complete' && n > 0)
+      if (o.status !== OrderStatus.Complete && n > 0)
         differences.push(`order ${o.id}: ${o.status} but has a successful payment`);
     }
 
@@ -281,9 +282,9 @@ export async function checkConsistency(targets: CheckTargets): Promise<CheckRepo
       counts: {
         tickets: source.length,
         orders: orderRows.length,
-        complete: orderRows.filter((o) => o.status === 'complete').length,
+        complete: orderRows.filter((o) => o.status === OrderStatus.Complete).length,
         resold: source.filter((t) => t.times_sold > 1).length,
-        cancelled: orderRows.filter((o) => o.status === 'cancelled').length,
+        cancelled: orderRows.filter((o) => o.status === OrderStatus.Cancelled).length,
         payments: [...paid.values()].reduce((sum, p) => sum + p.n, 0),
       },
     };

@@ -5,62 +5,48 @@
  * message beside its input.
  */
 
-export interface User {
-  id: string;
-  email: string;
-}
+import type { components, operations } from './api-types.ts';
 
-export interface Ticket {
-  id: string;
-  title: string;
-  /** The asking price, in currency units (35.5), never cents. */
-  price: number;
-  /** The price printed on the ticket. */
-  faceValue: number;
-  /** The most it may be listed at: its face value plus the marketplace's markup, if any. */
-  maxPrice: number;
-  /** For sale. An unlisted ticket is shown to its owner only. */
-  listed: boolean;
-  /** How many times it changed hands: 0 until first sold. Its title and face value are fixed after. */
-  timesSold: number;
-  /** The owner: the seller while it is listed, then each buyer in turn. */
-  userId: string;
-  version: number;
-  /** Set while an order holds the ticket (reserved, or paid and about to pass to its buyer). */
-  orderId?: string;
-  /** Where and when the event is, when the seller said. Its listing ends when it starts. */
-  venue?: string;
-  city?: string;
-  startsAt?: string;
-  createdAt: string;
+// The API's types, named from the OpenAPI document the marketplace serves (generated into
+// api-types.ts by `npm run generate:api-types`); their fields are documented there.
+type Schemas = components['schemas'];
+/** The JSON body of an operation's 200 response. */
+type Ok<Operation extends keyof operations> = operations[Operation]['responses'] extends {
+  200: { content: { 'application/json': infer Body } };
 }
+  ? Body
+  : never;
+
+export type User = Schemas['User'];
+export type Ticket = Schemas['Ticket'];
+export type Order = Schemas['Order'];
+export type OrderStatus = Order['status'];
+/** A payment that went through: `amount` is the order's price, in currency units. */
+export type Payment = Schemas['Payment'];
+export type ErrorItem = Schemas['Error']['errors'][number];
 
 /**
  * What a seller types: `faceValue` defaults to the price when left out; `venue`, `city` and
  * `startsAt` (ISO-8601, in the future) are optional, and an edit that leaves them out keeps them.
+ * The API also takes prices as strings; this client sends numbers.
  */
-export interface TicketInput {
-  title: string;
+export type TicketInput = NonNullable<
+  operations['createTicket']['requestBody']
+>['content']['application/json'] & {
   price: number;
   faceValue?: number;
-  venue?: string;
-  city?: string;
-  startsAt?: string;
-}
-
-export const SORTS = ['newest', 'price', 'startsAt'] as const;
-export type Sort = (typeof SORTS)[number];
+};
 
 /** What a buyer looks for; every part optional. Dates are ISO-8601, prices currency units. */
-export interface TicketSearch {
-  q?: string;
-  city?: string;
-  from?: string;
-  to?: string;
-  minPrice?: number;
-  maxPrice?: number;
-  sort?: Sort;
-}
+export type TicketSearch = Omit<
+  NonNullable<operations['listTickets']['parameters']['query']>,
+  'limit' | 'cursor'
+>;
+export type Sort = NonNullable<TicketSearch['sort']>;
+/** Every sort the API knows, in the order the search form offers them. */
+export const SORTS = ['newest', 'price', 'startsAt'] as const satisfies readonly Sort[];
+// A sort the API comes to know fails to compile here until it is offered.
+const _everySortOffered: [Exclude<Sort, (typeof SORTS)[number]>] extends [never] ? true : false = true;
 
 /** A page of tickets for sale, and the address of the next one (null on the last). */
 export interface TicketPage {
@@ -69,61 +55,20 @@ export interface TicketPage {
 }
 
 /** The secret a door scanner reads: 32 characters of A–Z and 2–7, new with each owner. */
-export interface Credential {
-  code: string;
-}
-
-export type CredentialCheck = { valid: true; ticketId: string; title: string } | { valid: false };
-
+export type Credential = Ok<'getTicketCredential'>;
+export type CredentialCheck = Ok<'verifyTicketCredential'>;
 /** A ticket the signed-in user sold: `price` is what the buyer paid. */
-export interface Sale {
-  orderId: string;
-  ticket: { id: string; title: string };
-  price: number;
-  /** ISO date-time the buyer's payment completed the order. */
-  soldAt: string;
-}
+export type Sale = Ok<'listSales'>['sales'][number];
+export type OrderConfig = Ok<'getOrderConfig'>;
 
-export type OrderStatus = 'created' | 'cancelled' | 'awaiting:payment' | 'complete';
-
-export interface Order {
-  id: string;
-  status: OrderStatus;
-  userId: string;
-  /** ISO date-time it was placed. */
-  createdAt: string;
-  /** ISO date-time; an unpaid order is cancelled by the system then. */
-  expiresAt: string;
-  /** ISO date-time its payment completed it (complete orders only). */
-  completedAt?: string;
-  /**
-   * For a cancelled order: its buyer cancelled it, it expired unpaid, or the tickets service
-   * rejected it (the ticket changed before the reservation reached it). Absent for old orders.
-   */
-  cancelledBy?: 'buyer' | 'expiry' | 'rejected';
-  /** For a rejected order: why, in words for its buyer. */
-  cancelReason?: string;
-  version: number;
-  ticket: { id: string; title: string; price: number };
-}
-
-/** A payment that went through: `amount` is the order's price, in currency units. */
-export interface Payment {
-  id: string;
-  orderId: string;
-  amount: number;
-  currency: string;
-  status: 'succeeded';
-}
-
+type ServedPaymentConfig = Ok<'getPaymentConfig'>;
+/**
+ * The document lists `testCards` and `stripePublishableKey` as optional for both providers; the
+ * test provider always sends its cards, and only Stripe may send a publishable key.
+ */
 export type PaymentConfig =
-  | { provider: 'test'; testCards: { success: string; declined: string } }
-  | { provider: 'stripe'; stripePublishableKey?: string };
-
-export interface ErrorItem {
-  message: string;
-  field?: string;
-}
+  | { provider: 'test'; testCards: NonNullable<ServedPaymentConfig['testCards']> }
+  | { provider: 'stripe'; stripePublishableKey?: ServedPaymentConfig['stripePublishableKey'] };
 
 export class ApiError extends Error {
   constructor(
@@ -230,7 +175,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   currentUser: () =>
-    request<{ currentUser: User | null }>('GET', '/api/users/currentuser').then((r) => r.currentUser),
+    request<Ok<'getCurrentUser'>>('GET', '/api/users/currentuser').then((r) => r.currentUser),
   signUp: (credentials: { email: string; password: string }) =>
     request<User>('POST', '/api/users/signup', credentials),
   signIn: (credentials: { email: string; password: string }) =>
@@ -259,7 +204,7 @@ export const api = {
   createTicket: (input: TicketInput) => request<Ticket>('POST', '/api/tickets', input),
   updateTicket: (id: string, input: TicketInput) => request<Ticket>('PUT', `/api/tickets/${enc(id)}`, input),
   /** Every ticket the signed-in user owns, listed or not, newest first. */
-  myTickets: () => request<{ tickets: Ticket[] }>('GET', '/api/tickets/mine').then((r) => r.tickets),
+  myTickets: () => request<Ok<'listMyTickets'>>('GET', '/api/tickets/mine').then((r) => r.tickets),
   /** Puts an owned ticket on sale at `price` (at most its `maxPrice`). */
   listTicket: (id: string, price: number) =>
     request<Ticket>('POST', `/api/tickets/${enc(id)}/listing`, { price }),
@@ -274,11 +219,11 @@ export const api = {
     request<Order>('POST', '/api/orders', { ticketId, price }),
   listOrders: () => request<Order[]>('GET', '/api/orders'),
   /** How long a new order holds its ticket unpaid, in seconds. */
-  orderConfig: () => request<{ expirationSeconds: number }>('GET', '/api/orders/config'),
+  orderConfig: () => request<OrderConfig>('GET', '/api/orders/config'),
   getOrder: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
   cancelOrder: (id: string) => request<undefined>('DELETE', `/api/orders/${enc(id)}`),
   /** The signed-in user's completed sales, newest first. */
-  listSales: () => request<{ sales: Sale[] }>('GET', '/api/orders/sales').then((r) => r.sales),
+  listSales: () => request<Ok<'listSales'>>('GET', '/api/orders/sales').then((r) => r.sales),
 
   paymentConfig: () => request<PaymentConfig>('GET', '/api/payments/config'),
   pay: (input: { orderId: string; token: string }) => request<Payment>('POST', '/api/payments', input),

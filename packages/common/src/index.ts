@@ -11,6 +11,7 @@ export * from './sessions/revocation-store.ts';
 export * from './db/database.ts';
 export * from './db/embedded.ts';
 export * from './db/notifications.ts';
+export * from './db/sql-list.ts';
 export * as reliabilityTables from './db/schema.ts';
 export * from './messaging/transport.ts';
 export * from './messaging/in-process.ts';

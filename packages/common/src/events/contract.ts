@@ -3,6 +3,13 @@
  * from one TypeBox schema each, so that what is validated on the way in is exactly what the
  * compiler checks on the way out. Documented in docs/events.md.
  *
+ * It is also the one place each enumeration the services share is spelled (order statuses, who
+ * cancelled an order, why a reservation was rejected, payment statuses): a `const` object naming
+ * each value, an `as const` array of them all, and the TypeScript type and TypeBox schema derived
+ * from those. HTTP schemas, Drizzle schemas (and the check constraints and partial indexes they
+ * declare, through `sqlList`), domain code and the consistency checker import them from here; the
+ * web client gets them through the generated OpenAPI types.
+ *
  * Money travels as integer cents (`price`), never as floating point.
  */
 import { Type, type Static, type TSchema } from 'typebox';
@@ -40,24 +47,67 @@ export const ACTIVE_ORDER_STATUSES = [
 export const OPEN_ORDER_STATUSES = [OrderStatus.Created, OrderStatus.AwaitingPayment] as const;
 
 /** Who or what cancelled a cancelled order. */
-export const CANCELLED_BY = ['buyer', 'expiry', 'rejected'] as const;
-export type CancelledBy = (typeof CANCELLED_BY)[number];
+export const CancelledBy = {
+  /** Its buyer. */
+  Buyer: 'buyer',
+  /** Its expiry: it was not paid in time (or its event started first). */
+  Expiry: 'expiry',
+  /** The tickets service's refusal to hold its ticket (a `RejectionReason` says why). */
+  Rejected: 'rejected',
+} as const;
+export type CancelledBy = (typeof CancelledBy)[keyof typeof CancelledBy];
+export const CANCELLED_BY = [CancelledBy.Buyer, CancelledBy.Expiry, CancelledBy.Rejected] as const;
+
+/** Why the tickets service refused to hold a ticket for an order. */
+export const RejectionReason = {
+  /**
+   * The ticket's price, title or owner is no longer the one the order was priced from (the seller
+   * edited it before the order reached the tickets service).
+   */
+  Changed: 'changed',
+  /** The ticket is no longer for sale (its owner withdrew it). */
+  Withdrawn: 'withdrawn',
+  /** The ticket's event has started, and its listing with it. */
+  Started: 'started',
+} as const;
+export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionReason];
+export const REJECTION_REASONS = [
+  RejectionReason.Changed,
+  RejectionReason.Withdrawn,
+  RejectionReason.Started,
+] as const;
 
 /**
- * Why the tickets service refused to hold a ticket for an order:
- * - `changed`: the ticket's price, title or owner is no longer the one the order was priced from
- *   (the seller edited it before the order reached the tickets service);
- * - `withdrawn`: the ticket is no longer for sale (its owner withdrew it);
- * - `started`: the ticket's event has started, and its listing with it.
+ * An attempt to pay, as the payments service records it. Only a `succeeded` payment is ever
+ * answered to a client; the others are the service's own bookkeeping (and the consistency
+ * checker's).
  */
-export const REJECTION_REASONS = ['changed', 'withdrawn', 'started'] as const;
-export type RejectionReason = (typeof REJECTION_REASONS)[number];
+export const PaymentStatus = {
+  /** From before the provider is called until its outcome is recorded. */
+  Pending: 'pending',
+  /** Charged: it completes its order. */
+  Succeeded: 'succeeded',
+  /** The provider refused the charge. */
+  Failed: 'failed',
+  /** Charged, then given back: its order was cancelled. */
+  Refunded: 'refunded',
+} as const;
+export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
+export const PAYMENT_STATUSES = [
+  PaymentStatus.Pending,
+  PaymentStatus.Succeeded,
+  PaymentStatus.Failed,
+  PaymentStatus.Refunded,
+] as const;
+/** The statuses of an attempt that counts: at most one per order is in progress or successful. */
+export const LIVE_PAYMENT_STATUSES = [PaymentStatus.Pending, PaymentStatus.Succeeded] as const;
 
 const Id = Type.String({ format: 'uuid' });
 const Version = Type.Integer({ minimum: 0 });
 const Cents = Type.Integer({ minimum: 1 });
 const Timestamp = Type.String({ format: 'date-time' });
 export const OrderStatusSchema = Type.Enum(ORDER_STATUSES);
+export const RejectionReasonSchema = Type.Enum(REJECTION_REASONS);
 
 /** A ticket as the tickets service announces each version of it. */
 const TicketFields = {
@@ -118,7 +168,7 @@ export const TicketReservationRejected = Type.Object({
   /** The ticket. */
   id: Id,
   orderId: Id,
-  reason: Type.Enum(REJECTION_REASONS),
+  reason: RejectionReasonSchema,
 });
 
 /**

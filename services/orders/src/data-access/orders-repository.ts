@@ -7,7 +7,7 @@ import {
   type CancelledBy,
   type EventData,
   type Executor,
-  type OrderStatus,
+  OrderStatus,
   type ServiceDatabase,
 } from '@ticketing/common';
 import { holdsItsTicket, orders, tickets, type OrderRow, type TicketRow } from './schema.ts';
@@ -163,7 +163,7 @@ export async function listSalesOf(db: Executor, sellerId: string): Promise<Sale[
     .select({ order: orders, title: tickets.title })
     .from(orders)
     .innerJoin(tickets, eq(orders.ticketId, tickets.id))
-    .where(and(eq(orders.sellerId, sellerId), eq(orders.status, 'complete')))
+    .where(and(eq(orders.sellerId, sellerId), eq(orders.status, OrderStatus.Complete)))
     .orderBy(desc(orders.completedAt), desc(orders.id));
   return rows;
 }
@@ -191,7 +191,7 @@ export async function transitionOrder(
       status: to,
       version: sql`${orders.version} + 1`,
       ...(cancellation ? { cancelledBy: cancellation.by, cancelReason: cancellation.reason ?? null } : {}),
-      ...(to === 'complete' ? { completedAt: sql`now()` } : {}),
+      ...(to === OrderStatus.Complete ? { completedAt: sql`now()` } : {}),
     })
     .where(and(eq(orders.id, id), inArray(orders.status, [...from])))
     .returning();

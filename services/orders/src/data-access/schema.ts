@@ -10,9 +10,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { ACTIVE_ORDER_STATUSES, CANCELLED_BY, ORDER_STATUSES } from '@ticketing/common';
-
-const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
+import { ACTIVE_ORDER_STATUSES, CANCELLED_BY, ORDER_STATUSES, OrderStatus, sqlList } from '@ticketing/common';
 
 /**
  * The orders service's replica of tickets, fed by ticket:created / ticket:updated. `version` is
@@ -40,7 +38,7 @@ export const tickets = pgTable('tickets', {
  * conflict target (they must match it exactly).
  */
 export const holdsItsTicket = (status: AnyColumn): SQL =>
-  sql`${status} in (${inList(ACTIVE_ORDER_STATUSES)})`;
+  sql`${status} in (${sqlList(ACTIVE_ORDER_STATUSES)})`;
 
 export const orders = pgTable(
   'orders',
@@ -84,9 +82,9 @@ export const orders = pgTable(
     index('orders_by_user_idx').on(t.userId, t.createdAt),
     index('orders_sales_by_seller_idx')
       .on(t.sellerId, t.completedAt)
-      .where(sql`${t.status} = 'complete'`),
-    check('orders_status_check', sql`${t.status} in (${inList(ORDER_STATUSES)})`),
-    check('orders_cancelled_by_check', sql`${t.cancelledBy} in (${inList(CANCELLED_BY)})`),
+      .where(sql`${t.status} = ${sqlList([OrderStatus.Complete])}`),
+    check('orders_status_check', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
+    check('orders_cancelled_by_check', sql`${t.cancelledBy} in (${sqlList(CANCELLED_BY)})`),
   ],
 );
 

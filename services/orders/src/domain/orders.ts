@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   BadRequestError,
+  CancelledBy,
   NotAuthorizedError,
   NotFoundError,
   publishEvent,
@@ -20,13 +21,14 @@ import {
   UnprocessableEvent,
   fromCents,
   OPEN_ORDER_STATUSES,
+  OrderStatus,
   toCents,
   ValidationError,
   type CurrentUser,
   type Database,
   type EventData,
   type Executor,
-  type RejectionReason,
+  RejectionReason,
   type ServiceDatabase,
 } from '@ticketing/common';
 import {
@@ -103,7 +105,7 @@ export async function createOrder(
     id: randomUUID(),
     userId: buyer.id,
     ticketId: ticket.id,
-    status: 'created' as const,
+    status: OrderStatus.Created,
     priceCents: ticket.priceCents,
     sellerId: ticket.sellerId,
     ticketTimesSold: ticket.timesSold,
@@ -149,9 +151,9 @@ export async function cancelOrder(db: Database, user: CurrentUser, id: string): 
     const order = await lockOrder(tx, id);
     if (!order) throw new NotFoundError('Order not found');
     if (order.userId !== user.id) throw new NotAuthorizedError();
-    if (order.status === 'cancelled') return;
-    if (order.status === 'complete') throw new BadRequestError('Cannot cancel a completed order');
-    await cancelAndPublish(tx, id, { by: 'buyer' });
+    if (order.status === OrderStatus.Cancelled) return;
+    if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
+    await cancelAndPublish(tx, id, { by: CancelledBy.Buyer });
   });
 }
 
@@ -160,8 +162,9 @@ export async function cancelOrder(db: Database, user: CurrentUser, id: string): 
  * service holds was not rejected); false, and nothing published, when it was not.
  */
 async function cancelAndPublish(tx: Executor, id: string, cancellation: Cancellation): Promise<boolean> {
-  const from = cancellation.by === 'rejected' ? (['created'] as const) : OPEN_ORDER_STATUSES;
-  const cancelled = await transitionOrder(tx, id, from, 'cancelled', cancellation);
+  const from =
+    cancellation.by === CancelledBy.Rejected ? ([OrderStatus.Created] as const) : OPEN_ORDER_STATUSES;
+  const cancelled = await transitionOrder(tx, id, from, OrderStatus.Cancelled, cancellation);
   if (!cancelled) return false;
   await publishEvent(tx, 'order:cancelled', {
     id: cancelled.id,
@@ -178,14 +181,14 @@ async function cancelAndPublish(tx: Executor, id: string, cancellation: Cancella
 export async function expireOrder(tx: Executor, orderId: string): Promise<void> {
   const order = await lockOrder(tx, orderId);
   if (!order) throw new UnprocessableEvent(`unknown order ${orderId}`);
-  await cancelAndPublish(tx, orderId, { by: 'expiry' });
+  await cancelAndPublish(tx, orderId, { by: CancelledBy.Expiry });
 }
 
 /** What the buyer of a rejected order is told. */
 export const REJECTION_MESSAGES: Record<RejectionReason, string> = {
-  changed: 'The seller changed this ticket before your reservation reached it',
-  withdrawn: 'The seller took this ticket off sale before your reservation reached it',
-  started: EVENT_STARTED,
+  [RejectionReason.Changed]: 'The seller changed this ticket before your reservation reached it',
+  [RejectionReason.Withdrawn]: 'The seller took this ticket off sale before your reservation reached it',
+  [RejectionReason.Started]: EVENT_STARTED,
 };
 
 /**
@@ -199,7 +202,10 @@ export async function rejectOrder(
 ): Promise<void> {
   const order = await lockOrder(tx, data.orderId);
   if (!order) throw new UnprocessableEvent(`unknown order ${data.orderId}`);
-  await cancelAndPublish(tx, data.orderId, { by: 'rejected', reason: REJECTION_MESSAGES[data.reason] });
+  await cancelAndPublish(tx, data.orderId, {
+    by: CancelledBy.Rejected,
+    reason: REJECTION_MESSAGES[data.reason],
+  });
 }
 
 /**
@@ -208,7 +214,7 @@ export async function rejectOrder(
  * service; an order cancelled meanwhile stays cancelled (its cancellation releases the ticket).
  */
 async function confirmOrder(tx: Executor, orderId: string): Promise<void> {
-  const confirmed = await transitionOrder(tx, orderId, ['created'], 'awaiting:payment');
+  const confirmed = await transitionOrder(tx, orderId, [OrderStatus.Created], OrderStatus.AwaitingPayment);
   if (!confirmed) return;
   await publishEvent(tx, 'order:confirmed', {
     id: confirmed.id,
@@ -231,7 +237,7 @@ export async function completeOrder(
 ): Promise<void> {
   const order = await lockOrder(tx, orderId);
   if (!order) throw new UnprocessableEvent(`unknown order ${orderId}`);
-  const completed = await transitionOrder(tx, orderId, ['awaiting:payment'], 'complete');
+  const completed = await transitionOrder(tx, orderId, [OrderStatus.AwaitingPayment], OrderStatus.Complete);
   if (completed) {
     await publishEvent(tx, 'order:completed', {
       id: completed.id,
@@ -239,9 +245,9 @@ export async function completeOrder(
       userId: completed.userId,
       ticket: { id: completed.ticketId },
     });
-  } else if (order.status === 'cancelled') {
+  } else if (order.status === OrderStatus.Cancelled) {
     log.warn({ orderId }, 'payment received for a cancelled order; the payments service refunds it');
-  } else if (order.status === 'created') {
+  } else if (order.status === OrderStatus.Created) {
     // Cannot happen: payments learns an order is payable only from order:confirmed.
     throw new UnprocessableEvent(`payment for order ${orderId}, which is not confirmed yet`);
   }

@@ -1,7 +1,7 @@
 /** Reads and writes of payments and of the orders replica; plain objects in and out. */
 import { and, eq, lt, sql } from 'drizzle-orm';
-import type { Executor } from '@ticketing/common';
-import { orders, payments, type OrderRow, type PaymentRow, type PaymentStatus } from './schema.ts';
+import { PaymentStatus, type Executor } from '@ticketing/common';
+import { orders, payments, type OrderRow, type PaymentRow } from './schema.ts';
 
 export type Order = OrderRow;
 export type Payment = PaymentRow;
@@ -63,7 +63,7 @@ export async function succeededPaymentOf(db: Executor, orderId: string): Promise
   const [row] = await db
     .select()
     .from(payments)
-    .where(and(eq(payments.orderId, orderId), eq(payments.status, 'succeeded')));
+    .where(and(eq(payments.orderId, orderId), eq(payments.status, PaymentStatus.Succeeded)));
   return row;
 }
 
@@ -78,7 +78,7 @@ export async function stalePendingPayments(
     .from(payments)
     .where(
       and(
-        eq(payments.status, 'pending'),
+        eq(payments.status, PaymentStatus.Pending),
         lt(payments.createdAt, sql`now() - ${olderThanMs} * interval '1 millisecond'`),
       ),
     )

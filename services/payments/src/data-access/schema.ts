@@ -1,18 +1,22 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  LIVE_PAYMENT_STATUSES,
+  ORDER_STATUSES,
+  PAYMENT_STATUSES,
+  PaymentStatus,
+  sqlList,
+} from '@ticketing/common';
 
 /** The payments service's replica of orders, version-aware like every replica. */
 export const orders = pgTable('orders', {
   id: uuid('id').primaryKey(),
   userId: uuid('user_id').notNull(),
   priceCents: integer('price_cents').notNull(),
-  status: text('status', { enum: ['created', 'cancelled', 'awaiting:payment', 'complete'] }).notNull(),
+  status: text('status', { enum: ORDER_STATUSES }).notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   version: integer('version').notNull(),
 });
-
-export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded'] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /**
  * One row per attempt to pay. A row is `pending` from before the provider is called until its
@@ -40,11 +44,11 @@ export const payments = pgTable(
     // order cannot both reach the provider. The database decides, not a read-then-write.
     uniqueIndex('payments_one_live_per_order')
       .on(t.orderId)
-      .where(sql`${t.status} in ('pending', 'succeeded')`),
+      .where(sql`${t.status} in (${sqlList(LIVE_PAYMENT_STATUSES)})`),
     index('payments_pending_idx')
       .on(t.createdAt)
-      .where(sql`${t.status} = 'pending'`),
-    check('payments_status_check', sql`${t.status} in ('pending', 'succeeded', 'failed', 'refunded')`),
+      .where(sql`${t.status} = ${sqlList([PaymentStatus.Pending])}`),
+    check('payments_status_check', sql`${t.status} in (${sqlList(PAYMENT_STATUSES)})`),
   ],
 );
 

@@ -30,7 +30,8 @@ import {
   type Database,
   type EventData,
   type Executor,
-  type OrderStatus,
+  OrderStatus,
+  PaymentStatus,
   HttpError,
   type Logger,
 } from '@ticketing/common';
@@ -64,7 +65,9 @@ const idempotencyKey = (payment: Pick<Payment, 'orderId' | 'id'>) =>
   `order-${payment.orderId}-payment-${payment.id}`;
 
 /** A payment that went through, as the API shows it. */
-export type PaymentReceipt = Pick<Payment, 'id' | 'orderId' | 'amountCents'> & { status: 'succeeded' };
+export type PaymentReceipt = Pick<Payment, 'id' | 'orderId' | 'amountCents'> & {
+  status: typeof PaymentStatus.Succeeded;
+};
 
 /** POST /api/payments: returns the recorded, successful payment, or throws an HttpError. */
 export async function payForOrder(
@@ -88,7 +91,7 @@ async function awaitPayable(db: Database, orderId: string, waitMs: number): Prom
   const deadline = Date.now() + waitMs;
   for (;;) {
     const order = await findOrder(db, orderId);
-    if ((order && order.status !== 'created') || Date.now() >= deadline) return;
+    if ((order && order.status !== OrderStatus.Created) || Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -104,16 +107,17 @@ async function startPayment(
       const order = await lockOrder(tx, input.orderId);
       if (!order) throw new NotFoundError('Order not found');
       if (order.userId !== buyer.id) throw new NotAuthorizedError();
-      if (order.status === 'cancelled') throw new BadRequestError('Cannot pay for a cancelled order');
-      if (order.status === 'complete') throw new BadRequestError('Order is already paid');
+      if (order.status === OrderStatus.Cancelled)
+        throw new BadRequestError('Cannot pay for a cancelled order');
+      if (order.status === OrderStatus.Complete) throw new BadRequestError('Order is already paid');
       if (order.expiresAt.getTime() <= Date.now()) throw new BadRequestError('Order has expired');
-      if (order.status === 'created') {
+      if (order.status === OrderStatus.Created) {
         throw new BadRequestError('This reservation is not confirmed yet; try again in a moment', 'orderId');
       }
       return insertPayment(tx, {
         id: randomUUID(),
         orderId: order.id,
-        status: 'pending',
+        status: PaymentStatus.Pending,
         amountCents: order.priceCents,
         provider: provider.name,
         token: input.token,
@@ -142,7 +146,10 @@ export async function finishPayment(deps: PaymentsDeps, payment: Payment): Promi
     }));
   } catch (error) {
     if (error instanceof PaymentDeclinedError) {
-      await updatePayment(deps.db, payment.id, { status: 'failed', failureReason: error.message });
+      await updatePayment(deps.db, payment.id, {
+        status: PaymentStatus.Failed,
+        failureReason: error.message,
+      });
       throw new BadRequestError(error.message, 'token');
     }
     if (error instanceof ProviderUnavailableError) {
@@ -157,31 +164,37 @@ export async function finishPayment(deps: PaymentsDeps, payment: Payment): Promi
 
   const outcome = await deps.db.transaction(async (tx) => {
     const current = await lockPayment(tx, payment.id);
-    if (current?.status !== 'pending') return current?.status === 'succeeded' ? 'succeeded' : 'gone';
+    if (current?.status !== PaymentStatus.Pending)
+      return current?.status === PaymentStatus.Succeeded ? PaymentStatus.Succeeded : 'gone';
     const order = await lockOrder(tx, payment.orderId);
-    if (order?.status === 'cancelled') {
+    if (order?.status === OrderStatus.Cancelled) {
       // The order ended while the card was charged: give the money back, publish nothing.
       await deps.provider.refund(chargeId, `refund-${payment.id}`);
       await updatePayment(tx, payment.id, {
-        status: 'refunded',
+        status: PaymentStatus.Refunded,
         providerChargeId: chargeId,
         failureReason: 'order cancelled while paying',
       });
-      return 'refunded';
+      return PaymentStatus.Refunded;
     }
-    await updatePayment(tx, payment.id, { status: 'succeeded', providerChargeId: chargeId });
+    await updatePayment(tx, payment.id, { status: PaymentStatus.Succeeded, providerChargeId: chargeId });
     await publishEvent(
       tx,
       'payment:created',
       { id: payment.id, orderId: payment.orderId, providerChargeId: chargeId },
       payment.orderId,
     );
-    return 'succeeded';
+    return PaymentStatus.Succeeded;
   });
-  if (outcome === 'refunded')
+  if (outcome === PaymentStatus.Refunded)
     throw new BadRequestError('The order was cancelled before the payment completed; it was refunded');
   if (outcome === 'gone') throw new BadRequestError('This payment attempt is no longer valid');
-  return { id: payment.id, orderId: payment.orderId, amountCents: payment.amountCents, status: 'succeeded' };
+  return {
+    id: payment.id,
+    orderId: payment.orderId,
+    amountCents: payment.amountCents,
+    status: PaymentStatus.Succeeded,
+  };
 }
 
 /** On `order:created`: the first version of the replica. */
@@ -200,7 +213,7 @@ export async function replicateNewOrder(tx: Executor, data: EventData<'order:cre
 export async function replicateOrderStatus(
   tx: Executor,
   data: { id: string; version: number },
-  status: Exclude<OrderStatus, 'created'>,
+  status: Exclude<OrderStatus, typeof OrderStatus.Created>,
 ): Promise<boolean> {
   if (await applyOrderVersion(tx, data.id, data.version, status)) return true;
   const current = await findOrder(tx, data.id);
@@ -220,10 +233,13 @@ export async function cancelOrderReplica(
   data: EventData<'order:cancelled'>,
   log: Logger,
 ): Promise<void> {
-  if (!(await replicateOrderStatus(tx, data, 'cancelled'))) return;
+  if (!(await replicateOrderStatus(tx, data, OrderStatus.Cancelled))) return;
   const paid = await succeededPaymentOf(tx, data.id);
   if (!paid?.providerChargeId) return;
   await provider.refund(paid.providerChargeId, `refund-${paid.id}`);
-  await updatePayment(tx, paid.id, { status: 'refunded', failureReason: 'order cancelled after payment' });
+  await updatePayment(tx, paid.id, {
+    status: PaymentStatus.Refunded,
+    failureReason: 'order cancelled after payment',
+  });
   log.warn({ orderId: data.id, paymentId: paid.id }, 'refunded a payment for an order that was cancelled');
 }

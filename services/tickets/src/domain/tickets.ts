@@ -14,6 +14,7 @@ import {
   NotAuthorizedError,
   NotFoundError,
   publishEvent,
+  RejectionReason,
   RetryLater,
   toCents,
   UnprocessableEvent,
@@ -390,13 +391,13 @@ export async function reserveTicket(tx: Executor, order: EventData<'order:create
     throw new RetryLater(`ticket ${ticketId} is held by order ${ticket.orderId}; order ${order.id} waits`);
   }
   const reason = hasStarted(ticket)
-    ? 'started'
+    ? RejectionReason.Started
     : !ticket.listed
-      ? 'withdrawn'
+      ? RejectionReason.Withdrawn
       : ticket.priceCents !== order.ticket.price ||
           ticket.title !== order.ticket.title ||
           ticket.userId !== order.ticket.sellerId
-        ? 'changed'
+        ? RejectionReason.Changed
         : undefined;
   if (reason) {
     // Remembered like a cancellation: this order never holds the ticket, whatever comes later.

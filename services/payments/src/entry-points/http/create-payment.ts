@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import {
   errorResponses,
   fromCents,
+  PaymentStatus,
   requireUser,
   SESSION_REQUIRED,
   success,
@@ -34,7 +35,7 @@ export const PaymentJson = Type.Object(
       description: "What was charged, in the currency unit: the order's price.",
     }),
     currency: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code, lower case (usd).' }),
-    status: Type.Literal('succeeded'),
+    status: Type.Literal(PaymentStatus.Succeeded),
   },
   { $id: 'Payment' },
 );
