@@ -15,7 +15,7 @@ export interface paths {
     put?: never;
     /**
      * Create an account and sign in to it
-     * @description Sets the session cookie. 400 "Email in use" when the email already has an account. 429 once the address has signed up too often.
+     * @description Sets the session cookie, and the device cookie (see sign-in). 400 "Email in use" when the email already has an account. 429 once the address has signed up too often.
      */
     post: operations['signUp'];
     delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
     put?: never;
     /**
      * Sign in with email and password
-     * @description Sets the session cookie. 400 "Invalid credentials" for an unknown email or a wrong password alike. 429 once the address has tried too often, or the account: a few attempts are free, then each makes the next wait longer (1 s, doubling, up to a cap); a success starts again.
+     * @description Sets the session cookie, and the `device` cookie: a browser that sends it back for the same account is exempt from the account's backoff, so guesses from elsewhere cannot keep it out. 400 "Invalid credentials" for an unknown email or a wrong password alike. 429 once the address has tried too often, or the account (or, with a device cookie, the device): a few attempts are free, then each makes the next wait longer (1 s, doubling, up to a cap); a success starts again.
      */
     post: operations['signIn'];
     delete?: never;
@@ -479,10 +479,10 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Signed up and in: the session cookie is set */
+      /** @description Signed up and in: the session and device cookies are set */
       201: {
         headers: {
-          /** @description The `session` cookie (httpOnly, SameSite=Lax, Path=/; Secure in production). */
+          /** @description The `session` cookie (httpOnly, SameSite=Lax, Path=/; Secure in production), and the `device` cookie (httpOnly, SameSite=Strict, Path=/api/users/signin; Secure in production): signed, it says this browser signed in to this account, and sign-ins to the account that send it are exempt from its backoff. */
           'set-cookie'?: string;
           [name: string]: unknown;
         };
@@ -568,10 +568,10 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Signed in: the session cookie is set */
+      /** @description Signed in: the session and device cookies are set */
       200: {
         headers: {
-          /** @description The `session` cookie (httpOnly, SameSite=Lax, Path=/; Secure in production). */
+          /** @description The `session` cookie (httpOnly, SameSite=Lax, Path=/; Secure in production), and the `device` cookie (httpOnly, SameSite=Strict, Path=/api/users/signin; Secure in production): signed, it says this browser signed in to this account, and sign-ins to the account that send it are exempt from its backoff. */
           'set-cookie'?: string;
           [name: string]: unknown;
         };
@@ -615,7 +615,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Too many attempts from this address, or for this account: wait `Retry-After` seconds */
+      /** @description Too many attempts from this address, for this account, or from this device: wait `Retry-After` seconds */
       429: {
         headers: {
           /** @description Seconds to wait before trying again. */
