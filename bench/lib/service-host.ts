@@ -7,8 +7,9 @@
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { buildHttpServer, createLogger, openDatabase, registerService } from '@ticketing/common';
+import { createLogger, openDatabase, registerService } from '@ticketing/common';
 import { ticketsService, type TicketsSettings } from '@ticketing/tickets';
+import { benchHttpServer } from './systems.ts';
 
 /** What the host serves: the tickets service, with these settings, on this database. */
 export interface ServiceHostOptions {
@@ -59,14 +60,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
     void (async () => {
       const logger = createLogger('bench-host', { level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
       const database = openDatabase(options.databaseUrl, { max: options.poolSize ?? 10, logger });
-      const app = await buildHttpServer({
-        logger,
-        jwtKey: `bench-${randomUUID()}`,
-        secureCookies: false,
-        title: 'tickets',
-        service: 'tickets',
-        readiness: {},
-      });
+      const app = await benchHttpServer('tickets', { logger });
       await registerService(app, ticketsService(options.tickets), { database, logger });
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       const stop = () =>
