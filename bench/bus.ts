@@ -33,7 +33,7 @@
  * and runs once unmeasured with BENCH_WARMUP events first, so the JIT and connections are warm.
  */
 import { randomUUID } from 'node:crypto';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
@@ -46,7 +46,6 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import {
-  createLogger,
   DEFAULT_BATCHING,
   DEFAULT_LISTENER_CONCURRENCY,
   defineListener,
@@ -62,25 +61,26 @@ import {
   type Transport,
 } from '@ticketing/common';
 import {
-  AsyncQueue,
-  createDatabase,
+  cpuUsed,
+  fixed as fmt,
+  intFromEnv,
+  loadAverage,
   machine,
-  Recorder,
+  percentile,
   runWorkers,
-  startPostgres,
+  sampleCpu,
   table,
+  type CpuSample,
+} from './lib/measure.ts';
+import {
+  createDatabase,
+  logger,
+  natsPort,
+  runId,
+  startPostgres,
   type BenchDatabase,
   type PostgresServer,
-  type RunResult,
-} from './support.ts';
-
-function intFromEnv(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (!value) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer`);
-  return parsed;
-}
+} from './lib/systems.ts';
 
 const EVENTS = intFromEnv('BENCH_EVENTS', 10_000);
 const PRODUCERS = intFromEnv('BENCH_PRODUCERS', 16);
@@ -94,7 +94,153 @@ const PRODUCER_POOL = PRODUCERS + 4;
 const CONSUMER_POOL = 10;
 const GROUP = 'bench-consumer';
 
-const logger = createLogger('bench', { level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+/** Port of the NATS server at NATS_URL (its CPU is counted). */
+const NATS_PORT = NATS_URL ? natsPort(NATS_URL) : undefined;
+
+/** An unbounded in-memory queue whose `take` waits for an item (or for `close`: undefined). */
+export class AsyncQueue<T> {
+  private readonly items: T[] = [];
+  private head = 0;
+  private readonly waiters: ((item: T | undefined) => void)[] = [];
+  private closed = false;
+
+  push(item: T): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(item);
+    else this.items.push(item);
+  }
+
+  take(): Promise<T | undefined> {
+    if (this.head < this.items.length) return Promise.resolve(this.items[this.head++]);
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Up to `max` items already queued, without waiting. */
+  takeWaiting(max: number): T[] {
+    const end = Math.min(this.items.length, this.head + max);
+    const taken = this.items.slice(this.head, end);
+    this.head = end;
+    return taken;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter(undefined);
+  }
+}
+
+/**
+ * Rejects on the first Ctrl-C or SIGTERM, so a run in progress stops waiting and its `finally`
+ * blocks drop the databases and streams it made (a second signal exits at once).
+ */
+const interrupted = new Promise<never>((_, reject) => {
+  const stop = (signal: NodeJS.Signals) => {
+    console.warn(`\n${signal}: cleaning up (again to exit now)`);
+    process.once(signal, () => process.exit(130));
+    reject(new Error(`interrupted by ${signal}`));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+});
+interrupted.catch(() => {});
+
+/**
+ * What one run measured: when it started, when each event became durable at its source (`start`)
+ * and when it was handled (`end`), both by event id, in `performance.now()` milliseconds.
+ */
+export class Recorder {
+  private startedAt = 0;
+  private readonly starts = new Map<string, number>();
+  private readonly ends = new Map<string, number>();
+  private lastEnd = 0;
+  private producedAt = Number.NaN;
+  private resolveAll!: () => void;
+  readonly all = new Promise<void>((resolve) => (this.resolveAll = resolve));
+
+  constructor(readonly expected: number) {}
+
+  private cpuBefore?: CpuSample;
+  private cpu?: CpuSample;
+
+  /** The clock of the run starts now (the first producer is about to start). */
+  async begin(): Promise<void> {
+    this.cpuBefore = await sampleCpu(NATS_PORT);
+    this.startedAt = performance.now();
+  }
+
+  /** Every producer has committed (published, for bare JetStream). */
+  produced(): void {
+    this.producedAt = performance.now();
+  }
+
+  start(id: string): void {
+    this.starts.set(id, performance.now());
+  }
+
+  end(id: string): void {
+    if (this.ends.has(id)) return; // a redelivery: the first handling counts
+    this.lastEnd = performance.now();
+    this.ends.set(id, this.lastEnd);
+    if (this.ends.size === this.expected) this.resolveAll();
+  }
+
+  get handled(): number {
+    return this.ends.size;
+  }
+
+  /** Waits for every event, or throws after `timeoutMs` saying how far it got. */
+  async finished(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out: ${this.handled}/${this.expected} events handled`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.all, timeout, interrupted]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.cpuBefore) this.cpu = cpuUsed(this.cpuBefore, await sampleCpu(NATS_PORT));
+  }
+
+  result(name: string): RunResult {
+    const latencies: number[] = [];
+    for (const [id, end] of this.ends) {
+      const start = this.starts.get(id);
+      if (start !== undefined) latencies.push(end - start);
+    }
+    latencies.sort((a, b) => a - b);
+    const seconds = (this.lastEnd - this.startedAt) / 1000;
+    return {
+      name,
+      events: this.ends.size,
+      producedSeconds: (this.producedAt - this.startedAt) / 1000,
+      seconds,
+      perSecond: this.ends.size / seconds,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      cpu: this.cpu,
+    };
+  }
+}
+
+export interface RunResult {
+  name: string;
+  events: number;
+  /** From the start to the last producer commit (publish, for bare JetStream). */
+  producedSeconds: number;
+  /** From the start to the last event handled. */
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** CPU used between the start and the last event handled. */
+  cpu?: CpuSample;
+  note?: string;
+}
 
 /** The producer's own state: a ticket per event, as the tickets service would write. */
 const PRODUCER_SQL = `
@@ -168,7 +314,7 @@ async function inProcessTransports(): Promise<Transports> {
 
 /** Two connections, as two services would have, on a stream of their own. */
 async function jetStreamTransports(servers: string): Promise<Transports> {
-  const stream = `BENCH_${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+  const stream = `BENCH_${runId(12).toUpperCase()}`;
   const producer = await JetStreamTransport.connect({ servers, stream, logger });
   const consumer = await JetStreamTransport.connect({ servers, stream, logger });
   return {
@@ -356,7 +502,7 @@ async function barePostgres(name: string, server: PostgresServer, events: number
  * to the consumer's ack.
  */
 async function bareJetStream(name: string, servers: string, events: number): Promise<RunResult> {
-  const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
+  const suffix = runId(12);
   const stream = `BENCH_BARE_${suffix.toUpperCase()}`;
   const subject = `bench_bare_${suffix}.ticket.created`;
   const envelopes = tickets(events).map((ticket) => makeEvent('ticket:created', ticket));
@@ -429,8 +575,6 @@ interface Scenario {
   ceilings?: string[];
 }
 
-const fmt = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
-
 async function main(): Promise<void> {
   const started = performance.now();
   const server = await startPostgres();
@@ -442,11 +586,7 @@ async function main(): Promise<void> {
     );
     console.log(`machine:  ${machine()}`);
     console.log('          (Postgres, NATS and this process all share these cores)');
-    console.log(
-      `load:     ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')} (1, 5, 15 min) at the start`,
-    );
+    console.log(`load:     ${loadAverage(2, ' ')} (1, 5, 15 min) at the start`);
     console.log(`postgres: ${server.version}, ${server.origin}; ${server.settings}`);
     console.log(
       `nats:     ${NATS_URL ? await natsVersion(NATS_URL) : 'NATS_URL not set: JetStream paths skipped'}`,
@@ -562,9 +702,7 @@ async function main(): Promise<void> {
   const notes = results.filter((r) => r.note);
   for (const r of notes) console.log(`  ${r.name}: ${r.note}`);
   console.log(
-    `\ntotal ${fmt((performance.now() - started) / 1000, 0)} s (incl. warm-ups and setup); load at the end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `\ntotal ${fmt((performance.now() - started) / 1000, 0)} s (incl. warm-ups and setup); load at the end: ${loadAverage(2, ' ')}`,
   );
   if (notes.length > 0) process.exitCode = 1;
 }

@@ -30,17 +30,9 @@ import pg from 'pg';
 import { waitFor } from '@ticketing/common/testing';
 import { Bed, bedUnavailable } from '../apps/cluster/src/hosts/bed.ts';
 import { FlowProbe } from '../apps/cluster/src/hosts/flow-probe.ts';
-import {
-  BENCH_LIMIT_SETTINGS,
-  Client,
-  createTickets,
-  fmt,
-  intFromEnv,
-  percentile,
-  sleep,
-  waitForReplica,
-} from './cluster-support.ts';
-import { machine, table } from './support.ts';
+import { Client, createTickets, waitForReplica } from './lib/client.ts';
+import { fmt, intFromEnv, machine, percentile, sleep, table } from './lib/measure.ts';
+import { BENCH_LIMIT_SETTINGS } from './lib/systems.ts';
 
 const RATE = intFromEnv('BENCH_HOSTS_RATE', 100);
 const SECONDS = intFromEnv('BENCH_HOSTS_SECONDS', 10);
@@ -280,6 +272,7 @@ async function run(streamReplicas: number): Promise<Figures> {
   }
 }
 
+/** The nearest-rank median (of an even count, the lower of the middle two). */
 function median(values: number[]): number {
   return percentile(
     [...values].sort((a, b) => a - b),

@@ -19,12 +19,7 @@
  * the arrangements do: raise BENCH_RL_ROUNDS. DATABASE_URL: the machine's Postgres (a database made and dropped).
  */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
-import pg from 'pg';
 import {
-  buildHttpServer,
-  createLogger,
-  createSessionIssuer,
   databaseUrl,
   ensureDatabase,
   migrateDatabase,
@@ -33,25 +28,22 @@ import {
   type HttpServerOptions,
 } from '@ticketing/common';
 import { ordersService } from '@ticketing/orders';
-import { DATABASE_URL, fmt, intFromEnv } from './cluster-support.ts';
-import { machine, table } from './support.ts';
+import { mintCookie } from './lib/client.ts';
+import { fmt, intFromEnv, machineAndLoad, runWorkers, table } from './lib/measure.ts';
+import { benchHttpServer, DATABASE_URL, dropDatabases, logger, runId } from './lib/systems.ts';
 
 const REQUESTS = intFromEnv('BENCH_RL_REQUESTS', 5_000);
 const CONCURRENCY = intFromEnv('BENCH_RL_CONCURRENCY', 16);
 const ROUNDS = intFromEnv('BENCH_RL_ROUNDS', 2);
-const logger = createLogger('bench', { level: 'warn', pretty: false });
 
-const name = `bench_ratelimit_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+const name = `bench_ratelimit_${runId()}`;
 const url = databaseUrl(DATABASE_URL, name);
 await ensureDatabase(url);
 const database = openDatabase(url, { logger });
 const module = ordersService({ expirationSeconds: 900 });
 await migrateDatabase(database, module.migrations);
 const jwtKey = `bench-${randomUUID()}`;
-const cookie = `session=${await createSessionIssuer({ jwtKey, secureCookies: false }).sign({
-  id: randomUUID(),
-  email: 'bench@example.test',
-})}`;
+const cookie = await mintCookie(jwtKey);
 
 const CEILING = { max: 100_000_000, windowSeconds: 60 };
 const UPSERT = `
@@ -75,15 +67,7 @@ const arrangements: Arrangement[] = [
 type Route = 'orders' | 'bare';
 
 async function run(arrangement: Arrangement, route: Route): Promise<{ perSecond: number; cpuUs: number }> {
-  const app = await buildHttpServer({
-    logger,
-    jwtKey,
-    secureCookies: false,
-    title: 'bench',
-    service: 'orders',
-    readiness: {},
-    ...arrangement.server,
-  });
+  const app = await benchHttpServer('orders', { jwtKey, title: 'bench', ...arrangement.server });
   if (arrangement.upsertPerRequest)
     app.addHook('onRequest', async () => {
       await database.pool.query({ name: 'bench-upsert', text: UPSERT, values: ['bench:127.0.0.1'] });
@@ -102,17 +86,12 @@ async function run(arrangement: Arrangement, route: Route): Promise<{ perSecond:
       : app.inject({ method: 'GET', url: '/bench' });
   const expected = route === 'orders' ? 404 : 200;
   for (let i = 0; i < 500; i++) await send(); // warm-up
-  let next = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < REQUESTS) {
-        const response = await send();
-        if (response.statusCode !== expected) throw new Error(`${arrangement.name}: ${response.statusCode}`);
-      }
-    }),
-  );
+  await runWorkers(CONCURRENCY, REQUESTS, async () => {
+    const response = await send();
+    if (response.statusCode !== expected) throw new Error(`${arrangement.name}: ${response.statusCode}`);
+  });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   await app.close();
@@ -120,12 +99,7 @@ async function run(arrangement: Arrangement, route: Route): Promise<{ perSecond:
 }
 
 try {
-  console.log(
-    `machine: ${machine()}; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' / ')}`,
-  );
+  console.log(machineAndLoad());
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   for (const [route, title] of [
     ['orders', 'POST /api/orders (404), one address'],
@@ -158,8 +132,5 @@ try {
   console.log(`rate_limits rows after the runs: ${rows[0]!.n}`);
 } finally {
   await database.close();
-  const admin = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists "${name}" with (force)`);
-  await admin.end();
+  await dropDatabases(DATABASE_URL, [name]);
 }

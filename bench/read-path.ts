@@ -21,16 +21,9 @@ import autocannon from 'autocannon';
 import { freePort } from '../apps/cluster/src/cluster.ts';
 import type { Entry } from '../apps/cluster/src/entry.ts';
 import { findNginx, startNginxEntry } from '../apps/cluster/src/nginx-entry.ts';
-import { table } from './support.ts';
-import {
-  Client,
-  createTickets,
-  fmt,
-  intFromEnv,
-  logger,
-  startBenchCluster,
-  sleep,
-} from './cluster-support.ts';
+import { Client, createTickets } from './lib/client.ts';
+import { fmt, intFromEnv, median, sleep, table } from './lib/measure.ts';
+import { logger, startBenchCluster } from './lib/systems.ts';
 
 const CONNECTIONS = intFromEnv('BENCH_READ_CONNECTIONS', 32);
 const SECONDS = intFromEnv('BENCH_READ_SECONDS', 10);
@@ -84,12 +77,6 @@ async function startBareBehindNginx(bare: { port: number; url: string }): Promis
     logger,
   });
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function load(url: string, seconds: number) {
   return autocannon({ url, connections: CONNECTIONS, duration: seconds });

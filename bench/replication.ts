@@ -16,25 +16,13 @@
  *    the chains run in parallel (64 at a time): from the last write's response until every row of
  *    the orders replica matches the tickets service's (version and price). Aim: < 1 s.
  */
-import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { table } from './support.ts';
-import {
-  Client,
-  createTickets,
-  fmt,
-  intFromEnv,
-  mintCookie,
-  NATS_URL,
-  percentile,
-  sleep,
-  startBenchCluster,
-  waitForReplica,
-  type BenchCluster,
-} from './cluster-support.ts';
+import { Client, createTickets, mintCookie, waitForReplica } from './lib/client.ts';
+import { fmt, intFromEnv, percentile, sleep, table } from './lib/measure.ts';
+import { NATS_URL, runId, startBenchCluster, type BenchCluster } from './lib/systems.ts';
 
 const SECONDS = intFromEnv('BENCH_LAG_SECONDS', 10);
 const RATES = (process.env.BENCH_LAG_RATES ?? '200,1000').split(',').map(Number);
@@ -206,7 +194,7 @@ async function replicaLag(bench: BenchCluster, client: Client, rate: number): Pr
 }
 
 async function bareJetStream(rate: number): Promise<LagRow> {
-  const stream = `BENCH_LAG_${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+  const stream = `BENCH_LAG_${runId(12).toUpperCase()}`;
   const nc = await connect({ servers: NATS_URL });
   const consumerConnection = await connect({ servers: NATS_URL });
   const jsm = await jetstreamManager(nc);

@@ -4,19 +4,13 @@
  * The system under test is `startCluster` (run `npm run build:services` first so replicas start
  * from their bundles) on the machine's Postgres (DATABASE_URL) and NATS JetStream (NATS_URL).
  */
-import os from 'node:os';
-import { machine, table } from './support.ts';
-import { DATABASE_URL, fmt, NATS_URL } from './cluster-support.ts';
+import { fmt, loadAverage as load, machine, table } from './lib/measure.ts';
+import { DATABASE_URL, NATS_URL } from './lib/systems.ts';
 import { runReadPath } from './read-path.ts';
 import { runRush } from './rush.ts';
 import { runReplication } from './replication.ts';
 
 const started = performance.now();
-const load = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' / ');
 console.log(`machine:  ${machine()}`);
 console.log(
   `          load average before: ${load()} (1/5/15 min; Postgres, NATS, replicas and this process share the cores)`,

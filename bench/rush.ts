@@ -34,23 +34,28 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ACTIVE_ORDER_STATUSES, OrderStatus, sqlLiterals } from '@ticketing/common';
 import { SERVICES, type ServiceName } from '../apps/cluster/src/cluster.ts';
-import { cpuUsed, createDatabase, sampleCpu, table, type CpuSample } from './support.ts';
+import { Client, createTickets, mintCookie, waitForReplica } from './lib/client.ts';
 import {
-  Client,
   cpuSecondsOf,
-  createTickets,
-  DATABASE_URL,
+  cpuUsed,
   fmt,
-  NATS_URL,
   intFromEnv,
-  mintCookie,
   percentile,
   rssMiB,
-  startBenchCluster,
+  runWorkers,
+  sampleCpu,
   sleep,
-  waitForReplica,
+  table,
+  type CpuSample,
+} from './lib/measure.ts';
+import {
+  createDatabase,
+  DATABASE_URL,
+  NATS_URL,
+  natsPort,
+  startBenchCluster,
   type BenchCluster,
-} from './cluster-support.ts';
+} from './lib/systems.ts';
 
 const TICKETS = intFromEnv('BENCH_RUSH_TICKETS', 1_000);
 const WARMUP_TICKETS = intFromEnv('BENCH_RUSH_WARMUP_TICKETS', 1_000);
@@ -60,7 +65,7 @@ const REPLICAS = intFromEnv('BENCH_RUSH_REPLICAS', 1);
 const CEILING_POOL = intFromEnv('BENCH_RUSH_CEILING_POOL', 20);
 const DIRECT = process.env.BENCH_RUSH_DIRECT === '1';
 const SPREAD = process.env.BENCH_RUSH_SPREAD === '1';
-const NATS_PORT = new URL(NATS_URL).port || '4222';
+const NATS_PORT = natsPort(NATS_URL);
 
 export interface RushRun {
   name: string;
@@ -115,21 +120,16 @@ async function runPool(
 ): Promise<{ statuses: number[]; latencies: number[]; seconds: number }> {
   const statuses = new Array<number>(count);
   const latencies = new Array<number>(count);
-  let next = 0;
   const started = performance.now();
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const t0 = performance.now();
-      try {
-        statuses[i] = await send(i);
-      } catch {
-        statuses[i] = 0;
-      }
-      latencies[i] = performance.now() - t0;
+  await runWorkers(concurrency, count, async (i) => {
+    const t0 = performance.now();
+    try {
+      statuses[i] = await send(i);
+    } catch {
+      statuses[i] = 0;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    latencies[i] = performance.now() - t0;
+  });
   return {
     statuses,
     latencies: latencies.sort((a, b) => a - b),
@@ -264,7 +264,7 @@ export async function runRush(): Promise<RushResult> {
   try {
     const cluster = bench;
     const { jwtKey } = bench;
-    const idle = new Map(all.map((r) => [r.name, rssMiB(r)]));
+    const idle = new Map(all.map((r) => [r.name, rssMiB(r.pid)]));
     const client = new Client(cluster.url, CONNECTIONS);
     // The measured rush's tickets, then the warm-up's.
     const created = await createTickets(client, jwtKey, TICKETS + WARMUP_TICKETS, 4, 32);
@@ -328,7 +328,7 @@ export async function runRush(): Promise<RushResult> {
       totals: cpuUsed(totalsBefore, await sampleCpu(NATS_PORT)),
     };
     for (const r of all)
-      memory.push({ replica: r.name, idle: idle.get(r.name) ?? Number.NaN, afterRush: rssMiB(r) });
+      memory.push({ replica: r.name, idle: idle.get(r.name) ?? Number.NaN, afterRush: rssMiB(r.pid) });
     // The request path alone: the same buyers again, every ticket held by now, so each is refused
     // at the read: no write, no cascade.
     const refusalsBefore = measured.map((p) => cpuOf(p.pids()));

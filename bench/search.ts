@@ -18,14 +18,14 @@
  * indexes the plan used. The database is dropped at the end (BENCH_SEARCH_KEEP=1 keeps it).
  */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Logger as QueryLogger } from 'drizzle-orm/logger';
-import { buildHttpServer, migrateDatabase, registerService } from '@ticketing/common';
+import { migrateDatabase, registerService } from '@ticketing/common';
 import { ticketsService } from '@ticketing/tickets';
-import { benchCeiling, Client, fmt, intFromEnv, logger, percentile } from './cluster-support.ts';
-import { startServiceHost } from './service-host.ts';
-import { createDatabase, machine, startPostgres, table } from './support.ts';
+import { Client } from './lib/client.ts';
+import { fmt, intFromEnv, loadAverage, machineAndLoad, percentile, table } from './lib/measure.ts';
+import { startServiceHost } from './lib/service-host.ts';
+import { benchHttpServer, createDatabase, logger, startPostgres, type BenchDatabase } from './lib/systems.ts';
 
 const LISTINGS = intFromEnv('BENCH_SEARCH_LISTINGS', 100_000);
 const CONNECTIONS = intFromEnv('BENCH_SEARCH_CONNECTIONS', 16);
@@ -170,20 +170,12 @@ async function drive(url: string, path: string, connections: number, ms: number)
 
 /** The statements the tickets repository sends for one request of each query, from Drizzle's log. */
 async function captureSql(
-  database: Awaited<ReturnType<typeof createDatabase>>,
+  database: BenchDatabase,
   paths: string[],
 ): Promise<{ sql: string; params: unknown[] }[]> {
   let last: { sql: string; params: unknown[] } | undefined;
   const capture: QueryLogger = { logQuery: (sql, params) => void (last = { sql, params }) };
-  const app = await buildHttpServer({
-    logger,
-    jwtKey: `bench-${randomUUID()}`,
-    secureCookies: false,
-    title: 'tickets',
-    service: 'tickets',
-    readiness: {},
-    rateLimits: { ceiling: benchCeiling() },
-  });
+  const app = await benchHttpServer('tickets');
   const logging = { ...database, db: drizzle(database.pool, { logger: capture }) };
   await registerService(app, ticketsService({ ...TICKETS, credentialKey: randomUUID() + randomUUID() }), {
     database: logging,
@@ -220,12 +212,7 @@ const server = await startPostgres();
 const database = await createDatabase(server.url, 'search', 'select 1', 4);
 try {
   await migrateDatabase(database, ticketsService({ credentialKey: randomUUID() + randomUUID() }).migrations);
-  console.log(
-    `machine: ${machine()}; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' / ')}`,
-  );
+  console.log(machineAndLoad());
   console.log(`PostgreSQL: ${server.origin}, ${server.version}; ${server.settings}`);
   const started = performance.now();
   await database.pool.query(FILL(LISTINGS));
@@ -280,12 +267,7 @@ try {
   } finally {
     await host.stop();
   }
-  console.log(
-    `load average after: ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' / ')}`,
-  );
+  console.log(`load average after: ${loadAverage()}`);
 
   for (const [i, query] of measured.entries()) {
     const { sql, params } = statements[i]!;

@@ -18,29 +18,18 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { databaseUrl, freePort } from '@ticketing/common';
-import {
-  cpuSecondsOf,
-  DATABASE_URL,
-  fmt,
-  intFromEnv,
-  NATS_URL,
-  percentile,
-  sleep,
-} from './cluster-support.ts';
-import { machine, table } from './support.ts';
+import { cpuSecondsOf, fmt, intFromEnv, machineAndLoad, percentile, sleep, table } from './lib/measure.ts';
+import { DATABASE_URL, deleteStream, dropDatabases, NATS_URL, runId } from './lib/systems.ts';
 
 const SAMPLES = intFromEnv('BENCH_SIGNIN_SAMPLES', 20);
 const FLOOD_CONNECTIONS = intFromEnv('BENCH_SIGNIN_FLOOD_CONNECTIONS', 64);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-const id = randomUUID().replace(/-/g, '').slice(0, 8);
-const database = databaseUrl(DATABASE_URL, `bench_signin_${id}`);
+const id = runId();
+const databaseName = `bench_signin_${id}`;
+const database = databaseUrl(DATABASE_URL, databaseName);
 const stream = `BENCH_SIGNIN_${id.toUpperCase()}`;
 const port = await freePort();
 const agent = new http.Agent({ keepAlive: true, maxSockets: FLOOD_CONNECTIONS + 4 });
@@ -132,12 +121,7 @@ try {
     if (ready) break;
     if (Date.now() > deadline || service.exitCode !== null) throw new Error('the auth service did not start');
   }
-  console.log(
-    `machine: ${machine()}; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' / ')}`,
-  );
+  console.log(machineAndLoad());
   const email = `owner-${id}@example.test`;
   const password = 'correct horse battery staple';
   const signedUp = await post('/api/users/signup', { email, password }, '198.51.100.1');
@@ -208,11 +192,6 @@ try {
     service.once('exit', () => resolve());
     service.kill('SIGTERM');
   });
-  const admin = new pg.Client({ connectionString: databaseUrl(DATABASE_URL, 'postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists "${new URL(database).pathname.slice(1)}" with (force)`);
-  await admin.end();
-  const nc = await connect({ servers: NATS_URL });
-  await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  await nc.close();
+  await dropDatabases(DATABASE_URL, [databaseName]);
+  await deleteStream(NATS_URL, stream);
 }

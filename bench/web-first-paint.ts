@@ -17,17 +17,22 @@
  * Knobs: BENCH_WEB_RUNS, CHROMIUM_PATH, DATABASE_URL or TEST_DATABASE_URL (a PostgreSQL server;
  * else an embedded one, thrown away afterwards).
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { createLogger, openDatabase } from '@ticketing/common';
+import { createLogger } from '@ticketing/common';
 import { authSettingsFromEnv } from '@ticketing/auth';
 import { startMarketplace } from '@ticketing/marketplace';
-import { BENCH_LIMIT_SETTINGS, benchCeiling } from './cluster-support.ts';
-import { machine, startPostgres, table } from './support.ts';
+import { machine, median, table } from './lib/measure.ts';
+import {
+  BENCH_LIMIT_SETTINGS,
+  benchCeiling,
+  dropDatabasesStartingWith,
+  runId,
+  startPostgres,
+} from './lib/systems.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../e2e/chromium.ts';
 
 const RUNS = Number(process.env.BENCH_WEB_RUNS ?? 5);
@@ -108,11 +113,6 @@ async function loadHome(browser: Browser, url: string, profile: Profile): Promis
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (value: number) => `${Math.round(value)} ms`;
 
@@ -122,7 +122,7 @@ if (!existsSync(CHROMIUM)) {
 }
 
 const postgres = await startPostgres();
-const prefix = `bench_web_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+const prefix = `bench_web_${runId()}`;
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ticketing-bench-web-'));
 const marketplace = await startMarketplace({
   logger: createLogger('bench-web', { level: 'warn' }),
@@ -189,17 +189,7 @@ try {
 } finally {
   await browser?.close();
   await marketplace.stop();
-  const admin = openDatabase(postgres.url, { max: 1 });
-  try {
-    const { rows } = await admin.pool.query<{ datname: string }>(
-      'select datname from pg_database where datname like $1',
-      [`${prefix}_%`],
-    );
-    for (const { datname } of rows)
-      await admin.pool.query(`drop database if exists "${datname}" with (force)`);
-  } finally {
-    await admin.close();
-  }
+  await dropDatabasesStartingWith(postgres.url, `${prefix}_`);
   await postgres.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -21,7 +21,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1Probe as IProbe } from 'kubernetes-models/v1/Probe';
-import { ROUTES } from '../../apps/cluster/src/entry.ts';
+import { ROUTES } from '../../apps/cluster/src/routes.ts';
 import { parseDockerfile } from './dockerfile.ts';
 import {
   NO_RENDERER,

@@ -32,23 +32,7 @@ import {
 } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
 import { startNginxEntry, findNginx } from './nginx-entry.ts';
-
-/** Which service serves a path (the prefix itself, or below it); expiration has no public routes. */
-export const ROUTES: [prefix: string, service: ServiceName][] = [
-  ['/api/users', 'auth'],
-  ['/api/tickets', 'tickets'],
-  ['/api/orders', 'orders'],
-  ['/api/payments', 'payments'],
-];
-
-/** The prefix of the API documentation's routes (the UI, its assets, `/json` and `/yaml`). */
-export const DOCS_PREFIX = '/api/docs';
-
-/** A path for the supervisor's site: the API documentation, or anything outside `/api`. */
-export function isSitePath(path: string): boolean {
-  if (path === DOCS_PREFIX || path.startsWith(`${DOCS_PREFIX}/`)) return true;
-  return path !== '/api' && !path.startsWith('/api/');
-}
+import { isSitePath, serviceOf } from './routes.ts';
 
 export type EntryKind = 'nginx' | 'node';
 
@@ -102,11 +86,6 @@ export async function startEntry(options: EntryOptions): Promise<Entry> {
   if (wanted === 'auto')
     options.logger.warn('nginx not found: the cluster entry is the (slower) Node gateway');
   return startNodeEntry(options);
-}
-
-/** The service a request path belongs to, if any. */
-export function serviceOf(path: string): ServiceName | undefined {
-  return ROUTES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1];
 }
 
 /** Round robin over the healthy replicas of a service, in the supervisor's process. */

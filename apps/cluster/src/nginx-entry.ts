@@ -31,7 +31,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { BARE_ANSWER_HEADERS, clientErrorAnswer, freePort, type Logger } from '@ticketing/common';
 import type { ServiceName } from './cluster.ts';
-import { DOCS_PREFIX, ROUTES, type Entry, type EntryOptions } from './entry.ts';
+import type { Entry, EntryOptions } from './entry.ts';
+import { DOCS_PREFIX, ROUTES } from './routes.ts';
 import { tiedToSupervisor } from './tied.ts';
 
 /** A reload nginx has not taken by then is sent again; the wait doubles each time, up to the max. */

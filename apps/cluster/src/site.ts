@@ -27,7 +27,8 @@ import {
 } from '@ticketing/common';
 import { serveWebClient } from '@ticketing/marketplace/web';
 import type { ServiceName } from './cluster.ts';
-import { DOCS_PREFIX, ROUTES, type Upstream } from './entry.ts';
+import type { Upstream } from './entry.ts';
+import { DOCS_PREFIX, ROUTES } from './routes.ts';
 
 export interface SiteOptions {
   replicas: Record<ServiceName, Upstream[]>;

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { databaseUrl, serverUser, type ServerUser } from '@ticketing/common';
 import { SERVICES, type ServiceName } from '../cluster.ts';
-import { ROUTES } from '../entry.ts';
+import { ROUTES } from '../routes.ts';
 import { tiedToSupervisor } from '../tied.ts';
 import { Forwarder } from './forward.ts';
 import { hostsUnavailable, Network, type Host } from './network.ts';

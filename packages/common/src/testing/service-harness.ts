@@ -14,7 +14,7 @@ import { makeEvent, type EventData, type EventEnvelope, type EventType } from '.
 import { processEvent, type Listener } from '../messaging/listener.ts';
 import type { Outcome } from '../messaging/consumer.ts';
 import { registerService, type ServiceModule } from '../service.ts';
-import { createTestDatabase, silentLogger } from './index.ts';
+import { createTestDatabase, silentLogger } from './helpers.ts';
 
 const JWT_KEY = 'test-jwt-key-that-is-long-enough-0123456789';
 

@@ -2,23 +2,14 @@
  * One service's HTTP server in a process of its own, on a database that exists already (migrated
  * and filled by the benchmark), so that the load generator does not share its event loop. Started
  * with an IPC channel by `startServiceHost`: it answers with its address once it listens, and
- * stops when told to, or when the benchmark's process goes away. No bus. Its rate limits are those
- * of BENCH_LIMIT_SETTINGS, read from its environment as a service's own process reads them.
+ * stops when told to, or when the benchmark's process goes away. The benchmarks' raised rate limits, no bus.
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import {
-  buildHttpServer,
-  ceilingOf,
-  createLogger,
-  HttpLimitsConfig,
-  loadConfig,
-  openDatabase,
-  registerService,
-} from '@ticketing/common';
+import { createLogger, openDatabase, registerService } from '@ticketing/common';
 import { ticketsService, type TicketsSettings } from '@ticketing/tickets';
-import { BENCH_LIMIT_SETTINGS } from './cluster-support.ts';
+import { benchHttpServer } from './systems.ts';
 
 /** What the host serves: the tickets service, with these settings, on this database. */
 export interface ServiceHostOptions {
@@ -43,7 +34,7 @@ export async function startServiceHost(options: ServiceHostOptions): Promise<Ser
   const child = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...BENCH_LIMIT_SETTINGS, TICKET_CREDENTIAL_KEY: randomUUID() + randomUUID() },
+    env: { ...process.env, TICKET_CREDENTIAL_KEY: randomUUID() + randomUUID() },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<Ready>((resolve, reject) => {
@@ -69,15 +60,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
     void (async () => {
       const logger = createLogger('bench-host', { level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
       const database = openDatabase(options.databaseUrl, { max: options.poolSize ?? 10, logger });
-      const app = await buildHttpServer({
-        logger,
-        jwtKey: `bench-${randomUUID()}`,
-        secureCookies: false,
-        title: 'tickets',
-        service: 'tickets',
-        readiness: {},
-        rateLimits: { ceiling: ceilingOf(loadConfig(HttpLimitsConfig)) },
-      });
+      const app = await benchHttpServer('tickets', { logger });
       await registerService(app, ticketsService(options.tickets), { database, logger });
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       const stop = () =>

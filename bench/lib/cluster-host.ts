@@ -6,7 +6,7 @@
  * stops the cluster when told to.
  */
 import { createLogger } from '@ticketing/common';
-import { SERVICES, startCluster, type ClusterOptions } from '../apps/cluster/src/cluster.ts';
+import { SERVICES, startCluster, type ClusterOptions } from '../../apps/cluster/src/cluster.ts';
 
 export type HostOptions = Omit<ClusterOptions, 'logger'>;
 
