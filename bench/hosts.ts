@@ -65,7 +65,7 @@ interface Figures {
 class ReplicaWatch {
   private readonly seen = new Map<string, number>(); // `${id}:${version}` → first seen
   private readonly last = new Map<string, number>();
-  private readonly watching = new Set<string>();
+  private readonly watching = new Map<string, number>(); // id → the version awaited
   private running = true;
   private readonly loop: Promise<void>;
 
@@ -73,8 +73,9 @@ class ReplicaWatch {
     this.loop = this.poll();
   }
 
-  watch(id: string): void {
-    this.watching.add(id);
+  /** Polls `id` until the replica holds `version` of it. */
+  watch(id: string, version: number): void {
+    this.watching.set(id, Math.max(version, this.watching.get(id) ?? 0));
   }
 
   seenAt(id: string, version: number): number | undefined {
@@ -87,7 +88,7 @@ class ReplicaWatch {
       const missing = [...wanted].filter(([id, version]) => (this.last.get(id) ?? 0) < version);
       if (missing.length === 0) return performance.now();
       if (performance.now() > deadline) throw new Error(`${missing.length} tickets never caught up`);
-      for (const [id] of missing) this.watch(id);
+      for (const [id, version] of missing) this.watch(id, version);
       await sleep(5);
     }
   }
@@ -100,7 +101,7 @@ class ReplicaWatch {
   private async poll(): Promise<void> {
     while (this.running) {
       if (this.watching.size > 0) {
-        const ids = [...this.watching];
+        const ids = [...this.watching.keys()];
         const { rows } = await this.client.query<{ id: string; version: number }>(
           'select id, version from tickets where id = any($1::uuid[])',
           [ids],
@@ -110,8 +111,8 @@ class ReplicaWatch {
           const last = this.last.get(row.id) ?? 0;
           for (let v = last + 1; v <= row.version; v++) this.seen.set(`${row.id}:${v}`, now);
           if (row.version > last) this.last.set(row.id, row.version);
+          if (row.version >= this.watching.get(row.id)!) this.watching.delete(row.id);
         }
-        this.watching.clear();
       }
       await sleep(2);
     }
@@ -154,7 +155,7 @@ async function steadyLag(client: Client, tickets: Ticket[], watch: ReplicaWatch)
       pending.push(
         edit(client, ticket, sent)
           .then((doneAt) => {
-            watch.watch(ticket.id);
+            watch.watch(ticket.id, ticket.version);
             if (counted) committed.set(`${ticket.id}:${ticket.version}`, doneAt);
           })
           .catch(() => void failed++)
