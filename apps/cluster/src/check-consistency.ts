@@ -23,6 +23,7 @@
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { ACTIVE_ORDER_STATUSES, OrderStatus, PaymentStatus, sqlLiterals } from '@ticketing/common';
+import type { ServiceName } from './cluster.ts';
 
 export interface CheckTargets {
   tickets: string;
@@ -31,6 +32,14 @@ export interface CheckTargets {
   /** Other service databases whose outboxes and dead letters are checked too. */
   others?: string[];
 }
+
+/** What to check, given each service's database URL. */
+export const checkTargetsOf = (urls: Record<ServiceName, string>): CheckTargets => ({
+  tickets: urls.tickets,
+  orders: urls.orders,
+  payments: urls.payments,
+  others: [urls.auth, urls.expiration],
+});
 
 export interface CheckReport {
   differences: string[];
@@ -312,12 +321,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     u.pathname = `/${prefix}_${service}`;
     return u.toString();
   };
-  const report = await checkConsistency({
-    tickets: url('tickets'),
-    orders: url('orders'),
-    payments: url('payments'),
-    others: [url('auth'), url('expiration')],
-  });
+  const report = await checkConsistency(
+    checkTargetsOf({
+      auth: url('auth'),
+      tickets: url('tickets'),
+      orders: url('orders'),
+      expiration: url('expiration'),
+      payments: url('payments'),
+    }),
+  );
   console.log(`checked ${JSON.stringify(report.counts)}`);
   for (const d of report.deadLetters)
     console.log(`dead letter in ${d.database} (${d.consumer}, ${d.type}): ${d.reason}`);

@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamTransport, makeEvent, startEmbeddedPostgres, type EmbeddedServer } from '@ticketing/common';
 import { silentLogger, sleep, waitFor } from '@ticketing/common/testing';
 import { freePort, SERVICES, startCluster, type Cluster } from '../src/cluster.ts';
-import { waitForConsistency, type CheckTargets } from '../src/check-consistency.ts';
+import { checkTargetsOf, waitForConsistency, type CheckTargets } from '../src/check-consistency.ts';
 import { startWorkload } from '../src/workload.ts';
 
 const NATS_BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(
@@ -135,12 +135,7 @@ describe.runIf(enabled)('fault injection: 2 replicas per service, own NATS and P
       output: process.env.TEST_LOG_LEVEL ? 'prefixed' : 'ignore',
     });
     await cluster.waitUntilReady(120_000);
-    targets = {
-      tickets: cluster.databaseUrls.tickets,
-      orders: cluster.databaseUrls.orders,
-      payments: cluster.databaseUrls.payments,
-      others: [cluster.databaseUrls.auth, cluster.databaseUrls.expiration],
-    };
+    targets = checkTargetsOf(cluster.databaseUrls);
   }, 180_000);
 
   afterAll(async () => {

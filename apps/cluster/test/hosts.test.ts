@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { sleep, waitFor } from '@ticketing/common/testing';
-import { waitForConsistency, type CheckTargets } from '../src/check-consistency.ts';
+import { checkTargetsOf, waitForConsistency, type CheckTargets } from '../src/check-consistency.ts';
 import { Bed, bedUnavailable } from '../src/hosts/bed.ts';
 import { FlowProbe } from '../src/hosts/flow-probe.ts';
 import { startWorkload } from '../src/workload.ts';
@@ -76,12 +76,7 @@ describe.runIf(!unavailable)('faults between hosts: NATS cluster at R3, services
     });
     await bed.waitUntilReady(180_000);
     await waitFor(() => bed.natsHealthy(), 60_000, 250);
-    targets = {
-      tickets: bed.databaseUrls.tickets,
-      orders: bed.databaseUrls.orders,
-      payments: bed.databaseUrls.payments,
-      others: [bed.databaseUrls.auth, bed.databaseUrls.expiration],
-    };
+    targets = checkTargetsOf(bed.databaseUrls);
   }, 300_000);
 
   afterAll(async () => {
