@@ -99,7 +99,7 @@ describe.runIf(!unavailable)('faults between hosts: NATS cluster at R3, services
     // A replica that lost one broker node reconnects to another and stays (or is soon again) ready.
     await bed.waitUntilReady(30_000);
     await sleep(2_000);
-    await bed.waitUntilReady(1_000);
+    await bed.waitUntilReady(5_000);
     expect((await bed.streamInfo())?.leader).not.toBe(leader);
 
     bed.natsNode(leader!).start();
