@@ -24,7 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamTransport, makeEvent, startEmbeddedPostgres, type EmbeddedServer } from '@ticketing/common';
 import { silentLogger, sleep, waitFor } from '@ticketing/common/testing';
 import { freePort, SERVICES, startCluster, type Cluster } from '../src/cluster.ts';
-import { checkTargetsOf, waitForConsistency, type CheckTargets } from '../src/check-consistency.ts';
+import { checkTargetsOf, type CheckTargets } from '../src/check-consistency.ts';
+import { expectConverged } from './converge.ts';
 import { startWorkload } from '../src/workload.ts';
 
 const NATS_BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(
@@ -92,17 +93,7 @@ describe.runIf(enabled)('fault injection: 2 replicas per service, own NATS and P
   const everyReplica = () => SERVICES.flatMap((s) => cluster.replicas[s]);
   const allReady = async (ready: boolean) =>
     (await Promise.all(everyReplica().map((r) => r.readyz()))).every((state) => state === ready);
-  const converge = async () => {
-    const report = await waitForConsistency(targets, 120_000);
-    if (report.differences.length > 0) {
-      const letters = report.deadLetters.map(
-        (d) => `dead letter in ${d.database} (${d.consumer}, ${d.type}): ${d.reason}`,
-      );
-      console.error([...report.differences.slice(0, 30), ...letters.slice(0, 30)].join('\n'));
-    }
-    expect(report.differences).toEqual([]);
-    return report;
-  };
+  const converge = () => expectConverged(targets, { deadLetters: 'allowed' });
 
   beforeAll(async () => {
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-services.ts'], {

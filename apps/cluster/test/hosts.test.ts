@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { sleep, waitFor } from '@ticketing/common/testing';
-import { checkTargetsOf, waitForConsistency, type CheckTargets } from '../src/check-consistency.ts';
+import { checkTargetsOf, type CheckTargets } from '../src/check-consistency.ts';
+import { expectConverged } from './converge.ts';
 import { Bed, bedUnavailable } from '../src/hosts/bed.ts';
 import { FlowProbe } from '../src/hosts/flow-probe.ts';
 import { startWorkload } from '../src/workload.ts';
@@ -36,18 +37,7 @@ describe.runIf(!unavailable)('faults between hosts: NATS cluster at R3, services
   let targets: CheckTargets;
   const root = fileURLToPath(new URL('../../..', import.meta.url));
 
-  const converge = async () => {
-    const report = await waitForConsistency(targets, 120_000);
-    if (report.differences.length > 0) {
-      const letters = report.deadLetters.map(
-        (d) => `dead letter in ${d.database} (${d.consumer}, ${d.type}): ${d.reason}`,
-      );
-      console.error([...report.differences.slice(0, 30), ...letters.slice(0, 30)].join('\n'));
-    }
-    expect(report.differences).toEqual([]);
-    expect(report.deadLetters).toEqual([]);
-    return report;
-  };
+  const converge = () => expectConverged(targets);
   const readiness = async (hostName?: string) =>
     Promise.all(
       bed

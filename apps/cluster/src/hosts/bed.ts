@@ -181,7 +181,7 @@ export class Bed {
     }
   }
 
-  /** The seeds every client is given. */
+  /** The NATS servers' addresses, all of which every client is given. */
   get natsUrl(): string {
     return this.hosts.nats.map((host) => `nats://${host.address}:${NATS_CLIENT_PORT}`).join(',');
   }
