@@ -3,8 +3,8 @@
  * `GET /api/tickets?limit=20` at a fixed concurrency (BENCH_READ_CONNECTIONS, 32) for
  * BENCH_READ_SECONDS (10) each, with autocannon, through the cluster's entry and directly
  * against one tickets replica, beside a bare `node:http` server (its own process) answering the
- * same bytes from memory. Ratio = service ÷ bare (aim ≥ 0.5). Where the entry is nginx, also the
- * bare server behind an nginx configured as the cluster's: the entry's hop alone, which bounds
+ * same bytes from memory. Ratio = service ÷ bare (aim ≥ 0.5). Where the entry is HAProxy, also the
+ * bare server behind an HAProxy configured as the cluster's: the entry's hop alone, which bounds
  * what any service behind it can reach.
  *
  * The targets take turns: BENCH_READ_ROUNDS (5) rounds of SECONDS ÷ rounds each, bare first in
@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from '../apps/cluster/src/cluster.ts';
 import type { Entry } from '../apps/cluster/src/entry.ts';
-import { findNginx, startNginxEntry } from '../apps/cluster/src/nginx-entry.ts';
+import { findHaproxy, startHaproxyEntry } from '../apps/cluster/src/haproxy.ts';
 import { Client, createTickets } from './lib/client.ts';
 import { fmt, intFromEnv, median, sleep, table } from './lib/measure.ts';
 import { logger, startBenchCluster } from './lib/systems.ts';
@@ -66,12 +66,13 @@ async function startBare(body: string): Promise<{ port: number; url: string; sto
 }
 
 /**
- * An nginx entry configured as the cluster's (the same `nginxConfig`), whose tickets upstream is
- * the bare server: what the entry's hop alone costs, the most a service behind it could reach.
+ * An HAProxy entry configured as the cluster's (the same `haproxyConfig`), whose tickets backend
+ * is the bare server (which answers its `/readyz` checks too): what the entry's hop alone costs,
+ * the most a service behind it could reach.
  */
-async function startBareBehindNginx(bare: { port: number; url: string }): Promise<Entry> {
+async function startBareBehindHaproxy(bare: { port: number; url: string }): Promise<Entry> {
   const upstream = { name: 'bare-1', port: bare.port, url: bare.url, healthy: true };
-  return startNginxEntry(findNginx()!, {
+  return startHaproxyEntry(findHaproxy()!, {
     port: 0,
     replicas: { auth: [], tickets: [upstream], orders: [], payments: [], expiration: [] },
     logger,
@@ -104,14 +105,14 @@ export async function runReadPath(): Promise<ReadRow[]> {
       const bare = await startBare(body);
       let bareEntry: Entry | undefined;
       try {
-        // Only nginx runs in processes of its own; the Node gateway would share this one's loop.
-        if (bench.entry.kind === 'nginx') bareEntry = await startBareBehindNginx(bare);
+        // Only HAProxy runs in a process of its own; the Node gateway would share this one's loop.
+        if (bench.entry.kind === 'haproxy') bareEntry = await startBareBehindHaproxy(bare);
         const targets: { name: string; role: ReadRow['role']; url: string }[] = [
           { name: 'bare node:http', role: 'bare', url: bare.url + endpoint.path },
           ...(bareEntry
             ? [
                 {
-                  name: 'entry (nginx) → bare node:http',
+                  name: 'entry (haproxy) → bare node:http',
                   role: 'bare behind the entry' as const,
                   url: `http://127.0.0.1:${bareEntry.port}${endpoint.path}`,
                 },

@@ -284,8 +284,8 @@ export async function runRush(): Promise<RushResult> {
           (r) => new Client(r.url, Math.ceil(CONNECTIONS / bench.replicas.orders.length)),
         )
       : [client];
-    // The Node gateway runs in the supervisor's process; nginx in processes of its own.
-    // A process that starts meanwhile (an nginx worker) counts from zero.
+    // The Node gateway runs in the supervisor's process; HAProxy in a process of its own.
+    // A process that starts meanwhile (HAProxy started again) counts from zero.
     const measured = [
       ...all.map((r) => ({ name: r.name, pids: () => [r.pid] })),
       { name: `entry (${bench.entry.kind})`, pids: () => bench.entry.pids() },

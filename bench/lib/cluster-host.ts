@@ -1,6 +1,6 @@
 /**
  * The cluster under test in a process of its own: `startCluster` runs the supervisor (and, where
- * nginx is missing, the Node gateway) in the process that calls it, and a load generator in that
+ * HAProxy is missing, the Node gateway) in the process that calls it, and a load generator in that
  * same process would share its event loop (and be measured as entry time). Started by `startBenchCluster` with an IPC
  * channel: it receives the options, answers with the addresses once every replica is ready, and
  * stops the cluster when told to.
@@ -15,7 +15,7 @@ export interface HostReady {
   url: string;
   databaseUrls: Record<string, string>;
   replicas: { service: string; name: string; url: string; pid: number | undefined }[];
-  /** The entry's kind and its main process (nginx's master; the bench reads its workers). */
+  /** The entry's kind and its process (HAProxy's, or the host's own for the Node gateway). */
   entry: { kind: string; pids: number[] };
 }
 
@@ -42,7 +42,7 @@ process.once('message', (options: HostOptions) => {
       replicas: SERVICES.flatMap((s) =>
         cluster.replicas[s].map((r) => ({ service: s, name: r.name, url: r.url, pid: r.process?.pid })),
       ),
-      entry: { kind: cluster.entry.kind, pids: cluster.entry.pids().slice(0, 1) },
+      entry: { kind: cluster.entry.kind, pids: cluster.entry.pids() },
     };
     process.send?.(ready);
   })();

@@ -29,7 +29,6 @@ import {
 } from '@ticketing/common';
 import { SERVICES, type ServiceName } from '../../apps/cluster/src/cluster.ts';
 import { entryChoiceFromEnv } from '../../apps/cluster/src/entry.ts';
-import { childPids } from '../../apps/cluster/src/nginx-entry.ts';
 import type { HostOptions, HostReady } from './cluster-host.ts';
 
 /** The machine's Postgres and NATS, for the benchmarks of services and of the cluster. */
@@ -224,7 +223,7 @@ export interface BenchCluster {
   replicaCount: number;
   /** The process running the cluster's supervisor (bench/lib/cluster-host.ts). */
   hostPid: number | undefined;
-  /** The HTTP entry: nginx or the Node gateway (in the host process). */
+  /** The HTTP entry: HAProxy or the Node gateway (in the host process). */
   entry: { kind: string; pids(): number[] };
   /** A pool on a service's database (closed by `close`). */
   pool(service: ServiceName): pg.Pool;
@@ -253,7 +252,7 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
     orderExpirationSeconds: 900,
     env: { LOG_LEVEL: 'warn', ...BENCH_LIMIT_SETTINGS },
     output: 'ignore',
-    // CLUSTER_ENTRY=node measures the Node gateway where nginx is installed.
+    // CLUSTER_ENTRY=node measures the Node gateway where HAProxy is installed.
     entry: entryChoiceFromEnv(),
   };
   const host = fork(fileURLToPath(new URL('./cluster-host.ts', import.meta.url)), [], {
@@ -295,14 +294,7 @@ export async function startBenchCluster(replicas: number): Promise<BenchCluster>
     jwtKey,
     replicaCount: replicas,
     hostPid: host.pid,
-    entry: {
-      kind: ready.entry.kind,
-      // nginx's workers are replaced when it reloads: read them from its master each time.
-      pids: () =>
-        ready.entry.kind === 'nginx'
-          ? ready.entry.pids.flatMap((pid) => [pid, ...(childPids(pid) ?? [])])
-          : ready.entry.pids,
-    },
+    entry: { kind: ready.entry.kind, pids: () => ready.entry.pids },
     pool(service) {
       let pool = pools.get(service);
       if (!pool)

@@ -29,6 +29,12 @@ export const infraDir = path.join(repoRoot, 'infra');
 export const repoPath = (...parts: string[]) => path.join(repoRoot, ...parts);
 export const readRepoFile = (...parts: string[]) => readFileSync(repoPath(...parts), 'utf8');
 
+/** The nginx binary (the web image's server): `NGINX_BINARY`, else the usual install paths; undefined if none. */
+export function findNginx(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const paths = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx', '/usr/local/bin/nginx'];
+  return (env.NGINX_BINARY ? [env.NGINX_BINARY] : paths).find((file) => existsSync(file));
+}
+
 /** Every folder of services/ with a package.json: each must be deployable. */
 export const serviceNames: string[] = readdirSync(repoPath('services'), { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && existsSync(repoPath('services', entry.name, 'package.json')))

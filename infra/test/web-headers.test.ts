@@ -13,8 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appCspDirectives, buildHttpServer, cspText, freePort } from '@ticketing/common';
 import { silentLogger, waitFor } from '@ticketing/common/testing';
-import { findNginx } from '../../apps/cluster/src/nginx-entry.ts';
-import { readRepoFile, repoPath } from './support.ts';
+import { findNginx, readRepoFile, repoPath } from './support.ts';
 
 /** WEB_CSP as web-csp.envsh sets it, sourced by sh as the entrypoint sources it. */
 function webCsp(env: Record<string, string>): string {

@@ -29,7 +29,7 @@ export interface ClusterOptions {
   /** The entry's port; 0 picks a free one. */
   port: number;
   host?: string;
-  /** The HTTP entry: nginx where installed (`auto`, the default), or the Node gateway. */
+  /** The HTTP entry: HAProxy where installed (`auto`, the default), or the Node gateway. */
   entry?: EntryChoice;
   replicas: number;
   /** A Postgres server URL; each service gets `<prefix>_<service>` on it. */

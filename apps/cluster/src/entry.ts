@@ -1,14 +1,13 @@
 /**
  * The cluster's one HTTP entry: it routes a request by its path to the service that owns it, and
- * balances over that service's healthy replicas (the supervisor's `/readyz` poller decides which
- * are healthy). Two implementations of the same routes:
+ * balances over that service's healthy replicas. Two implementations of the same routes:
  *
- * - **nginx** (the default where an nginx binary is installed): the same proxy the compose file and
- *   the Kubernetes ingress put in front of the services. The supervisor writes its configuration
- *   and reloads it when the set of healthy replicas changes. On the read benchmark it forwards
- *   three to four times as many requests per second as the Node gateway, on the same two cores.
+ * - **haproxy** (the default where an HAProxy binary is installed; see `haproxy.ts`): a static
+ *   configuration; HAProxy checks every replica's `/readyz` itself, so nothing is rewritten or
+ *   reloaded while replicas come and go.
  * - **node**: Fastify and `@fastify/reply-from` in the supervisor's own process, for a machine
- *   without nginx (`CLUSTER_ENTRY=node` picks it anyway).
+ *   without HAProxy (`CLUSTER_ENTRY=node` picks it anyway); the supervisor's `/readyz` poller
+ *   decides which replicas are healthy.
  *
  * Both answer `/healthz` themselves, send the API documentation (`/api/docs`) and every path
  * outside `/api` (the web client) to the supervisor's site (`site.ts`) when there is one, answer
@@ -31,13 +30,13 @@ import {
   type Logger,
 } from '@ticketing/common';
 import type { Replica, ServiceName } from './cluster.ts';
-import { startNginxEntry, findNginx } from './nginx-entry.ts';
+import { findHaproxy, startHaproxyEntry } from './haproxy.ts';
 import { isSitePath, serviceOf } from './routes.ts';
 
-export type EntryKind = 'nginx' | 'node';
+export type EntryKind = 'haproxy' | 'node';
 
-/** Which entry to run (`CLUSTER_ENTRY`): `auto` takes nginx where installed, else the Node gateway. */
-export const EntryChoice = Type.Union([Type.Literal('auto'), Type.Literal('nginx'), Type.Literal('node')], {
+/** Which entry to run (`CLUSTER_ENTRY`): `auto` takes HAProxy where installed, else the Node gateway. */
+export const EntryChoice = Type.Union([Type.Literal('auto'), Type.Literal('haproxy'), Type.Literal('node')], {
   default: 'auto',
 });
 export type EntryChoice = Static<typeof EntryChoice>;
@@ -49,17 +48,20 @@ export const entryChoiceFromEnv = (env: Record<string, string | undefined> = pro
 export interface Entry {
   readonly kind: EntryKind;
   readonly port: number;
-  /** The processes doing the entry's work (for CPU figures): nginx's master and workers, or this one. */
+  /** The processes doing the entry's work (for CPU figures): HAProxy's, or this one. */
   pids(): number[];
-  /** Called after the replicas' health may have changed; applies it to the routing. */
+  /**
+   * Called after the supervisor's view of the replicas' health may have changed (a replica it is
+   * about to stop, one it sees ready again); applies what the entry does not see by itself.
+   */
   update(): void;
-  /** Resolves once the routing reflects the last `update()`; rejects if it does not in time. */
+  /** Resolves once the routing matches the supervisor's view; rejects if it does not in time. */
   settled(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface EntryOptions {
-  /** `auto` (the default): nginx where installed, else the Node gateway. */
+  /** `auto` (the default): HAProxy where installed, else the Node gateway. */
   kind?: EntryChoice;
   port: number;
   host?: string;
@@ -79,12 +81,14 @@ export type Upstream = Pick<Replica, 'name' | 'port' | 'url'> & { healthy: boole
 
 export async function startEntry(options: EntryOptions): Promise<Entry> {
   const wanted = options.kind ?? 'auto';
-  const nginx = wanted === 'node' ? undefined : findNginx();
-  if (wanted === 'nginx' && !nginx)
-    throw new Error('CLUSTER_ENTRY=nginx, but no nginx binary was found (NGINX_BINARY, /usr/sbin/nginx)');
-  if (nginx) return startNginxEntry(nginx, options);
+  const haproxy = wanted === 'node' ? undefined : findHaproxy();
+  if (wanted === 'haproxy' && !haproxy)
+    throw new Error(
+      'CLUSTER_ENTRY=haproxy, but no haproxy binary was found (HAPROXY_BINARY, /usr/sbin/haproxy)',
+    );
+  if (haproxy) return startHaproxyEntry(haproxy, options);
   if (wanted === 'auto')
-    options.logger.warn('nginx not found: the cluster entry is the (slower) Node gateway');
+    options.logger.warn('haproxy not found: the cluster entry is the (slower) Node gateway');
   return startNodeEntry(options);
 }
 
@@ -109,8 +113,8 @@ async function startNodeEntry({
   await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
   // Set first, on the raw response: a forwarded answer's own headers replace them.
   app.addHook('onRequest', securityHeadersHook(hardening));
-  // The Host the client asked for, as nginx passes it on ($http_host): the services compare a
-  // browser's Origin with it.
+  // The Host the client asked for, as HAProxy passes it on: the services compare a browser's
+  // Origin with it.
   const keepHost = (request: { headers: IncomingHttpHeaders }, headers: IncomingHttpHeaders) =>
     request.headers.host === undefined ? headers : { ...headers, host: request.headers.host };
   const next: Partial<Record<ServiceName, number>> = {};
@@ -146,7 +150,7 @@ async function startNodeEntry({
     if (!replica)
       return reply.status(503).send({ errors: [{ message: `The ${service} service is unavailable` }] });
     return reply.from(`${replica.url}${request.url}`, {
-      // As nginx's $proxy_add_x_forwarded_for: the address this entry saw, after any the client
+      // As HAProxy's `option forwardfor`: the address this entry saw, after any the client
       // wrote. The replicas trust one hop (TRUST_PROXY=1), so the last one is the client's.
       rewriteRequestHeaders: (incoming, headers) => ({
         ...keepHost(incoming, headers),

@@ -58,7 +58,7 @@ const cluster = await startCluster({
 try {
   await cluster.waitUntilReady();
 } catch (error) {
-  await cluster.stop(); // no replica, no nginx left behind
+  await cluster.stop(); // no replica, no HAProxy left behind
   throw error;
 }
 logger.info(

@@ -1,7 +1,7 @@
 /**
- * Which path goes where, for every entry of the cluster (the Node gateway, nginx's configuration,
- * the supervisor's site, the multi-host bed's HAProxy): the prefix each service owns, and the paths
- * of the site.
+ * Which path goes where, for every entry of the cluster (the Node gateway, HAProxy's configuration
+ * for the scale-out mode and the multi-host bed, the supervisor's site): the prefix each service
+ * owns, and the paths of the site.
  */
 import type { ServiceName } from './cluster.ts';
 

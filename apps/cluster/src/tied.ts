@@ -1,9 +1,9 @@
 /**
- * Replicas and nginx die with the supervisor: they are started through `setpriv --pdeathsig TERM`
+ * Replicas and HAProxy die with the supervisor: they are started through `setpriv --pdeathsig TERM`
  * (`tiedToParent` in @ticketing/common), so a supervisor killed with SIGKILL, which runs no exit
- * handler, still takes them down, each stopping as it would on `start:cluster`'s Ctrl-C (nginx's
- * master then stops its workers). The cluster is to be started from a process's main thread, as
- * `start:cluster`, the benchmarks' cluster host and vitest's forked workers do.
+ * handler, still takes them down, each stopping as it would on `start:cluster`'s Ctrl-C. The cluster is to be
+ * started from a process's main thread, as `start:cluster`, the benchmarks' cluster host and
+ * vitest's forked workers do.
  */
 import { tiedToParent } from '@ticketing/common';
 

@@ -3,36 +3,52 @@
  * round robin over healthy replicas only, a replica that refuses connections skipped, the API's
  * error shape for unknown paths and unavailable services, bodies and cookies passed through; the
  * API documentation and the web client from the supervisor's site. The replicas are stand-in
- * HTTP servers that say who they are. The nginx half needs an nginx binary (CI installs Debian's
- * nginx-light) and skips, saying so, without one.
+ * HTTP servers that say who they are (and answer their `/readyz`, which HAProxy checks). The
+ * haproxy half needs an HAProxy binary (CI installs Debian's haproxy) and skips, saying so,
+ * without one.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiClientErrorHandler } from '@ticketing/common';
 import { sendRawHttp, sendSlowBody, silentLogger, waitFor } from '@ticketing/common/testing';
-import { freePort, Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
+import { Replica, SERVICES, type ServiceName } from '../src/cluster.ts';
 import { startEntry, type Entry, type EntryKind } from '../src/entry.ts';
-import { findNginx, nginxConfig, nginxPrefix } from '../src/nginx-entry.ts';
+import { findHaproxy, haproxyCommand, haproxyConfig, serversUp } from '../src/haproxy.ts';
 import { mergeOpenApi, startSite, type Site } from '../src/site.ts';
 
-const nginx = findNginx();
-if (!nginx)
+const haproxy = findHaproxy();
+if (!haproxy)
   console.warn(
-    'nginx entry tests skipped: no nginx binary (apt-get install nginx-light, or set NGINX_BINARY)',
+    'haproxy entry tests skipped: no haproxy binary (apt-get install haproxy, or set HAPROXY_BINARY)',
   );
+
+/** The configuration file a running HAProxy was started with (`-f`), from its command line. */
+const configOf = (pid: number) => /-f\0([^\0]+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))![1]!;
+/** A running HAProxy entry's statistics CSV, from its runtime API (beside its configuration). */
+const rawStats = (entry: Entry) =>
+  haproxyCommand(path.join(path.dirname(configOf(entry.pids()[0]!)), 'admin.sock'), 'show stat');
+
+interface StandIn {
+  port: number;
+  /** Stops listening and drops its connections: connections to its port are refused. */
+  close(): Promise<void>;
+  /** Listens again, on the same port. */
+  listen(): Promise<void>;
+}
 
 /**
  * A stand-in replica: answers every request with its name, the method, path, body, cookie and
  * X-Forwarded-For; and
  * `/api/docs/json` with a document of one route of its service's, whose response is a component
- * schema named `def-0`, as each service's own document numbers them.
+ * schema named `def-0`, as each service's own document numbers them. Headers over Node's limit
+ * get the services' 431 in the API shape.
  */
-async function standIn(name: string): Promise<{ port: number; close(): Promise<void> }> {
+async function standIn(name: string): Promise<StandIn> {
   const service = name.split('-')[0]!;
   const server = http.createServer((request, response) => {
     if (request.url === '/api/docs/json') {
@@ -58,11 +74,27 @@ async function standIn(name: string): Promise<{ port: number; close(): Promise<v
       );
     });
   });
+  server.on('clientError', apiClientErrorHandler);
   server.keepAliveTimeout = 120_000; // like the services (72 s), longer than the entry keeps idle ones
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen();
+  port = (server.address() as net.AddressInfo).port;
   return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    port,
+    listen,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -96,9 +128,9 @@ async function webBuild(): Promise<string> {
   return dir;
 }
 
-describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
-  const enabled = kind === 'node' || Boolean(nginx);
-  const servers: { close(): Promise<void> }[] = [];
+describe.each<EntryKind>(['node', 'haproxy'])('the %s entry', (kind) => {
+  const enabled = kind === 'node' || Boolean(haproxy);
+  const servers = new Map<string, StandIn>();
   const replicas = {} as Record<ServiceName, Replica[]>;
   let entry: Entry;
   let site: Site;
@@ -111,7 +143,7 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
       replicas[service] = [];
       for (const index of [1, 2]) {
         const server = await standIn(`${service}-${index}`);
-        servers.push(server);
+        servers.set(`${service}-${index}`, server);
         const replica = new Replica(service, index, server.port, {}, 'ignore');
         replica.healthy = true;
         replicas[service].push(replica);
@@ -127,7 +159,7 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
     if (!enabled) return;
     await entry.close();
     await site.close();
-    await Promise.all(servers.map((server) => server.close()));
+    await Promise.all([...servers.values()].map((server) => server.close()));
     await rm(webDist, { recursive: true, force: true });
   });
   afterEach(async () => {
@@ -223,21 +255,26 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
   const raw = (request: string) => sendRawHttp(entry.port, request);
 
   it.runIf(enabled)(
-    'answers a URL it cannot decode with 400 (the Node gateway in the API error shape)',
+    'answers a URL it cannot decode with 400 in the API error shape, or leaves it to the service (HAProxy)',
     async () => {
       const { status, body } = await raw(
         'GET /api/tickets/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
       );
-      expect(status).toBe(400);
-      // nginx answers with its own page, as for a request line it cannot parse (see nginxConfig).
       if (kind === 'node') {
+        expect(status).toBe(400);
         expect(JSON.parse(body)).toEqual({ errors: [{ message: 'The URL is malformed' }] });
+      } else {
+        // HAProxy does not decode the path: the service's router refuses it, in the same shape.
+        expect(status).toBe(200);
+        expect(body).toContain('"url":"/api/tickets/%E0%A4%A"');
       }
     },
   );
 
   it.runIf(enabled)('answers headers over its limit with 431 in the API error shape', async () => {
-    const huge = `GET /api/tickets HTTP/1.1\r\nHost: x\r\nCookie: session=${'a'.repeat(20_000)}\r\n\r\n`;
+    // Over Node's 16 KiB: the Node gateway refuses them; HAProxy passes them on (up to its 32 KiB
+    // buffers), and the service refuses them.
+    const huge = `GET /api/tickets HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: session=${'a'.repeat(20_000)}\r\n\r\n`;
     const { status, body } = await raw(huge);
     expect(status).toBe(431);
     expect(JSON.parse(body)).toEqual({ errors: [{ message: 'Request headers are too large' }] });
@@ -246,7 +283,7 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
   it.runIf(enabled)('answers a request line it cannot parse with 400', async () => {
     const { status, body } = await raw('NOT HTTP AT ALL\r\n\r\n');
     expect(status).toBe(400);
-    // nginx keeps its own page for these (see nginxConfig); the Node gateway uses the API's shape.
+    // HAProxy keeps its own page for these; the Node gateway uses the API's shape.
     if (kind === 'node')
       expect(JSON.parse(body)).toEqual({ errors: [{ message: 'Malformed HTTP request' }] });
   });
@@ -325,18 +362,16 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
 
   it.runIf(enabled)('skips a replica marked healthy that refuses connections (it just died)', async () => {
     const dead = replicas.auth[0]!;
-    const port = dead.port;
-    // A port nobody listens on, as after a kill -9 and before the next health poll.
-    Object.defineProperty(dead, 'port', { value: await freePort(), configurable: true });
+    const server = servers.get(dead.name)!;
+    // Nobody listens on its port, as after a kill -9 and before the next health check.
+    await server.close();
     try {
-      entry.update();
-      await entry.settled();
       const answers: unknown[] = [];
       for (let i = 0; i < 4; i++) {
         const { status, body } = await get('/api/users');
         answers.push(status === 200 ? body.name : status);
       }
-      if (kind === 'nginx') {
+      if (kind === 'haproxy') {
         expect(answers).toEqual(['auth-2', 'auth-2', 'auth-2', 'auth-2']); // retried on the other
       } else {
         // The Node gateway answers the request that hit it 502, and sends no more there.
@@ -345,9 +380,50 @@ describe.each<EntryKind>(['node', 'nginx'])('the %s entry', (kind) => {
         expect(dead.healthy).toBe(false);
       }
     } finally {
-      Object.defineProperty(dead, 'port', { value: port, configurable: true });
+      await server.listen();
     }
   });
+
+  it.runIf(enabled && kind === 'haproxy')(
+    'takes a replica that stops out of the rotation and back in by its own checks, with no reload',
+    async () => {
+      const [pid] = entry.pids();
+      const config = configOf(pid!);
+      const written = { text: readFileSync(config, 'utf8'), mtime: statSync(config).mtimeMs };
+      const names = async () => {
+        const seen: unknown[] = [];
+        for (let i = 0; i < 4; i++) {
+          const { status, body } = await get('/api/tickets');
+          seen.push(status === 200 ? body.name : status);
+        }
+        return seen;
+      };
+      const server = servers.get('tickets-1')!;
+      // The supervisor is told nothing: the replica's /readyz stops answering, and its port too.
+      await server.close();
+      try {
+        // Every request is answered meanwhile, by the other replica.
+        expect(new Set(await names())).toEqual(new Set(['tickets-2']));
+        await waitFor(
+          async () => {
+            const up = serversUp(await rawStats(entry));
+            return !up.has('tickets/tickets-1') && up.has('tickets/tickets-2');
+          },
+          5_000,
+          50,
+        );
+        expect(new Set(await names())).toEqual(new Set(['tickets-2']));
+      } finally {
+        await server.listen();
+      }
+      await waitFor(async () => new Set(await names()).size === 2, 5_000, 100);
+      expect(serversUp(await rawStats(entry)).has('tickets/tickets-1')).toBe(true);
+      // The same process, with the configuration it started with.
+      expect(entry.pids()).toEqual([pid]);
+      expect(readFileSync(config, 'utf8')).toBe(written.text);
+      expect(statSync(config).mtimeMs).toBe(written.mtime);
+    },
+  );
 });
 
 describe('the Node gateway and the site, given a request that takes too long to arrive', () => {
@@ -408,7 +484,7 @@ describe('the site with the API documentation off (production)', () => {
   });
 });
 
-describe.runIf(nginx)('the nginx process', () => {
+describe.runIf(haproxy)('the haproxy process', () => {
   it('is started again when it dies, and leaves no process behind when closed', async () => {
     const server = await standIn('auth-1');
     const replica = new Replica('auth', 1, server.port, {}, 'ignore');
@@ -417,7 +493,7 @@ describe.runIf(nginx)('the nginx process', () => {
       ServiceName,
       Replica[]
     >;
-    const entry = await startEntry({ kind: 'nginx', port: 0, replicas, logger: silentLogger });
+    const entry = await startEntry({ kind: 'haproxy', port: 0, replicas, logger: silentLogger });
     // Running, as opposed to gone or a zombie waiting for whoever adopted it to reap it.
     const alive = (pid: number) => {
       try {
@@ -428,12 +504,11 @@ describe.runIf(nginx)('the nginx process', () => {
       }
     };
     try {
-      const [master, ...workers] = entry.pids();
-      expect(workers.length).toBe(1);
-      process.kill(master!, 'SIGKILL'); // its worker would go on serving the old configuration
-      await waitFor(() => entry.pids()[0] !== master && entry.pids().length === 2, 10_000, 50);
+      const [first] = entry.pids();
+      expect(entry.pids()).toHaveLength(1);
+      process.kill(first!, 'SIGKILL');
+      await waitFor(() => entry.pids().length === 1 && entry.pids()[0] !== first, 10_000, 50);
       await entry.settled();
-      expect(workers.some(alive)).toBe(false);
       const response = await fetch(`http://127.0.0.1:${entry.port}/api/users`);
       expect(((await response.json()) as { name: string }).name).toBe('auth-1');
     } finally {
@@ -443,122 +518,97 @@ describe.runIf(nginx)('the nginx process', () => {
       expect(pids.filter(alive)).toEqual([]);
     }
   });
-});
 
-describe.runIf(nginx)('the nginx configuration', () => {
-  // prlimit (util-linux) lowers the master's limit on open files, so that it cannot open the file
-  // it is told to reload: a failure outside the configuration, which nginx survives on the old one.
-  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((file) => existsSync(file));
-
-  it.runIf(prlimit)(
-    'is reloaded again until nginx takes it, and written again (nginx started again) once it can be',
-    async () => {
-      const servers = [await standIn('tickets-1'), await standIn('tickets-2')];
-      const [first, second] = servers.map((server, i) => {
-        const replica = new Replica('tickets', i + 1, server.port, {}, 'ignore');
-        replica.healthy = i === 0;
-        return replica;
-      }) as [Replica, Replica];
-      const replicas = Object.fromEntries(
-        SERVICES.map((s) => [s, s === 'tickets' ? [first, second] : []]),
-      ) as Record<ServiceName, Replica[]>;
-      const entry = await startEntry({ kind: 'nginx', port: 0, replicas, logger: silentLogger });
-      // The supervisor's poller, which calls update() whatever happened.
-      const poller = setInterval(() => entry.update(), 100);
-      const names = async () => {
-        const seen = new Set<string>();
-        for (let i = 0; i < 4; i++) {
-          const response = await fetch(`http://127.0.0.1:${entry.port}/api/tickets`);
-          seen.add(((await response.json()) as { name: string }).name);
-        }
-        return seen;
-      };
-      const master = String(entry.pids()[0]);
-      const limit = (soft: string) => execFileSync(prlimit!, ['--pid', master, `--nofile=${soft}:`]);
-      const soft = execFileSync(prlimit!, ['--pid', master, '--nofile', '--output=SOFT', '--noheadings'])
-        .toString()
-        .trim();
-      try {
-        expect(await names()).toEqual(new Set(['tickets-1']));
-
-        // Any file it opens now would be descriptor 3 or above: none can be opened.
-        limit('3');
-        second.healthy = true;
-        entry.update();
-        await expect(entry.settled(1_500)).rejects.toThrow(/Too many open files/);
-        expect(await names()).toEqual(new Set(['tickets-1'])); // the old configuration, still served
-        limit(soft);
-        await entry.settled();
-        expect(await names()).toEqual(new Set(['tickets-1', 'tickets-2']));
-
-        // A directory where the configuration is written first: the write fails, and is retried.
-        const blocker = path.join(nginxPrefix(Number(master))!, 'nginx.conf.next');
-        mkdirSync(blocker);
-        second.healthy = false;
-        entry.update();
-        expect(await names()).toEqual(new Set(['tickets-1', 'tickets-2'])); // nothing written
-        rmdirSync(blocker);
-        await waitFor(async () => (await names()).size === 1, 10_000, 100);
-        await entry.settled();
-        expect(await names()).toEqual(new Set(['tickets-1']));
-
-        // nginx dies while no configuration can be written: it is started once one can be.
-        mkdirSync(blocker);
-        process.kill(Number(master), 'SIGKILL');
-        await new Promise((resolve) => setTimeout(resolve, 2_500)); // a restart or two that fail
-        rmdirSync(blocker);
-        await waitFor(() => entry.pids().length === 2 && entry.pids()[0] !== Number(master), 10_000, 50);
-        await entry.settled();
-        expect(await names()).toEqual(new Set(['tickets-1']));
-      } finally {
-        clearInterval(poller);
-        await entry.close();
-        await Promise.all(servers.map((server) => server.close()));
+  it('drains a replica the supervisor takes out, and sets it ready when the supervisor has it back', async () => {
+    const stands = [await standIn('orders-1'), await standIn('orders-2')];
+    const [first, second] = stands.map((server, i) => {
+      const replica = new Replica('orders', i + 1, server.port, {}, 'ignore');
+      replica.healthy = true;
+      return replica;
+    }) as [Replica, Replica];
+    const replicas = Object.fromEntries(
+      SERVICES.map((s) => [s, s === 'orders' ? [first, second] : []]),
+    ) as Record<ServiceName, Replica[]>;
+    const entry = await startEntry({ kind: 'haproxy', port: 0, replicas, logger: silentLogger });
+    const names = async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(`http://127.0.0.1:${entry.port}/api/orders`);
+        seen.add(((await response.json()) as { name: string }).name);
       }
-    },
-  );
-});
-
-describe('nginxConfig', () => {
-  it('lists every replica, marks the unhealthy ones down, and gives a service without replicas a down server', () => {
-    const config = nginxConfig(
-      { dir: '/tmp/x', host: '127.0.0.1', port: 8080, controlPort: 8081, generation: 7 },
-      {
-        tickets: [
-          { port: 4001, healthy: true },
-          { port: 4002, healthy: false },
-        ],
-      },
-    );
-    expect(config).toContain('server 127.0.0.1:4001 max_fails=1 fail_timeout=1s;');
-    expect(config).toContain('server 127.0.0.1:4002 max_fails=1 fail_timeout=1s down;');
-    expect(config).toMatch(/upstream auth \{\n {4}server 127\.0\.0\.1:9 down;/);
-    expect(config).toContain('location ~ ^/api/tickets(/|$)');
-    expect(config).toContain("return 200 '7';");
-    expect(config).toContain('listen 127.0.0.1:8080;');
+      return seen;
+    };
+    try {
+      expect(await names()).toEqual(new Set(['orders-1', 'orders-2']));
+      // About to be stopped: it still answers its /readyz, but gets nothing more.
+      first.healthy = false;
+      entry.update();
+      await entry.settled();
+      expect(await names()).toEqual(new Set(['orders-2']));
+      first.healthy = true;
+      entry.update();
+      await entry.settled();
+      expect(await names()).toEqual(new Set(['orders-1', 'orders-2']));
+    } finally {
+      await entry.close();
+      await Promise.all(stands.map((server) => server.close()));
+    }
   });
 });
 
-describe('nginxConfig with a site', () => {
+describe('haproxyConfig', () => {
+  const backends = [
+    {
+      name: 'tickets',
+      servers: [
+        { name: 'tickets-1', address: '127.0.0.1:4001' },
+        { name: 'tickets-2', address: '127.0.0.1:4002' },
+      ],
+    },
+  ];
+
+  it("lists every replica with a check of its /readyz, and routes each service's prefix to it", () => {
+    const config = haproxyConfig({ bind: '127.0.0.1:8080', backends });
+    expect(config).toContain('  bind 127.0.0.1:8080\n');
+    expect(config).toContain('  option httpchk GET /readyz\n');
+    expect(config).toContain('  server tickets-1 127.0.0.1:4001 check\n');
+    expect(config).toContain('  server tickets-2 127.0.0.1:4002 check\n');
+    expect(config).toContain(
+      '  use_backend tickets if { path /api/tickets } || { path_beg /api/tickets/ }\n',
+    );
+    expect(config).toContain('  option forwardfor\n');
+    expect(config).toMatch(/^ {2}option redispatch/m);
+    // Its own answers in the API's shape, with the services' security headers.
+    expect(config).toMatch(
+      /http-error status 503 .*string '\{"errors":\[\{"message":"The tickets service is unavailable"\}\]\}' .*hdr X-Content-Type-Options "nosniff"/,
+    );
+    // Without a site, everything no service owns is a 404.
+    expect(config).toContain('  default_backend not-found\n');
+    expect(config).not.toContain('backend site');
+  });
+
   it('sends the API documentation and every path outside /api to the site, and 404s the rest of /api', () => {
-    const layout = { dir: '/tmp/x', host: '127.0.0.1', port: 8080, controlPort: 8081, generation: 1 };
-    const config = nginxConfig({ ...layout, sitePort: 8090 }, {});
-    expect(config).toMatch(/upstream site \{\n {4}server 127\.0\.0\.1:8090;/);
-    for (const location of ['location = /api/docs {', 'location ^~ /api/docs/ {', 'location / {'])
-      expect(config).toContain(`${location}\n      set $service web;\n      proxy_pass http://site;`);
-    // A location's block, up to its closing brace.
-    const block = (text: string, location: string) =>
-      text.includes(`${location}\n`) ? text.slice(text.indexOf(`${location}\n`)).split('\n    }')[0]! : '';
-    const notFound = `return 404 '{"errors":[{"message":"Not found"}]}';`;
-    for (const location of ['location = /api {', 'location /api/ {']) {
-      expect(block(config, location)).toContain(notFound);
-      // nginx's own answer, with the headers the services give theirs.
-      expect(block(config, location)).toContain('add_header X-Content-Type-Options "nosniff" always;');
-    }
-    // Without a site, everything no service owns is a 404, as before.
-    const alone = nginxConfig(layout, {});
-    expect(alone).not.toContain('site');
-    expect(block(alone, 'location / {')).toContain(notFound);
+    const config = haproxyConfig({ bind: '127.0.0.1:8080', backends, site: '127.0.0.1:8090' });
+    expect(config).toContain('  use_backend site if { path /api/docs } || { path_beg /api/docs/ }\n');
+    expect(config).toContain('  use_backend not-found if { path /api } || { path_beg /api/ }\n');
+    expect(config).toContain('  default_backend site\n');
+    expect(config).toContain('  server site 127.0.0.1:8090\n');
+  });
+});
+
+describe('serversUp', () => {
+  it('reads the servers whose status is UP from the statistics CSV', () => {
+    const row = (backend: string, server: string, status: string) =>
+      [backend, server, ...Array<string>(15).fill(''), status, ''].join(',');
+    const csv = [
+      '# pxname,svname,...',
+      row('tickets', 'tickets-1', 'UP'),
+      row('tickets', 'tickets-2', 'DOWN'),
+      row('orders', 'orders-1', 'UP 1/2'),
+      row('orders', 'orders-2', 'DRAIN'),
+      row('orders', 'BACKEND', 'UP'),
+    ].join('\n');
+    expect(serversUp(csv)).toEqual(new Set(['tickets/tickets-1', 'orders/orders-1']));
   });
 });
 

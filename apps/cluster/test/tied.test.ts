@@ -1,5 +1,5 @@
 /**
- * A supervisor killed with SIGKILL runs no exit handler: its replicas and nginx must die with it
+ * A supervisor killed with SIGKILL runs no exit handler: its replicas and HAProxy must die with it
  * all the same (`tiedToSupervisor`). Each case runs a stand-in supervisor in a process of its own,
  * kills it, and waits for what it started to be gone.
  */
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '@ticketing/common/testing';
-import { findNginx, nginxPrefix } from '../src/nginx-entry.ts';
+import { findHaproxy } from '../src/haproxy.ts';
 
 const src = (file: string) => fileURLToPath(new URL(`../src/${file}`, import.meta.url));
 
@@ -62,26 +62,27 @@ describe.runIf(process.platform === 'linux')('children of a supervisor killed wi
     await killAndWaitForChildren(pid, children);
   });
 
-  it.runIf(findNginx())('nginx and its workers exit', async () => {
+  it.runIf(findHaproxy())('haproxy exits', async () => {
     const { pid, children } = await supervisor(`
       import { startEntry } from ${JSON.stringify(src('entry.ts'))};
       import { SERVICES } from ${JSON.stringify(src('cluster.ts'))};
       import { silentLogger } from '@ticketing/common/testing';
       const replicas = Object.fromEntries(SERVICES.map((service) => [service, []]));
-      const entry = await startEntry({ kind: 'nginx', port: 0, replicas, logger: silentLogger });
+      const entry = await startEntry({ kind: 'haproxy', port: 0, replicas, logger: silentLogger });
       await entry.settled();
       console.log(JSON.stringify(entry.pids()));
       setInterval(() => {}, 1000);`);
-    expect(children.length).toBeGreaterThanOrEqual(2); // the master and a worker
+    expect(children.length).toBe(1);
     expect(children.every(alive)).toBe(true);
-    // Its prefix directory outlives a supervisor killed with SIGKILL (no exit handler removes it):
-    // this test removes it.
-    const prefix = nginxPrefix(children[0]!);
+    // Its directory (configuration, runtime API socket) outlives a supervisor killed with SIGKILL
+    // (no exit handler removes it): this test removes it.
+    const config = /-f\0([^\0]+)/.exec(readFileSync(`/proc/${children[0]}/cmdline`, 'utf8'))?.[1];
     try {
       await killAndWaitForChildren(pid, children);
     } finally {
-      if (prefix?.startsWith(path.join(os.tmpdir(), 'ticketing-nginx-')))
-        await rm(prefix, { recursive: true, force: true });
+      const dir = config && path.dirname(config);
+      if (dir?.startsWith(path.join(os.tmpdir(), 'ticketing-haproxy-')))
+        await rm(dir, { recursive: true, force: true });
     }
   });
 });

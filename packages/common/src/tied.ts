@@ -2,7 +2,7 @@
  * Children that die with the process that started them. On Linux, `setpriv --pdeathsig` (util-linux)
  * sets the signal the kernel sends a process when its parent dies, then execs the command in its
  * place (same pid, no wrapper left). So a parent killed with SIGKILL, which runs no exit handler,
- * still takes its children down: the cluster's replicas and nginx get SIGTERM, the embedded
+ * still takes its children down: the cluster's replicas and HAProxy get SIGTERM, the embedded
  * PostgreSQL gets SIGINT (its fast shutdown). Without setpriv the command runs as it is, and a
  * SIGKILLed parent leaves its children running.
  *

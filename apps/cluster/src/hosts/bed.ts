@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { databaseUrl, serverUser, type ServerUser } from '@ticketing/common';
 import { SERVICES, type ServiceName } from '../cluster.ts';
+import { fetchServersUp, findHaproxy, haproxyConfig } from '../haproxy.ts';
 import { ROUTES } from '../routes.ts';
 import { tiedToSupervisor } from '../tied.ts';
 import { Forwarder } from './forward.ts';
@@ -31,7 +32,7 @@ const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 const NATS_BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(
   existsSync,
 );
-const HAPROXY_BINARY = ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'].find(existsSync);
+const HAPROXY_BINARY = findHaproxy();
 /** Debian's PostgreSQL server binaries (the package the machine's own server comes from). */
 const POSTGRES_BIN = ['17', '16', '15']
   .map((version) => `/usr/lib/postgresql/${version}/bin`)
@@ -475,23 +476,8 @@ export class Bed {
   }
 
   /** The servers HAProxy's health checks have up, as `service/host`, from its stats page. */
-  async entryServersUp(): Promise<Set<string> | undefined> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${this.statsPort}/stats;csv`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      if (!response.ok) return undefined;
-      const up = new Set<string>();
-      for (const line of (await response.text()).split('\n')) {
-        const [backend, server, ...rest] = line.split(',');
-        // The 18th column (index 17) is the status.
-        if (server && server !== 'BACKEND' && server !== 'FRONTEND' && rest[15]?.startsWith('UP'))
-          up.add(`${backend}/${server}`);
-      }
-      return up;
-    } catch {
-      return undefined;
-    }
+  entryServersUp(): Promise<Set<string> | undefined> {
+    return fetchServersUp(`http://127.0.0.1:${this.statsPort}/stats`);
   }
 
   private async startEntry(): Promise<void> {
@@ -499,8 +485,8 @@ export class Bed {
     await writeFile(
       config,
       haproxyConfig({
-        port: ENTRY_PORT,
-        statsPort: ENTRY_STATS_PORT,
+        bind: `:${ENTRY_PORT}`,
+        statsBind: `:${ENTRY_STATS_PORT}`,
         backends: SERVICES.filter((service) => ROUTED.has(service)).map((service) => ({
           name: service,
           servers: this.hosts.services.map((host) => ({
@@ -553,64 +539,6 @@ export async function natsConfigFromManifest(): Promise<string> {
   for (const part of ['$SERVER_NAME', 'store_dir:', 'pid_file:', 'routes: ['])
     if (!config.includes(part)) throw new Error(`the manifests' nats.conf has no ${part}`);
   return config;
-}
-
-export interface HaproxyBackend {
-  name: string;
-  servers: { name: string; address: string }[];
-}
-
-/**
- * The entry's configuration: a path prefix picks the service (the same routes as the scale-out
- * entry), HAProxy checks every replica's `/readyz` itself and balances over those that pass, so
- * the configuration never changes while replicas come and go.
- */
-export function haproxyConfig(options: {
-  port: number;
-  statsPort: number;
-  backends: HaproxyBackend[];
-}): string {
-  const error = (status: number, message: string) =>
-    `  http-error status ${status} content-type application/json string '{"errors":[{"message":"${message}"}]}'`;
-  const lines = [
-    'global',
-    '  maxconn 4096',
-    'defaults',
-    '  mode http',
-    '  timeout connect 2s',
-    '  timeout client 30s',
-    '  timeout server 30s',
-    '  timeout http-request 30s',
-    '  # A request whose replica refused the connection is tried again, on another.',
-    '  retries 2',
-    '  option redispatch',
-    '  option forwardfor',
-    error(502, 'The service failed to answer; try again'),
-    error(503, 'The service is unavailable; try again shortly'),
-    error(504, 'The service did not answer in time; try again'),
-    'frontend api',
-    `  bind :${options.port}`,
-    ...ROUTES.map(
-      ([prefix, service]) => `  use_backend ${service} if { path ${prefix} } || { path_beg ${prefix}/ }`,
-    ),
-    '  default_backend not-found',
-    'frontend stats',
-    `  bind :${options.statsPort}`,
-    '  stats enable',
-    '  stats uri /stats',
-    'backend not-found',
-    `  http-request return status 404 content-type application/json string '{"errors":[{"message":"Not found"}]}'`,
-  ];
-  for (const backend of options.backends) {
-    lines.push(
-      `backend ${backend.name}`,
-      '  balance roundrobin',
-      '  option httpchk GET /readyz',
-      '  default-server inter 500ms fall 2 rise 1',
-      ...backend.servers.map((server) => `  server ${server.name} ${server.address} check`),
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 async function runAs(user: ServerUser | undefined, command: string, args: string[]): Promise<void> {

@@ -2,8 +2,7 @@
  * What an HTTP server answers to a request it could not parse at all (a malformed request line,
  * headers over Node's limit, a request too slow to arrive): the API's error shape, where Fastify's
  * default `clientErrorHandler` has a shape of its own. The connection is closed after it, as Node
- * and Fastify close it. Every service's server and the cluster's Node gateway use it; the nginx
- * entry answers the same for its own parse errors.
+ * and Fastify close it. Every service's server and the cluster's Node gateway use it.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';

@@ -40,7 +40,7 @@ export interface HttpHardening {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-/** Above the 50 s for which the cluster's nginx keeps idle connections to a replica. */
+/** Longer than a proxy in front keeps an idle connection to a replica, so that the proxy closes it first. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Development's defaults: everything served, nothing production-only. */
