@@ -405,33 +405,23 @@ export class Bed {
           () => tiedToSupervisor(...this.network.on(host, process.execPath, args)),
           { env, output: this.options.output },
         );
+        /** What the replica's `/readyz` answers, asked on its own host. */
+        const askReadyz = async (): Promise<{ ok: boolean; text: string }> => {
+          try {
+            const response = await fetch(`http://127.0.0.1:${this.readinessPorts.get(replica)}/readyz`, {
+              signal: AbortSignal.timeout(2_000),
+            });
+            return { ok: response.ok, text: `${response.status} ${await response.text()}` };
+          } catch (error) {
+            return { ok: false, text: String(error) };
+          }
+        };
         const replica: Replica = {
           service,
           process: process_,
           host,
-          readiness: async () => {
-            const port = this.readinessPorts.get(replica);
-            try {
-              const response = await fetch(`http://127.0.0.1:${port}/readyz`, {
-                signal: AbortSignal.timeout(2_000),
-              });
-              return `${response.status} ${await response.text()}`;
-            } catch (error) {
-              return String(error);
-            }
-          },
-          ready: async () => {
-            if (!process_.running) return false;
-            const port = this.readinessPorts.get(replica);
-            try {
-              const response = await fetch(`http://127.0.0.1:${port}/readyz`, {
-                signal: AbortSignal.timeout(2_000),
-              });
-              return response.ok;
-            } catch {
-              return false;
-            }
-          },
+          readiness: async () => (await askReadyz()).text,
+          ready: async () => process_.running && (await askReadyz()).ok,
         };
         this.replicas[service].push(replica);
       }
@@ -468,16 +458,11 @@ export class Bed {
 
   /** Whether HAProxy's own checks see every running replica up. */
   async entryRoutesToAll(): Promise<boolean> {
-    const up = await this.entryServersUp();
+    const up = await fetchServersUp(`http://127.0.0.1:${this.statsPort}/stats`);
     if (!up) return false;
     return this.everyReplica()
       .filter((replica) => replica.process.running && ROUTED.has(replica.service))
       .every((replica) => up.has(`${replica.service}/${replica.host.name}`));
-  }
-
-  /** The servers HAProxy's health checks have up, as `service/host`, from its stats page. */
-  entryServersUp(): Promise<Set<string> | undefined> {
-    return fetchServersUp(`http://127.0.0.1:${this.statsPort}/stats`);
   }
 
   private async startEntry(): Promise<void> {
