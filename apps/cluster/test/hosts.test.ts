@@ -38,13 +38,26 @@ describe.runIf(!unavailable)('faults between hosts: NATS cluster at R3, services
   const root = fileURLToPath(new URL('../../..', import.meta.url));
 
   const converge = () => expectConverged(targets);
-  const readiness = async (hostName?: string) =>
-    Promise.all(
-      bed
-        .everyReplica()
-        .filter((replica) => hostName === undefined || replica.host.name === hostName)
-        .map((replica) => replica.ready()),
-    );
+  /** Waits until every replica (on `hostName`, or everywhere) is not ready; fails naming those still ready. */
+  const waitUntilNotReady = async (hostName?: string, timeoutMs = 30_000) => {
+    const replicas = bed
+      .everyReplica()
+      .filter((replica) => hostName === undefined || replica.host.name === hostName);
+    try {
+      await waitFor(
+        async () => (await Promise.all(replicas.map((replica) => replica.ready()))).every((ready) => !ready),
+        timeoutMs,
+        250,
+      );
+    } catch {
+      const answers = await Promise.all(
+        replicas.map(
+          async (replica) => `${replica.service}@${replica.host.name}: ${await replica.readiness()}`,
+        ),
+      );
+      throw new Error(`some replica still ready after ${timeoutMs} ms: ${answers.join('; ')}`);
+    }
+  };
 
   beforeAll(async () => {
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-services.ts'], {
@@ -112,7 +125,7 @@ describe.runIf(!unavailable)('faults between hosts: NATS cluster at R3, services
     const cutAt = Date.now();
     onTestFinished(() => bed.network.restore(cutHost));
     // Asked on their own host: cut off from every broker (and the database), they are not ready.
-    await waitFor(async () => (await readiness(cutHost.name)).every((ready) => !ready), 30_000, 250);
+    await waitUntilNotReady(cutHost.name);
     const servedBefore = workload.stats.ordersCreated;
     // The entry's own checks take the cut host out; orders keep coming through the other one.
     await waitFor(async () => workload.stats.ordersCreated > servedBefore + 3, 30_000, 250);
@@ -174,7 +187,7 @@ describe.runIf(!unavailable)('faults between hosts: NATS cluster at R3, services
     await sleep(1_500);
     await bed.postgres.stop();
     onTestFinished(() => bed.postgres.start());
-    await waitFor(async () => (await readiness()).every((ready) => !ready), 30_000, 250);
+    await waitUntilNotReady();
     await sleep(3_000);
     bed.postgres.start();
     await bed.waitUntilReady(60_000);
