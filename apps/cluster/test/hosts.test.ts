@@ -184,16 +184,18 @@ describe.runIf(!unavailable)('faults between hosts: NATS cluster at R3, services
 
   it('loses nothing while the PostgreSQL host restarts, and every replica says it is not ready meanwhile', async () => {
     const workload = await startWorkload(bed.url);
-    await sleep(1_500);
+    // Orders are being taken when the database goes, and are taken again once it is back.
+    await waitFor(() => workload.stats.ordersCreated > 0, 60_000, 100);
     await bed.postgres.stop();
     onTestFinished(() => bed.postgres.start());
     await waitUntilNotReady();
     await sleep(3_000);
     bed.postgres.start();
     await bed.waitUntilReady(60_000);
-    await sleep(1_500);
+    const takenBefore = workload.stats.ordersCreated;
+    await waitFor(() => workload.stats.ordersCreated > takenBefore, 60_000, 100);
     const stats = await workload.stop();
-    expect(stats.ordersCreated).toBeGreaterThan(0);
+    expect(stats.ordersCreated).toBeGreaterThan(takenBefore);
     await converge();
   }, 300_000);
 });

@@ -29,6 +29,7 @@ export * from './observability/metrics-server.ts';
 export * from './observability/transport.ts';
 export * from './net.ts';
 export * from './db/change-feed.ts';
+export type { CommitObserver, CommitSignal } from './db/unit-of-work.ts';
 export * from './http/read-cache.ts';
 export * from './tied.ts';
 export * from './start.ts';

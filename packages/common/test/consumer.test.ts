@@ -4,9 +4,14 @@ import { InProcessBus } from '../src/messaging/in-process.ts';
 import {
   ack,
   consume,
+  deadLetter,
+  decideOutcome,
+  decideRedelivery,
+  DEFAULT_RETRY_POLICY,
   MemoryDeadLetters,
   retry,
   retryEarly,
+  type AttemptCounts,
   type Outcome,
   type RetryPolicy,
 } from '../src/messaging/consumer.ts';
@@ -61,6 +66,100 @@ async function startConsumers(
     },
   };
 }
+
+describe('the consumer policy as a table', () => {
+  const table: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    maxDeliver: 3,
+    maxEarlyWaitMs: 60_000,
+    maxEarlyDeferrals: 5,
+    baseDelayMs: 10,
+    maxDelayMs: 1_000,
+  };
+  const line = (counts: Partial<AttemptCounts>): AttemptCounts => ({
+    started: 0,
+    failures: 0,
+    deferrals: 0,
+    outages: 0,
+    waitedMs: 0,
+    ...counts,
+  });
+  const outage: Outcome = { kind: 'retry', reason: 'ECONNREFUSED', transient: true };
+
+  it.each([
+    ['a handler that answered', ack, undefined, { kind: 'ack' }],
+    ['a poison event', deadLetter('bad body'), undefined, { kind: 'dead-letter', reason: 'bad body' }],
+    ['an outage, on any delivery', outage, undefined, { kind: 'outage' }],
+    ['an outage, however much the event has cost', outage, line({ failures: 9 }), { kind: 'outage' }],
+    ['a failure, before it is counted', retry('boom'), undefined, { kind: 'count', answer: 'failure' }],
+    ['the first failure', retry('boom'), line({ failures: 1 }), { kind: 'retry', delayMs: 10 }],
+    ['the second failure', retry('boom'), line({ failures: 2 }), { kind: 'retry', delayMs: 20 }],
+    [
+      'the failure that spends the budget',
+      retry('boom'),
+      line({ failures: 3 }),
+      { kind: 'dead-letter', reason: 'gave up after 3 deliveries: boom' },
+    ],
+    [
+      'an early event, before it is counted',
+      retryEarly('v2 first'),
+      undefined,
+      { kind: 'count', answer: 'deferral' },
+    ],
+    [
+      'an early event, far past maxDeliver',
+      retryEarly('v2 first'),
+      line({ deferrals: 7, waitedMs: 5_000 }),
+      { kind: 'retry', delayMs: 640 },
+    ],
+    [
+      'an early event, backoff capped',
+      retryEarly('v2 first'),
+      line({ deferrals: 20, waitedMs: 50_000 }),
+      { kind: 'retry', delayMs: 1_000 },
+    ],
+    [
+      'an early event that waited long, not deferred often',
+      retryEarly('v2 first'),
+      line({ deferrals: 4, waitedMs: 70_000 }),
+      { kind: 'retry', delayMs: 80 },
+    ],
+    [
+      'an early event deferred often, not for long',
+      retryEarly('v2 first'),
+      line({ deferrals: 9, waitedMs: 59_999 }),
+      { kind: 'retry', delayMs: 1_000 },
+    ],
+    [
+      'an early event that waited long and often',
+      retryEarly('v2 first'),
+      line({ deferrals: 5, waitedMs: 60_000 }),
+      { kind: 'dead-letter', reason: 'gave up after 5 deliveries waiting for an earlier event: v2 first' },
+    ],
+  ] as const)('after the handler: %s', (_case, outcome, counts, decision) => {
+    expect(decideOutcome(table, outcome, counts)).toEqual(decision);
+  });
+
+  const crashed = {
+    kind: 'dead-letter',
+    reason: 'not acknowledged after 3 deliveries (handler crashed or exceeded the ack wait)',
+  };
+  it.each([
+    ['a first redelivery', line({ started: 1 }), 0, { kind: 'run' }],
+    [
+      'redeliveries that were all answered',
+      line({ started: 9, failures: 2, deferrals: 4, outages: 3 }),
+      0,
+      { kind: 'run' },
+    ],
+    ['two deliveries never answered', line({ started: 2 }), 0, { kind: 'run' }],
+    ['three deliveries never answered', line({ started: 3 }), 0, crashed],
+    ['three unanswered among answered ones', line({ started: 6, failures: 1, outages: 2 }), 0, crashed],
+    ['outages this process could not note are not crashes', line({ started: 3 }), 1, { kind: 'run' }],
+  ] as const)('before a redelivery: %s', (_case, counts, unnoted, decision) => {
+    expect(decideRedelivery(table, counts, unnoted)).toEqual(decision);
+  });
+});
 
 describe('consumer policy', () => {
   it('does not hold an infrastructure outage against an event: retried past maxDeliver, then applied', async () => {

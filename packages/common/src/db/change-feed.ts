@@ -4,8 +4,8 @@
  * change that others must see already writes an outbox row naming its entity, and the feed reads
  * those from two places.
  *
- * - This process's transactions: the commit watch (commits.ts) reports their entities as soon as
- *   the transaction ends, before the request or event that made the change is answered. A client
+ * - This process's transactions: each unit of work (unit-of-work.ts) reports its entities as soon
+ *   as it has committed, before the request or event that made the change is answered. A client
  *   therefore reads its own writes from the replica that made them.
  * - Every other replica's: the outbox relay, when it reads committed rows to publish them,
  *   announces their entities on the `ticketing_changes` channel (`announceChanges`), which every
@@ -19,7 +19,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { watchCommits } from './commits.ts';
+import type { CommitSignal } from './unit-of-work.ts';
 import { listenForNotifications, type NotificationListener } from './notifications.ts';
 
 export const CHANGES_CHANNEL = 'ticketing_changes';
@@ -78,8 +78,8 @@ export class ChangeFeed implements ChangeSource {
   private closed = false;
 
   constructor(
-    private readonly pool: pg.Pool,
     private readonly url: string,
+    private readonly commits: CommitSignal,
     private readonly logger: Logger,
   ) {}
 
@@ -88,13 +88,11 @@ export class ChangeFeed implements ChangeSource {
     return !this.closed && this.notifications?.listening === true;
   }
 
-  /** Starts the feed on first use (a LISTEN connection and a watch of the pool). Returns the unsubscribe. */
+  /** Starts the feed on first use (a LISTEN connection, and this process's commits). Returns the unsubscribe. */
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     if (!this.notifications && !this.closed) {
-      this.unwatch = watchCommits(this.pool, this.url, this.logger, {
-        observer: (entityIds) => this.emit(entityIds),
-      });
+      this.unwatch = this.commits.observe((entityIds) => this.emit(entityIds));
       this.notifications = listenForNotifications(
         this.url,
         CHANGES_CHANNEL,

@@ -13,6 +13,7 @@ import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { pino, type Logger } from 'pino';
 import { ChangeFeed } from './change-feed.ts';
+import { CommitSignal, makeUnitsOfWork } from './unit-of-work.ts';
 
 export type Database = NodePgDatabase;
 export type Transaction = PgTransaction<
@@ -28,8 +29,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export interface ServiceDatabase {
   pool: pg.Pool;
+  /** Its `transaction` is a unit of work: see unit-of-work.ts. */
   db: Database;
   url: string;
+  /** Told of every commit that queued events (units of work, `prepareWriteAndPublish`). */
+  commits: CommitSignal;
   /** Which entities committed transactions changed, for caches (started on first subscription). */
   changes: ChangeFeed;
   /** True when a trivial query succeeds; backs `/readyz`. */
@@ -45,11 +49,14 @@ export function openDatabase(url: string, options: { max?: number; logger?: Logg
   // discards it on release, so the event itself needs no handling.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const changes = new ChangeFeed(pool, url, options.logger ?? pino({ name: 'database', level: 'warn' }));
+  const logger = options.logger ?? pino({ name: 'database', level: 'warn' });
+  const commits = new CommitSignal(pool, logger);
+  const changes = new ChangeFeed(url, commits, logger);
   return {
     pool,
-    db: drizzle(pool),
+    db: makeUnitsOfWork(drizzle(pool), commits),
     url,
+    commits,
     changes,
     async ping() {
       try {

@@ -118,6 +118,69 @@ export interface ConsumeOptions {
 }
 
 /**
+ * What the policy does with a delivery, decided from facts alone (the handler's outcome, the
+ * event's ledger line): no input or output, so the whole policy is one table of cases
+ * (consumer.test.ts). `consume` carries each decision out.
+ */
+export type Decision =
+  /** Run the handler (a redelivery still within its budget of unanswered deliveries). */
+  | { kind: 'run' }
+  | { kind: 'ack' }
+  /** Count this answer in the event's ledger line, then decide again with the counts. */
+  | { kind: 'count'; answer: 'failure' | 'deferral' }
+  /** Nak, to be redelivered after `delayMs`. */
+  | { kind: 'retry'; delayMs: number }
+  /**
+   * The infrastructure failed, not the event: nak for the longest delay (`maxDelayMs`), and note the outage in
+   * the ledger (not counted against the event, only so that it is not taken for a crash).
+   */
+  | { kind: 'outage' }
+  | { kind: 'dead-letter'; reason: string };
+
+/**
+ * Before a redelivery runs: its ledger line (this delivery counted as begun) and the outages this
+ * process met but could not note. Deliveries begun and never answered crashed their handler or
+ * outlived the ack wait: `maxDeliver` of them and the event is given up.
+ */
+export function decideRedelivery(
+  policy: RetryPolicy,
+  counts: AttemptCounts,
+  unnotedOutages: number,
+): Decision {
+  const answered = counts.failures + counts.deferrals + counts.outages;
+  const unanswered = counts.started - answered - unnotedOutages;
+  if (unanswered >= policy.maxDeliver)
+    return {
+      kind: 'dead-letter',
+      reason: `not acknowledged after ${policy.maxDeliver} deliveries (handler crashed or exceeded the ack wait)`,
+    };
+  return { kind: 'run' };
+}
+
+/**
+ * After the handler answered. An answer that counts (a failure, a deferral) is decided twice:
+ * without `counts` ("count it"), then with the ledger's counts once it is counted (retry, or the
+ * budget is spent).
+ */
+export function decideOutcome(policy: RetryPolicy, outcome: Outcome, counts?: AttemptCounts): Decision {
+  if (outcome.kind === 'ack') return { kind: 'ack' };
+  if (outcome.kind === 'dead-letter') return { kind: 'dead-letter', reason: outcome.reason };
+  if (outcome.transient) return { kind: 'outage' };
+  if (!counts) return { kind: 'count', answer: outcome.early ? 'deferral' : 'failure' };
+  if (outcome.early) {
+    if (counts.waitedMs >= policy.maxEarlyWaitMs && counts.deferrals >= policy.maxEarlyDeferrals)
+      return {
+        kind: 'dead-letter',
+        reason: `gave up after ${counts.deferrals} deliveries waiting for an earlier event: ${outcome.reason}`,
+      };
+    return { kind: 'retry', delayMs: backoffDelay(policy, counts.deferrals) };
+  }
+  if (counts.failures >= policy.maxDeliver)
+    return { kind: 'dead-letter', reason: `gave up after ${counts.failures} deliveries: ${outcome.reason}` };
+  return { kind: 'retry', delayMs: backoffDelay(policy, counts.failures) };
+}
+
+/**
  * Subscribes `handle` with the outcome policy.
  *
  * The broker redelivers without limit: only this policy gives up, and only by recording a dead
@@ -126,6 +189,9 @@ export interface ConsumeOptions {
  * length delays events, it does not dead-letter them. A message that keeps coming back without
  * an answer (its handler crashes the process or exceeds the ack wait) is dead-lettered once it has
  * been delivered more than `maxDeliver` times.
+ *
+ * The decisions are `decideRedelivery` and `decideOutcome`; what follows only carries them out,
+ * and falls back to "retry after an outage" whenever the ledger itself cannot be reached.
  */
 export async function consume(
   transport: Transport,
@@ -134,57 +200,55 @@ export async function consume(
 ): Promise<Subscription> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const log = options.logger.child({ consumer: options.group, subject: options.subject });
-  const subscribeOptions: SubscribeOptions = {
-    group: options.group,
-    subject: options.subject,
-    ackWaitMs: policy.ackWaitMs,
-    maxDeliver: -1,
-    concurrency: options.concurrency ?? DEFAULT_LISTENER_CONCURRENCY,
-  };
+  const ledger = options.deadLetters;
+  // Per message id, outages this process met that the ledger could not note either (bounded;
+  // forgotten when the event is settled).
+  const unnotedOutages = new Map<string, number>();
 
-  /** True once the letter is recorded and the message terminated. */
-  const sendToDeadLetters = async (message: DeliveredMessage, reason: string): Promise<boolean> => {
-    try {
-      await options.deadLetters.record({
-        consumer: options.group,
-        subject: message.subject,
-        eventId: message.id,
-        body: message.body,
-        reason,
-        deliveryCount: message.deliveryCount,
-      });
-    } catch (error) {
-      // Keep the message rather than lose it: it comes back and we try to record it again.
-      log.error({ err: error, eventId: message.id }, 'could not record dead letter; retrying');
-      await message.nak(backoffDelay(policy, message.deliveryCount));
-      return false;
+  /** Settles the message: acked, or recorded as a dead letter and terminated. */
+  const settle = async (
+    message: DeliveredMessage,
+    decision: Extract<Decision, { kind: 'ack' | 'dead-letter' }>,
+    ledgered: boolean,
+  ) => {
+    if (decision.kind === 'dead-letter') {
+      try {
+        await ledger.record({
+          consumer: options.group,
+          subject: message.subject,
+          eventId: message.id,
+          body: message.body,
+          reason: decision.reason,
+          deliveryCount: message.deliveryCount,
+        });
+      } catch (error) {
+        // Keep the message rather than lose it: it comes back and we try to record it again.
+        log.error({ err: error, eventId: message.id }, 'could not record dead letter; retrying');
+        await message.nak(backoffDelay(policy, message.deliveryCount));
+        return;
+      }
+      log.error(
+        { eventId: message.id, reason: decision.reason, deliveryCount: message.deliveryCount },
+        'event dead-lettered',
+      );
+      await message.term();
+    } else {
+      await message.ack();
     }
-    log.error({ eventId: message.id, reason, deliveryCount: message.deliveryCount }, 'event dead-lettered');
-    await message.term();
-    return true;
-  };
-  const giveUp = async (message: DeliveredMessage, reason: string, ledgered: boolean) => {
-    if (await sendToDeadLetters(message, reason)) await settle(message, ledgered);
+    unnotedOutages.delete(message.id);
+    if (ledgered) await ledger.forget(options.group, message.id).catch(() => {}); // purged later
   };
 
-  // Per message id, deliveries of this process that ran into an outage and could not be noted in
-  // the ledger either (bounded; forgotten when settled).
-  const outageDeliveries = new Map<string, number>();
-  const settle = async (message: DeliveredMessage, ledgered: boolean) => {
-    outageDeliveries.delete(message.id);
-    if (ledgered) await options.deadLetters.forget(options.group, message.id).catch(() => {}); // purged later
-  };
-
-  /** `ran`: the handler ran (or its answer was lost), so the delivery must be noted as answered. */
+  /** The database (and so the ledger) is unreachable: retry later, noting the outage if it ran. */
   const retryAfterOutage = async (message: DeliveredMessage, reason: string, ran: boolean) => {
     if (ran) {
-      const noted = await options.deadLetters
+      const noted = await ledger
         .recordAnswer(options.group, message.id, 'outage')
         .then(() => true)
         .catch(() => false);
       if (!noted) {
-        if (outageDeliveries.size > 10_000) outageDeliveries.clear();
-        outageDeliveries.set(message.id, (outageDeliveries.get(message.id) ?? 0) + 1);
+        if (unnotedOutages.size > 10_000) unnotedOutages.clear();
+        unnotedOutages.set(message.id, (unnotedOutages.get(message.id) ?? 0) + 1);
       }
     }
     log.warn({ eventId: message.id, reason }, 'infrastructure unavailable; event will be retried');
@@ -195,24 +259,26 @@ export async function consume(
     await retryAfterOutage(message, String(error), ran);
   };
 
+  const subscribeOptions: SubscribeOptions = {
+    group: options.group,
+    subject: options.subject,
+    ackWaitMs: policy.ackWaitMs,
+    maxDeliver: -1,
+    concurrency: options.concurrency ?? DEFAULT_LISTENER_CONCURRENCY,
+  };
   return transport.subscribe(subscribeOptions, async (message) => {
     const redelivered = message.deliveryCount > 1;
     if (redelivered) {
       let counts: AttemptCounts;
       try {
-        counts = await options.deadLetters.beginRedelivery(options.group, message.id);
+        counts = await ledger.beginRedelivery(options.group, message.id);
       } catch (error) {
         // Without the ledger the handler does not run: the delivery is not counted anywhere.
         await ledgerFailed(message, error, false);
         return;
       }
-      const answered = counts.failures + counts.deferrals + counts.outages;
-      const unanswered = counts.started - answered - (outageDeliveries.get(message.id) ?? 0);
-      if (unanswered >= policy.maxDeliver) {
-        const reason = `not acknowledged after ${policy.maxDeliver} deliveries (handler crashed or exceeded the ack wait)`;
-        await giveUp(message, reason, true);
-        return;
-      }
+      const before = decideRedelivery(policy, counts, unnotedOutages.get(message.id) ?? 0);
+      if (before.kind === 'dead-letter') return settle(message, before, true);
     }
     let outcome: Outcome;
     try {
@@ -221,41 +287,31 @@ export async function consume(
       const reason = error instanceof Error ? error.message : String(error);
       outcome = { kind: 'retry', reason, transient: isConnectionError(error) };
     }
-    if (outcome.kind === 'ack') {
-      await message.ack();
-      await settle(message, redelivered);
-      return;
+    const reason = outcome.kind === 'ack' ? '' : outcome.reason;
+    let ledgered = redelivered;
+    let decision = decideOutcome(policy, outcome);
+    if (decision.kind === 'count') {
+      let counts: AttemptCounts;
+      try {
+        counts = await ledger.recordAnswer(options.group, message.id, decision.answer);
+      } catch (error) {
+        await ledgerFailed(message, error, true);
+        return;
+      }
+      ledgered = true;
+      decision = decideOutcome(policy, outcome, counts);
     }
-    if (outcome.kind === 'dead-letter') {
-      await giveUp(message, outcome.reason, redelivered);
-      return;
-    }
-    if (outcome.transient) {
-      await retryAfterOutage(message, outcome.reason, true);
-      return;
-    }
-    let counts: AttemptCounts;
-    try {
-      counts = await options.deadLetters.recordAnswer(
-        options.group,
-        message.id,
-        outcome.early ? 'deferral' : 'failure',
-      );
-    } catch (error) {
-      await ledgerFailed(message, error, true);
-      return;
-    }
-    const waitedOut =
-      counts.waitedMs >= policy.maxEarlyWaitMs && counts.deferrals >= policy.maxEarlyDeferrals;
-    if (outcome.early && waitedOut) {
-      const reason = `gave up after ${counts.deferrals} deliveries waiting for an earlier event: ${outcome.reason}`;
-      await giveUp(message, reason, true);
-    } else if (!outcome.early && counts.failures >= policy.maxDeliver) {
-      await giveUp(message, `gave up after ${counts.failures} deliveries: ${outcome.reason}`, true);
-    } else {
-      const delay = backoffDelay(policy, outcome.early ? counts.deferrals : counts.failures);
-      log.debug({ eventId: message.id, reason: outcome.reason, delay }, 'event will be retried');
-      await message.nak(delay);
+    switch (decision.kind) {
+      case 'ack':
+      case 'dead-letter':
+        return settle(message, decision, ledgered);
+      case 'outage':
+        return retryAfterOutage(message, reason, true);
+      case 'retry':
+        log.debug({ eventId: message.id, reason, delay: decision.delayMs }, 'event will be retried');
+        return message.nak(decision.delayMs);
+      default:
+        throw new Error(`no decision after the outcome: ${decision.kind}`);
     }
   });
 }

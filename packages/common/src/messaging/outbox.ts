@@ -9,7 +9,7 @@
  * The relay
  * - runs on one replica per service at a time (a session advisory lock; a standby takes over when
  *   the holder's connection dies),
- * - is woken right after each commit that wrote outbox rows (db/commits.ts), polling only as a
+ * - is woken right after each commit that queued events (db/unit-of-work.ts), polling only as a
  *   fallback,
  * - tells every replica of the service which entities the rows it reads are about, so that they
  *   drop what they cached of them (db/change-feed.ts),
@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
 import type { Executor, ServiceDatabase } from '../db/database.ts';
 import type { Transport } from './transport.ts';
-import { expectCommit, OUTBOX_CHANNEL, reportCommitted, watchCommits } from '../db/commits.ts';
+import { OUTBOX_CHANNEL, queueInUnit, signalOf } from '../db/unit-of-work.ts';
 import { announceChanges } from '../db/change-feed.ts';
 
 /**
@@ -54,17 +54,20 @@ export async function publishEvent<T extends EventType>(
 ): Promise<EventEnvelope<T>> {
   const event = makeEvent(type, data);
   const row = sql`insert into ${OUTBOX_COLUMNS} values (${outboxValues(event, entityId)})`;
-  if (!is(tx, PgTransaction)) {
-    // A statement of its own commits at once: the NOTIFY goes with it.
-    await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  if (is(tx, PgTransaction)) {
+    // A unit of work signals its commit; a transaction nobody owns NOTIFYs at commit.
+    if (queueInUnit(tx, entityId)) await tx.execute(row);
+    else await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
     return event;
   }
-  const { rows } = await tx.execute<{ backend: string }>(
-    sql`${row} returning current_database() || ':' || pg_backend_pid() as backend`,
-  );
-  // Nobody in this process will see this connection go back to its pool: NOTIFY at commit.
-  if (!expectCommit(rows[0]!.backend, entityId))
-    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  // A statement of its own commits at once: its handle's signal is told, or the NOTIFY goes with it.
+  const signal = signalOf(tx);
+  if (signal) {
+    await tx.execute(row);
+    signal.committed([entityId]);
+  } else {
+    await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  }
   return event;
 }
 
@@ -123,16 +126,16 @@ export function prepareWriteAndPublish<
     } catch (error) {
       // It may have committed all the same (a connection lost on the way back): a wake-up that
       // finds nothing costs nothing.
-      announceCommit(database.pool, entityId);
+      announceCommit(database, entityId);
       throw error;
     }
-    if (rows.length > 0) announceCommit(database.pool, entityId);
+    if (rows.length > 0) announceCommit(database, entityId);
     return rows;
   };
 }
 
 export type WriteAndPublish<T extends EventType, Values, Row> = (
-  database: Pick<ServiceDatabase, 'pool'>,
+  database: StatementTarget,
   values: Values,
   data: EventData<T>,
   entityId?: string,
@@ -145,12 +148,14 @@ const EVENT_ID = 'outbox.event_id';
 const ENTITY_ID = 'outbox.entity_id';
 const ENVELOPE = 'outbox.envelope';
 
-/** After a statement that wrote an outbox row committed: the relay and the caches, as after a transaction. */
-function announceCommit(pool: pg.Pool, entityId: string): void {
-  if (reportCommitted(pool, [entityId])) return;
-  // Nobody in this process watches the pool (a script, a test): wake a relay elsewhere. Should
-  // that fail, the relay's poll finds the row within a second.
-  pool.query('select pg_notify($1, $2)', [OUTBOX_CHANNEL, '']).catch(() => {});
+/** Where a prepared statement runs: a service's database, or a bare pool (a script, a test). */
+export type StatementTarget = Pick<ServiceDatabase, 'pool'> & Partial<Pick<ServiceDatabase, 'commits'>>;
+
+/** After a statement that wrote an outbox row committed: the relay and the caches, as after a unit of work. */
+function announceCommit(database: StatementTarget, entityId: string): void {
+  if (database.commits) return database.commits.committed([entityId]);
+  // A bare pool: wake a relay elsewhere. Should that fail, the relay's poll finds the row within a second.
+  database.pool.query('select pg_notify($1, $2)', [OUTBOX_CHANNEL, '']).catch(() => {});
 }
 
 function entityOf(data: object): string {
@@ -222,8 +227,7 @@ export class OutboxRelay {
   }
 
   start(): void {
-    const { pool, url } = this.options.database;
-    this.unwatchCommits = watchCommits(pool, url, this.log, { relay: this });
+    this.unwatchCommits = this.options.database.commits.wake(this);
     void this.acquireLeadership();
     this.timers.push(setInterval(() => this.wake(), this.pollIntervalMs));
     this.timers.push(setInterval(() => void this.purgeSent(), 60_000));

@@ -8,7 +8,7 @@ import {
   type EventData,
   type Executor,
   OrderStatus,
-  type ServiceDatabase,
+  type StatementTarget,
 } from '@ticketing/common';
 import { holdsItsTicket, orders, tickets, type OrderRow, type TicketRow } from './schema.ts';
 
@@ -117,7 +117,7 @@ const insertOrderAndQueue = prepareWriteAndPublish<'order:created', NewOrder, { 
  * trip, no transaction to roll back, no error in the server's log.
  */
 export async function insertOrderUnlessHeld(
-  database: Pick<ServiceDatabase, 'pool'>,
+  database: StatementTarget,
   order: NewOrder,
   event: EventData<'order:created'>,
 ): Promise<Order | undefined> {
