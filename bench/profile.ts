@@ -68,21 +68,37 @@ function label(frame: CallFrame): string {
 interface Summary {
   totalMs: number;
   byOrigin: Map<string, number>;
+  /** Time charged to the nearest frame of an npm package or the service that led to it. */
+  byCaller: Map<string, number>;
   byFunction: Map<string, number>;
 }
 
+/** Origins that do work on someone else's behalf: their time is charged to the caller. */
+const NOT_A_CALLER = new Set(['node', '(native)', '(garbage collector)', '(program)', '(root)']);
+
 function summarise(profiles: CpuProfile[]): Summary {
-  const summary: Summary = { totalMs: 0, byOrigin: new Map(), byFunction: new Map() };
+  const summary: Summary = { totalMs: 0, byOrigin: new Map(), byCaller: new Map(), byFunction: new Map() };
+  const add = (map: Map<string, number>, key: string, ms: number) => map.set(key, (map.get(key) ?? 0) + ms);
   for (const profile of profiles) {
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    const parents = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+    const callerOf = (id: number): string => {
+      for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+        const origin = originOf(nodes.get(at)!.callFrame);
+        if (!NOT_A_CALLER.has(origin)) return origin;
+      }
+      return originOf(nodes.get(id)!.callFrame);
+    };
     for (const [id, ms] of selfTimes(profile)) {
       const frame = nodes.get(id)!.callFrame;
       if (frame.functionName === '(idle)') continue;
       summary.totalMs += ms;
       const origin = originOf(frame);
-      summary.byOrigin.set(origin, (summary.byOrigin.get(origin) ?? 0) + ms);
+      add(summary.byOrigin, origin, ms);
+      add(summary.byCaller, callerOf(id), ms);
       const key = label(frame);
-      summary.byFunction.set(key, (summary.byFunction.get(key) ?? 0) + ms);
+      add(summary.byFunction, key, ms);
     }
   }
   return summary;
@@ -118,6 +134,12 @@ function main(): void {
       table(
         ['origin', 'ms', 'share'],
         top(summary.byOrigin, 10).map(([origin, ms]) => [origin, ms.toFixed(0), share(ms)]),
+      ),
+    );
+    console.log(
+      table(
+        ['charged to (Node and native work to its caller)', 'ms', 'share'],
+        top(summary.byCaller, 10).map(([origin, ms]) => [origin, ms.toFixed(0), share(ms)]),
       ),
     );
     console.log(

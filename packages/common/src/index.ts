@@ -18,6 +18,7 @@ export * from './messaging/in-process.ts';
 export * from './messaging/jetstream.ts';
 export * from './messaging/consumer.ts';
 export * from './messaging/outbox.ts';
+export * from './messaging/outbox-relay.ts';
 export * from './messaging/listener.ts';
 export * from './config/config.ts';
 export * from './logger.ts';

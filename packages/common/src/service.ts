@@ -9,7 +9,7 @@ import { Type } from 'typebox';
 import type { HttpApp } from './http/server.ts';
 import { buildHttpServer } from './http/server.ts';
 import { ensureDatabase, migrateDatabase, openDatabase, type ServiceDatabase } from './db/database.ts';
-import { OutboxRelay } from './messaging/outbox.ts';
+import { OutboxRelay } from './messaging/outbox-relay.ts';
 import { purgeInbox, startListeners, type AnyListener } from './messaging/listener.ts';
 import { DEFAULT_LISTENER_CONCURRENCY } from './messaging/consumer.ts';
 import type { Subscription, Transport } from './messaging/transport.ts';

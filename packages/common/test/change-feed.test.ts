@@ -4,7 +4,8 @@ import pg from 'pg';
 import { migrateDatabase, openDatabase, type ServiceDatabase } from '../src/db/database.ts';
 import { announceChanges, CHANGES_CHANNEL, type Changes } from '../src/db/change-feed.ts';
 import { InProcessBus } from '../src/messaging/in-process.ts';
-import { OutboxRelay, publishEvent } from '../src/messaging/outbox.ts';
+import { OutboxRelay } from '../src/messaging/outbox-relay.ts';
+import { publishEvent } from '../src/messaging/outbox.ts';
 import { createTestDatabase, silentLogger, waitFor } from '../src/testing/index.ts';
 
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
