@@ -168,10 +168,11 @@ interface Waiting<T extends EventType> extends Delivery<T> {
 /**
  * One listener's deliveries in this process, applied in shared transactions (group commit).
  *
- * A delivery that finds a lane free starts a transaction at once, as it would alone. One that
- * arrives while every lane is busy waits, and the next lane to come free takes every delivery
- * waiting (up to `maxBatch`) into one transaction. Under load, BEGIN, the inbox insert and COMMIT
- * are paid once per batch instead of once per event; at rest, nothing waits. Each handler runs in
+ * Deliveries that arrive together (in one turn of the event loop: one read from the broker) while
+ * a lane is free start one transaction, right after that turn. One that arrives while every lane
+ * is busy waits, and the next lane to come free takes every delivery waiting (up to `maxBatch`)
+ * into one transaction. Under load, BEGIN, the inbox insert and COMMIT are paid once per batch
+ * instead of once per event; at rest, nothing waits longer than that turn. Each handler runs in
  * the trace context of its own delivery. A listener defined with `batch: false` skips the queue:
  * each delivery is applied alone, as it comes.
  *
@@ -183,6 +184,7 @@ interface Waiting<T extends EventType> extends Delivery<T> {
 export class ListenerQueue<T extends EventType> {
   private readonly waiting: Waiting<T>[] = [];
   private running = 0;
+  private scheduled = false;
 
   constructor(
     private readonly database: ServiceDatabase,
@@ -209,6 +211,20 @@ export class ListenerQueue<T extends EventType> {
     }
     return new Promise<Outcome>((resolve, reject) => {
       this.waiting.push({ ...delivery, resolve, reject });
+      this.scheduleBatches();
+    });
+  }
+
+  /**
+   * Starts lanes once the deliveries already read have all arrived: the broker's messages come in
+   * bursts, one socket read holding many, and each reaches `apply` in the same turn of the event
+   * loop. Started at once, the burst's first two deliveries would each take a lane alone.
+   */
+  private scheduleBatches(): void {
+    if (this.scheduled || this.running >= this.options.lanes) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
       this.startBatches();
     });
   }
