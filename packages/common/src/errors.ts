@@ -8,13 +8,20 @@ export interface ErrorItem {
   field?: string;
 }
 
+/**
+ * An answer to the client, not a fault: it carries no stack trace. (Capturing one cost the orders
+ * replica about 1% of its CPU in a rush, where four buyers in five are refused.) The limit is
+ * lowered while the arguments of `super` are evaluated, so that `Error` itself captures nothing.
+ */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
     readonly items: ErrorItem[] = [{ message }],
   ) {
-    super(message);
+    const limit = Error.stackTraceLimit;
+    super(((Error.stackTraceLimit = 0), message));
+    Error.stackTraceLimit = limit;
     this.name = new.target.name;
   }
 }

@@ -260,10 +260,16 @@ describe('observability', () => {
       logger: silentLogger,
       policy: { baseDelayMs: 1 },
       listeners: [
-        defineListener('ticket:updated', async ({ data }) => {
-          if (data.title === 'poison') throw new UnprocessableEvent('never');
-          if (data.title === 'early' && failuresLeft-- > 0) throw new RetryLater('not yet');
-        }),
+        // Each delivery alone: in a shared transaction, the failure of one would be met by the
+        // batch and then replayed alone, and the retry counted would depend on how they arrived.
+        defineListener(
+          'ticket:updated',
+          async ({ data }) => {
+            if (data.title === 'poison') throw new UnprocessableEvent('never');
+            if (data.title === 'early' && failuresLeft-- > 0) throw new RetryLater('not yet');
+          },
+          { batch: false },
+        ),
       ],
     });
     const relay = new OutboxRelay({
