@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { migrateDatabase } from '../src/db/database.ts';
+import { migrateDatabase, type Transaction } from '../src/db/database.ts';
 import { InProcessBus } from '../src/messaging/in-process.ts';
 import { OutboxRelay } from '../src/messaging/outbox-relay.ts';
-import { prepareWriteAndPublish, publishEvent } from '../src/messaging/outbox.ts';
+import { prepareWriteAndPublish, publishEvent, writeAndPublish } from '../src/messaging/outbox.ts';
 import type { DeliveredMessage, Transport } from '../src/messaging/transport.ts';
 import { createTestDatabase, silentLogger, sleep, waitFor } from '../src/testing/index.ts';
 
@@ -147,6 +147,37 @@ describe('transactional outbox', () => {
       [first, 'ticket:created', first],
       [second, 'ticket:created', second],
     ]);
+  });
+
+  it("writeAndPublish: queues the event in the write's own statement, only if it wrote a row, and publishes it once the unit of work commits", async () => {
+    const received = await leaderPollingRarely();
+    await database.pool.query('create table things (id uuid primary key, n int not null)');
+    const [thing, missing] = [randomUUID(), randomUUID()];
+    await database.pool.query('insert into things values ($1, 0)', [thing]);
+    const bump = (tx: Transaction, id: string, version: number) =>
+      writeAndPublish(
+        tx,
+        sql`update things set n = n + 1 where id = ${id} returning id`,
+        'ticket:updated',
+        ticket(id, version),
+      );
+    const written = await database.db.transaction(async (tx) => [
+      await bump(tx, thing, 1),
+      await bump(tx, missing, 1),
+    ]);
+    expect(written).toEqual([1, 0]);
+    // Woken by the unit of work's commit, not by the relay's poll (once a minute here).
+    await waitFor(() => received.length === 1, 2_000, 2);
+    expect(received).toEqual([{ type: 'ticket:updated', id: thing, version: 1 }]);
+    // Rolled back: neither the write nor its event.
+    await expect(
+      database.db.transaction(async (tx) => {
+        await bump(tx, thing, 2);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect((await database.pool.query('select n from things where id = $1', [thing])).rows[0].n).toBe(1);
+    expect((await database.pool.query('select count(*)::int as n from outbox')).rows[0].n).toBe(1);
   });
 
   it('publishes nothing for a transaction that rolls back', async () => {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { fillPlaceholders, is, sql, type SQLWrapper } from 'drizzle-orm';
 import { PgDialect, PgTransaction } from 'drizzle-orm/pg-core';
 import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
-import type { Executor, ServiceDatabase } from '../db/database.ts';
+import type { Executor, ServiceDatabase, Transaction } from '../db/database.ts';
 import { OUTBOX_CHANNEL, queueInUnit, signalOf } from '../db/unit-of-work.ts';
 
 /** An outbox row: the columns, and the values in that order (values, or placeholders for them). */
@@ -47,6 +47,31 @@ export async function publishEvent<T extends EventType>(
     await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
   }
   return event;
+}
+
+/**
+ * Runs `write`, a data-modifying statement with `RETURNING` (a drizzle update or insert), and
+ * queues an event of `type` with `data` in the same statement, inside the transaction `tx`: the
+ * event is queued if and only if `write` returned a row, and published if and only if `tx`
+ * commits. One round trip where the write and `publishEvent` are two; for a write whose event
+ * data is known before it runs. Answers how many rows `write` returned.
+ */
+export async function writeAndPublish<T extends EventType>(
+  tx: Transaction,
+  write: SQLWrapper,
+  type: T,
+  data: EventData<T>,
+  entityId: string = entityOf(data),
+): Promise<number> {
+  const event = makeEvent(type, data);
+  const { rows } = await tx.execute<{ written: number }>(sql`with written as (${write.getSQL()}),
+      queued as (insert into ${OUTBOX_COLUMNS} select ${outboxValues(event, entityId)} where exists (select 1 from written))
+      select count(*)::int as written from written`);
+  const written = rows[0]?.written ?? 0;
+  // A transaction nobody owns is woken at commit by a NOTIFY, as in `publishEvent`.
+  if (written > 0 && !queueInUnit(tx, entityId))
+    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  return written;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Reads and writes of the tickets table; plain objects in, plain objects out. */
 import { and, asc, eq, getTableColumns, gte, isNull, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import type { Executor } from '@ticketing/common';
+import { writeAndPublish, type EventData, type Executor, type Transaction } from '@ticketing/common';
 import { cancelledOrders, tickets, ticketTransfers, type TicketRow } from './schema.ts';
 
 /** A ticket as read: every column but the search document, which only the database reads. */
@@ -39,6 +39,28 @@ export async function lockTicket(db: Executor, id: string): Promise<Ticket | und
  * Saves `ticket` as the next version, provided nobody saved a version since `ticket` was read:
  * optimistic concurrency control, the original course app's `updateIfCurrent`.
  */
+/**
+ * `saveTicket`, and `ticket:updated` with `event` queued, in one statement (`writeAndPublish`):
+ * nothing is saved or queued, and StaleTicketError is thrown, when the ticket changed since it was
+ * read. Answers the ticket as saved.
+ */
+export async function saveTicketAndPublish(
+  tx: Transaction,
+  ticket: Ticket,
+  event: (saved: Ticket) => EventData<'ticket:updated'>,
+): Promise<Ticket> {
+  const { id, version, createdAt: _created, ...changes } = ticket;
+  const saved = { ...ticket, version: version + 1 };
+  const write = tx
+    .update(tickets)
+    .set({ ...changes, version: saved.version })
+    .where(and(eq(tickets.id, id), eq(tickets.version, version)))
+    .returning({ id: tickets.id });
+  if ((await writeAndPublish(tx, write, 'ticket:updated', event(saved))) === 0)
+    throw new StaleTicketError(id, version);
+  return saved;
+}
+
 export async function saveTicket(db: Executor, ticket: Ticket): Promise<Ticket> {
   const { id, version, createdAt: _created, ...changes } = ticket;
   const [row] = await db

@@ -24,6 +24,7 @@ import {
   type ErrorItem,
   type EventData,
   type Executor,
+  type Transaction,
 } from '@ticketing/common';
 import {
   editTicketIfAllowed,
@@ -36,7 +37,7 @@ import {
   listTicketsOwnedBy,
   lockTicket,
   rememberCancelledOrder,
-  saveTicket,
+  saveTicketAndPublish,
   searchTicketsForSale,
   storeCredential,
   type PageCursor,
@@ -204,10 +205,9 @@ function updatedEvent(ticket: Ticket): EventData<'ticket:updated'> {
   return { ...ticketFacts(ticket), ...(ticket.orderId ? { orderId: ticket.orderId } : {}) };
 }
 
-async function saveAndPublish(tx: Executor, ticket: Ticket): Promise<Ticket> {
-  const saved = await saveTicket(tx, ticket);
-  await publishEvent(tx, 'ticket:updated', updatedEvent(saved));
-  return saved;
+/** Saves the ticket's next version and queues its `ticket:updated`, in one statement. */
+function saveAndPublish(tx: Transaction, ticket: Ticket): Promise<Ticket> {
+  return saveTicketAndPublish(tx, ticket, updatedEvent);
 }
 
 /** The owner lists a new ticket for sale; its face value is its price unless said otherwise. */
@@ -285,7 +285,9 @@ export async function updateTicket(
     }
     checkCap(input.priceCents, faceValueCents, rules);
     // Every rule holds now: the order holding it let go in between. Edit it now.
-    return saveAndPublish(tx, { ...ticket, ...input, faceValueCents });
+    // What the edit leaves out (a venue, a city, a start) stays as it is.
+    const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+    return saveAndPublish(tx, { ...ticket, ...given, faceValueCents });
   });
 }
 
@@ -374,7 +376,7 @@ export async function verifyCredential(db: Executor, text: string) {
  * orders needlessly. An edit and its reversal (10 → 55 → 10) before the order arrives leaves it
  * held at 10: the price the buyer saw and the price the seller asks again.
  */
-export async function reserveTicket(tx: Executor, order: EventData<'order:created'>): Promise<void> {
+export async function reserveTicket(tx: Transaction, order: EventData<'order:created'>): Promise<void> {
   const ticketId = order.ticket.id;
   const ticket = await lockTicket(tx, ticketId);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
@@ -412,7 +414,7 @@ export async function reserveTicket(tx: Executor, order: EventData<'order:create
  * On `order:cancelled`: release the ticket only if this very order holds it. A late cancellation
  * of an older order never frees a ticket that a newer order holds.
  */
-export async function releaseTicket(tx: Executor, ticketId: string, orderId: string): Promise<void> {
+export async function releaseTicket(tx: Transaction, ticketId: string, orderId: string): Promise<void> {
   const ticket = await lockTicket(tx, ticketId);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${ticketId}`);
   await rememberCancelledOrder(tx, orderId);
@@ -427,7 +429,7 @@ export async function releaseTicket(tx: Executor, ticketId: string, orderId: str
  * timer of its own). An order holding it is cancelled at the same moment by its own expiry, which
  * never runs past the start; the release then leaves the ticket unlisted.
  */
-export async function endListing(tx: Executor, started: EventData<'expiration:event-started'>) {
+export async function endListing(tx: Transaction, started: EventData<'expiration:event-started'>) {
   const ticket = await lockTicket(tx, started.ticketId);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${started.ticketId}`);
   if (!ticket.listed || !sameInstant(started.startsAt, ticket.startsAt)) return;
@@ -441,7 +443,7 @@ export async function endListing(tx: Executor, started: EventData<'expiration:ev
  * completion that finds the ticket not yet held for its order waits for that hold (it is on its way:
  * an order is paid only once it is held).
  */
-export async function transferToBuyer(tx: Executor, order: EventData<'order:completed'>): Promise<void> {
+export async function transferToBuyer(tx: Transaction, order: EventData<'order:completed'>): Promise<void> {
   if (await findTransfer(tx, order.id)) return;
   const ticket = await lockTicket(tx, order.ticket.id);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${order.ticket.id}`);
