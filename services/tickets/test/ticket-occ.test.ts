@@ -4,8 +4,9 @@ import type { ServiceHarness } from '@ticketing/common/testing';
 import {
   findTicket,
   insertTicket,
-  saveTicket,
+  saveTicketAndPublish,
   StaleTicketError,
+  type Ticket,
 } from '../src/data-access/tickets-repository.ts';
 import { startTickets } from './fixtures.ts';
 
@@ -14,6 +15,27 @@ describe('ticket optimistic concurrency control', () => {
   beforeAll(async () => (t = await startTickets()));
   afterAll(() => t.close());
   const db = () => t.database.db;
+  /** Saves in a transaction of its own; the event names the version saved. */
+  const saveTicket = (ticket: Ticket) =>
+    db().transaction((tx) =>
+      saveTicketAndPublish(tx, ticket, (saved) => ({
+        id: saved.id,
+        version: saved.version,
+        title: saved.title,
+        price: saved.priceCents,
+        faceValue: saved.faceValueCents,
+        userId: saved.userId,
+        listed: saved.listed,
+        timesSold: saved.timesSold,
+      })),
+    );
+  const queued = async (id: string) =>
+    (
+      await t.database.pool.query<{ version: number }>(
+        "select (envelope->'data'->>'version')::int as version from outbox where entity_id = $1 order by seq",
+        [id],
+      )
+    ).rows.map((row) => row.version);
 
   it('refuses to save a ticket that changed since it was read', async () => {
     const ticket = await insertTicket(db(), {
@@ -25,9 +47,10 @@ describe('ticket optimistic concurrency control', () => {
     });
     const first = (await findTicket(db(), ticket.id))!;
     const second = (await findTicket(db(), ticket.id))!;
-    await saveTicket(db(), { ...first, priceCents: 1000 });
-    await expect(saveTicket(db(), { ...second, priceCents: 1500 })).rejects.toBeInstanceOf(StaleTicketError);
+    await saveTicket({ ...first, priceCents: 1000 });
+    await expect(saveTicket({ ...second, priceCents: 1500 })).rejects.toBeInstanceOf(StaleTicketError);
     expect((await findTicket(db(), ticket.id))!.priceCents).toBe(1000);
+    expect(await queued(ticket.id)).toEqual([1]); // the stale save queued nothing
   });
 
   it('increments the version by one on every save', async () => {
@@ -39,9 +62,11 @@ describe('ticket optimistic concurrency control', () => {
       userId: randomUUID(),
     });
     expect(ticket.version).toBe(0);
-    ticket = await saveTicket(db(), ticket);
+    ticket = await saveTicket(ticket);
     expect(ticket.version).toBe(1);
-    ticket = await saveTicket(db(), ticket);
+    ticket = await saveTicket(ticket);
     expect(ticket.version).toBe(2);
+    expect((await findTicket(db(), ticket.id))!.version).toBe(2);
+    expect(await queued(ticket.id)).toEqual([1, 2]);
   });
 });

@@ -36,13 +36,10 @@ export async function lockTicket(db: Executor, id: string): Promise<Ticket | und
 }
 
 /**
- * Saves `ticket` as the next version, provided nobody saved a version since `ticket` was read:
- * optimistic concurrency control, the original course app's `updateIfCurrent`.
- */
-/**
- * `saveTicket`, and `ticket:updated` with `event` queued, in one statement (`writeAndPublish`):
- * nothing is saved or queued, and StaleTicketError is thrown, when the ticket changed since it was
- * read. Answers the ticket as saved.
+ * Saves `ticket` as its next version, and queues its `ticket:updated` (`event` of the ticket as
+ * saved), in one statement (`writeAndPublish`), provided nobody saved a version since `ticket` was
+ * read: optimistic concurrency control, the original course app's `updateIfCurrent`. When somebody
+ * did, nothing is saved or queued and StaleTicketError is thrown. Answers the ticket as saved.
  */
 export async function saveTicketAndPublish(
   tx: Transaction,
@@ -59,17 +56,6 @@ export async function saveTicketAndPublish(
   if ((await writeAndPublish(tx, write, 'ticket:updated', event(saved))) === 0)
     throw new StaleTicketError(id, version);
   return saved;
-}
-
-export async function saveTicket(db: Executor, ticket: Ticket): Promise<Ticket> {
-  const { id, version, createdAt: _created, ...changes } = ticket;
-  const [row] = await db
-    .update(tickets)
-    .set({ ...changes, version: version + 1 })
-    .where(and(eq(tickets.id, id), eq(tickets.version, version)))
-    .returning(TICKET_COLUMNS);
-  if (!row) throw new StaleTicketError(id, version);
-  return row;
 }
 
 /**
