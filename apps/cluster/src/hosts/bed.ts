@@ -67,20 +67,36 @@ export async function bedUnavailable(): Promise<string | undefined> {
 
 export type Output = 'ignore' | 'prefixed';
 
-/** A long-running process on a host, which can be killed and started again. */
+/**
+ * A long-running process on a host, which can be killed and started again. With `restart`, one
+ * that exits by itself (not through `stop`) is started again a second later, as an orchestrator
+ * restarts a pod: a service that could not start (its broker's cluster still electing leaders, say)
+ * exits and is restarted.
+ */
 export class HostProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     readonly name: string,
     readonly host: Host,
     private readonly command: () => [string, string[]],
-    private readonly options: { env?: NodeJS.ProcessEnv; output: Output; stopSignal?: NodeJS.Signals },
+    private readonly options: {
+      env?: NodeJS.ProcessEnv;
+      output: Output;
+      stopSignal?: NodeJS.Signals;
+      restart?: boolean;
+    },
   ) {}
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Stopped on purpose (through `stop`), not merely exited. */
+  get stopped(): boolean {
+    return this.stopping;
   }
 
   get pid(): number | undefined {
@@ -103,11 +119,21 @@ export class HostProcess {
       });
     }
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.stopping = false;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        resolve();
+        if (this.options.restart && !this.stopping)
+          setTimeout(() => {
+            if (!this.stopping && this.child === child) this.start();
+          }, 1_000);
+      }),
+    );
   }
 
   /** Sends `signal` (the process's own stop signal by default) and waits for it to exit. */
   async stop(signal: NodeJS.Signals = this.options.stopSignal ?? 'SIGTERM'): Promise<void> {
+    this.stopping = true;
     if (!this.running) return;
     this.child!.kill(signal);
     await this.exited;
@@ -403,7 +429,7 @@ export class Bed {
           `${service}`,
           host,
           () => tiedToSupervisor(...this.network.on(host, process.execPath, args)),
-          { env, output: this.options.output },
+          { env, output: this.options.output, restart: true },
         );
         /** What the replica's `/readyz` answers, asked on its own host. */
         const askReadyz = async (): Promise<{ ok: boolean; text: string }> => {
@@ -441,7 +467,8 @@ export class Bed {
   async waitUntilReady(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const running = this.everyReplica().filter((replica) => replica.process.running);
+      // Every replica not stopped on purpose: one that exited by itself is on its way back.
+      const running = this.everyReplica().filter((replica) => !replica.process.stopped);
       const states = await Promise.all(running.map((replica) => replica.ready()));
       if (states.every(Boolean) && (await this.entryRoutesToAll())) return;
       if (Date.now() > deadline) {
@@ -461,7 +488,7 @@ export class Bed {
     const up = await fetchServersUp(`http://127.0.0.1:${this.statsPort}/stats`);
     if (!up) return false;
     return this.everyReplica()
-      .filter((replica) => replica.process.running && ROUTED.has(replica.service))
+      .filter((replica) => !replica.process.stopped && ROUTED.has(replica.service))
       .every((replica) => up.has(`${replica.service}/${replica.host.name}`));
   }
 

@@ -41,8 +41,26 @@ export interface ServiceDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * Settings of the server's side of each session, sent when it starts. When a replica's host
+ * vanishes without closing its connections (a node lost, a link cut), the server would keep its
+ * sessions until the operating system gave up on them (two hours by default), and with them the
+ * row locks of a transaction caught open: a ticket being edited when its replica's host was cut
+ * stayed locked, and every later edit of it, from any replica, waited (the multi-host fault tests
+ * met this). So the server probes a session after 5 s of silence, 3 probes 2 s apart, and gives up
+ * on data unacknowledged for 10 s: within about 15 s the session ends and its locks and advisory
+ * locks go.
+ */
+export const SESSION_KEEPALIVES =
+  '-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 -c tcp_user_timeout=10000';
+
 export function openDatabase(url: string, options: { max?: number; logger?: Logger } = {}): ServiceDatabase {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    options: SESSION_KEEPALIVES,
+  });
   // A client that loses its server (restart, network cut) emits 'error'. The pool listens on idle
   // clients only; a client checked out (inside a transaction, between two statements) would crash
   // the process with an unhandled 'error'. Its pending or next query rejects anyway, and the pool

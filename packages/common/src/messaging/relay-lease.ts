@@ -7,17 +7,9 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { SESSION_KEEPALIVES } from '../db/database.ts';
 import { OUTBOX_CHANNEL } from '../db/unit-of-work.ts';
 
-/**
- * When the leader's host vanishes without closing the connection (a node lost, a link cut), the
- * server would keep the session, and the lock, until the operating system's keepalives give up
- * (two hours by default), and no standby could take over. So the session asks the server to probe
- * it after 5 s of silence, 3 probes 2 s apart, and to give up on data unacknowledged for 10 s: a
- * standby leads within about 15 s.
- */
-const LEADER_KEEPALIVES =
-  'set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3; set tcp_user_timeout = 10000';
 const RETRY_MS = 1_000;
 
 export interface LeaseEvents {
@@ -61,11 +53,12 @@ export class RelayLease {
 
   private async acquire(): Promise<void> {
     while (!this.stopped && !this.client) {
-      const client = new pg.Client({ connectionString: this.databaseUrl });
+      // The server ends the session of a leader whose host vanished within about 15 s, and the
+      // lock with it, so that a standby can lead (SESSION_KEEPALIVES).
+      const client = new pg.Client({ connectionString: this.databaseUrl, options: SESSION_KEEPALIVES });
       client.on('error', () => {}); // surfaced through 'end'
       try {
         await client.connect();
-        await client.query(LEADER_KEEPALIVES);
         const { rows } = await client.query<{ locked: boolean }>(
           'select pg_try_advisory_lock(hashtext($1)) as locked',
           ['ticketing:outbox-relay'],
