@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { migrateDatabase, type Transaction } from '../src/db/database.ts';
+import { migrateDatabase, type Executor } from '../src/db/database.ts';
 import { InProcessBus } from '../src/messaging/in-process.ts';
 import { OutboxRelay } from '../src/messaging/outbox-relay.ts';
 import { prepareWriteAndPublish, publishEvent, writeAndPublish } from '../src/messaging/outbox.ts';
@@ -149,12 +149,12 @@ describe('transactional outbox', () => {
     ]);
   });
 
-  it("writeAndPublish: queues the event in the write's own statement, only if it wrote a row, and publishes it once the unit of work commits", async () => {
+  it("writeAndPublish: queues the event in the write's own statement, only if it wrote a row, and publishes it once the unit of work (or the statement alone) commits", async () => {
     const received = await leaderPollingRarely();
     await database.pool.query('create table things (id uuid primary key, n int not null)');
     const [thing, missing] = [randomUUID(), randomUUID()];
     await database.pool.query('insert into things values ($1, 0)', [thing]);
-    const bump = (tx: Transaction, id: string, version: number) =>
+    const bump = (tx: Executor, id: string, version: number) =>
       writeAndPublish(
         tx,
         sql`update things set n = n + 1 where id = ${id} returning id`,
@@ -178,6 +178,12 @@ describe('transactional outbox', () => {
     ).rejects.toThrow('changed my mind');
     expect((await database.pool.query('select n from things where id = $1', [thing])).rows[0].n).toBe(1);
     expect((await database.pool.query('select count(*)::int as n from outbox')).rows[0].n).toBe(1);
+    // On the database handle, a statement of its own: it commits by itself and wakes the relay.
+    expect(await bump(database.db, thing, 2)).toBe(1);
+    expect(await bump(database.db, missing, 2)).toBe(0);
+    await waitFor(() => received.length === 2, 2_000, 2);
+    expect(received[1]).toEqual({ type: 'ticket:updated', id: thing, version: 2 });
+    expect((await database.pool.query('select count(*)::int as n from outbox')).rows[0].n).toBe(2);
   });
 
   it('publishes nothing for a transaction that rolls back', async () => {

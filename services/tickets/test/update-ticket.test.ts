@@ -59,4 +59,21 @@ describe('PUT /api/tickets/:id', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ errors: [{ message: 'Cannot edit a reserved ticket' }] });
   });
+
+  it('saves every one of many edits sent at once, each as its own version with its own event', async () => {
+    const { ticket, cookie } = await aTicket(t);
+    const edits = Array.from({ length: 12 }, (_, i) => ({ title: `edit ${i}`, price: 10 + i }));
+    const responses = await Promise.all(edits.map((edit) => put(ticket.id, edit, cookie)));
+    expect(responses.map((r) => r.statusCode)).toEqual(edits.map(() => 200));
+    // Each edit lost its races or won them, but none was lost and none saved twice.
+    const versions = responses.map((r) => r.json().version as number).sort((a, b) => a - b);
+    expect(versions).toEqual(edits.map((_, i) => i + 1));
+    const events = (await t.outbox('ticket:updated')).filter((e) => e.data.id === ticket.id);
+    expect(events.map((e) => e.data.version).sort((a, b) => a - b)).toEqual(versions);
+    // The ticket ends as the edit that saved the last version left it, and its event says so.
+    const last = responses.find((r) => r.json().version === edits.length)!.json();
+    const shown = (await t.app.inject({ url: `/api/tickets/${ticket.id}` })).json();
+    expect(shown).toMatchObject({ title: last.title, price: last.price, version: edits.length });
+    expect(events.find((e) => e.data.version === edits.length)!.data.title).toBe(last.title);
+  });
 });

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { fillPlaceholders, is, sql, type SQLWrapper } from 'drizzle-orm';
 import { PgDialect, PgTransaction } from 'drizzle-orm/pg-core';
 import { makeEvent, type EventData, type EventEnvelope, type EventType } from '../events/contract.ts';
-import type { Executor, ServiceDatabase, Transaction } from '../db/database.ts';
+import type { Executor, ServiceDatabase } from '../db/database.ts';
 import { OUTBOX_CHANNEL, queueInUnit, signalOf } from '../db/unit-of-work.ts';
 
 /** An outbox row: the columns, and the values in that order (values, or placeholders for them). */
@@ -51,26 +51,34 @@ export async function publishEvent<T extends EventType>(
 
 /**
  * Runs `write`, a data-modifying statement with `RETURNING` (a drizzle update or insert), and
- * queues an event of `type` with `data` in the same statement, inside the transaction `tx`: the
- * event is queued if and only if `write` returned a row, and published if and only if `tx`
- * commits. One round trip where the write and `publishEvent` are two; for a write whose event
- * data is known before it runs. Answers how many rows `write` returned.
+ * queues an event of `type` with `data` in the same statement: the event is queued if and only if
+ * `write` returned a row. One round trip where the write and `publishEvent` are two; for a write
+ * whose event data is known before it runs. On a transaction, the event is published if and only
+ * if it commits; on a database handle, the statement commits by itself, and with it the event.
+ * Answers how many rows `write` returned.
  */
 export async function writeAndPublish<T extends EventType>(
-  tx: Transaction,
+  executor: Executor,
   write: SQLWrapper,
   type: T,
   data: EventData<T>,
   entityId: string = entityOf(data),
 ): Promise<number> {
   const event = makeEvent(type, data);
-  const { rows } = await tx.execute<{ written: number }>(sql`with written as (${write.getSQL()}),
+  const { rows } = await executor.execute<{ written: number }>(sql`with written as (${write.getSQL()}),
       queued as (insert into ${OUTBOX_COLUMNS} select ${outboxValues(event, entityId)} where exists (select 1 from written))
       select count(*)::int as written from written`);
   const written = rows[0]?.written ?? 0;
-  // A transaction nobody owns is woken at commit by a NOTIFY, as in `publishEvent`.
-  if (written > 0 && !queueInUnit(tx, entityId))
-    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  if (written === 0) return 0;
+  if (is(executor, PgTransaction)) {
+    // A transaction nobody owns is woken at commit by a NOTIFY, as in `publishEvent`.
+    if (!queueInUnit(executor, entityId))
+      await executor.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  } else {
+    const signal = signalOf(executor);
+    if (signal) signal.committed([entityId]);
+    else await executor.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  }
   return written;
 }
 

@@ -1,6 +1,6 @@
 /** Reads and writes of the tickets table; plain objects in, plain objects out. */
 import { and, asc, eq, getTableColumns, gte, isNull, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { writeAndPublish, type EventData, type Executor, type Transaction } from '@ticketing/common';
+import { writeAndPublish, type EventData, type Executor } from '@ticketing/common';
 import { cancelledOrders, tickets, ticketTransfers, type TicketRow } from './schema.ts';
 
 /** A ticket as read: every column but the search document, which only the database reads. */
@@ -39,21 +39,22 @@ export async function lockTicket(db: Executor, id: string): Promise<Ticket | und
  * Saves `ticket` as its next version, and queues its `ticket:updated` (`event` of the ticket as
  * saved), in one statement (`writeAndPublish`), provided nobody saved a version since `ticket` was
  * read: optimistic concurrency control, the original course app's `updateIfCurrent`. When somebody
- * did, nothing is saved or queued and StaleTicketError is thrown. Answers the ticket as saved.
+ * did, nothing is saved or queued and StaleTicketError is thrown. Answers the ticket as saved. On
+ * a transaction it commits with the transaction; on a database handle, by itself.
  */
 export async function saveTicketAndPublish(
-  tx: Transaction,
+  executor: Executor,
   ticket: Ticket,
   event: (saved: Ticket) => EventData<'ticket:updated'>,
 ): Promise<Ticket> {
   const { id, version, createdAt: _created, ...changes } = ticket;
   const saved = { ...ticket, version: version + 1 };
-  const write = tx
+  const write = executor
     .update(tickets)
     .set({ ...changes, version: saved.version })
     .where(and(eq(tickets.id, id), eq(tickets.version, version)))
     .returning({ id: tickets.id });
-  if ((await writeAndPublish(tx, write, 'ticket:updated', event(saved))) === 0)
+  if ((await writeAndPublish(executor, write, 'ticket:updated', event(saved))) === 0)
     throw new StaleTicketError(id, version);
   return saved;
 }
@@ -74,49 +75,6 @@ export interface TicketEdit {
 
 /** Whether the ticket's event has not started yet (or has no date): it may still be sold. */
 export const notStarted = sql`(${tickets.startsAt} is null or ${tickets.startsAt} > now())`;
-
-/**
- * The owner's edit in one statement, when every rule holds: the row is locked, checked (theirs,
- * held by no order, its event not started, the event it names and the face value unchanged once
- * sold, the price within `markupPercent` of the face value) and saved as the next version
- * together. Undefined when any rule fails or the ticket is missing: the caller reads the row to
- * say why.
- */
-export async function editTicketIfAllowed(
-  db: Executor,
-  id: string,
-  ownerId: string,
-  edit: TicketEdit,
-  markupPercent: number,
-): Promise<Ticket | undefined> {
-  const faceValue =
-    edit.faceValueCents ??
-    sql`case when ${tickets.timesSold} = 0 then ${edit.priceCents}::int else ${tickets.faceValueCents} end`;
-  // Once sold, what the edit names must be what the ticket has (not named: left as it is).
-  const same = (column: SQLWrapper, value: string | undefined) =>
-    value === undefined ? undefined : sql`${column} is not distinct from ${value}`;
-  const [row] = await db
-    .update(tickets)
-    .set({ ...edit, faceValueCents: faceValue, version: sql`${tickets.version} + 1` })
-    .where(
-      and(
-        eq(tickets.id, id),
-        eq(tickets.userId, ownerId),
-        isNull(tickets.orderId),
-        notStarted,
-        sql`(${tickets.timesSold} = 0 or (${and(
-          eq(tickets.title, edit.title),
-          eq(tickets.faceValueCents, faceValue),
-          same(tickets.venue, edit.venue),
-          same(tickets.city, edit.city),
-          same(tickets.startsAt, edit.startsAt),
-        )}))`,
-        sql`${edit.priceCents}::int * 100 <= (${faceValue})::int * ${100 + markupPercent}::int`,
-      ),
-    )
-    .returning(TICKET_COLUMNS);
-  return row;
-}
 
 /** The orders a search can be sorted in, each paged by its own key. */
 export const SORTS = ['newest', 'price', 'startsAt'] as const;

@@ -5,7 +5,7 @@
  * title and owner that order was priced from; released by the cancellation of that same order;
  * handed to the buyer when that order is paid, unlisted, with a new credential for the door.
  *
- * Every change bumps the version and queues `ticket:updated` in the same transaction.
+ * Every change bumps the version and queues `ticket:updated` in the same statement.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -27,7 +27,6 @@ import {
   type Transaction,
 } from '@ticketing/common';
 import {
-  editTicketIfAllowed,
   findTicket,
   findTicketByCredential,
   findTransfer,
@@ -39,6 +38,7 @@ import {
   rememberCancelledOrder,
   saveTicketAndPublish,
   searchTicketsForSale,
+  StaleTicketError,
   storeCredential,
   type PageCursor,
   type Ticket,
@@ -206,8 +206,8 @@ function updatedEvent(ticket: Ticket): EventData<'ticket:updated'> {
 }
 
 /** Saves the ticket's next version and queues its `ticket:updated`, in one statement. */
-function saveAndPublish(tx: Transaction, ticket: Ticket): Promise<Ticket> {
-  return saveTicketAndPublish(tx, ticket, updatedEvent);
+function saveAndPublish(executor: Executor, ticket: Ticket): Promise<Ticket> {
+  return saveTicketAndPublish(executor, ticket, updatedEvent);
 }
 
 /** The owner lists a new ticket for sale; its face value is its price unless said otherwise. */
@@ -228,33 +228,55 @@ export async function createTicket(
 
 const sameInstant = (a: string, b: string | null) => b !== null && Date.parse(a) === Date.parse(b);
 
-/** Locks the ticket for a change by its owner: missing is 404, another's is 401. */
-async function lockOwnTicket(tx: Executor, owner: CurrentUser, id: string): Promise<Ticket> {
-  const ticket = await lockTicket(tx, id);
-  if (!ticket) throw new NotFoundError('Ticket not found');
-  if (ticket.userId !== owner.id) throw new NotAuthorizedError();
-  return ticket;
+/** Times a change by the owner is decided without a lock before it takes one (`changeOwnTicket`). */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+/**
+ * The owner changes their ticket: `change` applies the rules to the ticket as it is and answers
+ * its next state, or the ticket itself when there is nothing to do (or throws the refusal). Missing
+ * is 404, another's is 401.
+ *
+ * Two round trips and no lock: the ticket is read, and its next version saved with its
+ * `ticket:updated` in one statement that commits by itself, provided nobody saved a version in
+ * between (`saveTicketAndPublish`); if somebody did, it is read and decided again. A change that
+ * loses that race OPTIMISTIC_ATTEMPTS times in a row decides under the row's lock, in a
+ * transaction, so that it cannot starve.
+ */
+async function changeOwnTicket(
+  db: Database,
+  owner: CurrentUser,
+  id: string,
+  change: (ticket: Ticket) => Ticket,
+): Promise<Ticket> {
+  const decide = async (executor: Executor, read: typeof findTicket) => {
+    const ticket = await read(executor, id);
+    if (!ticket) throw new NotFoundError('Ticket not found');
+    if (ticket.userId !== owner.id) throw new NotAuthorizedError();
+    const next = change(ticket);
+    return next === ticket ? ticket : saveAndPublish(executor, next);
+  };
+  for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+    try {
+      return await decide(db, findTicket);
+    } catch (error) {
+      if (!(error instanceof StaleTicketError)) throw error;
+    }
+  }
+  return db.transaction((tx) => decide(tx, lockTicket));
 }
 
 /**
  * The owner edits title, price and face value while no order holds the ticket. Once it has been
  * sold, its title (it names the event) and its face value are fixed.
  */
-export async function updateTicket(
+export function updateTicket(
   db: Database,
   owner: CurrentUser,
   id: string,
   input: TicketEdit,
   rules: ListingRules,
 ): Promise<Ticket> {
-  return db.transaction(async (tx) => {
-    // The common case in one round trip; only a refused edit reads the row to say why.
-    const edited = await editTicketIfAllowed(tx, id, owner.id, input, rules.markupPercent);
-    if (edited) {
-      await publishEvent(tx, 'ticket:updated', updatedEvent(edited));
-      return edited;
-    }
-    const ticket = await lockOwnTicket(tx, owner, id);
+  return changeOwnTicket(db, owner, id, (ticket) => {
     if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
     if (hasStarted(ticket)) throw new BadRequestError(EVENT_STARTED);
     const faceValueCents =
@@ -284,38 +306,34 @@ export async function updateTicket(
       if (problems.length > 0) throw new ValidationError(problems);
     }
     checkCap(input.priceCents, faceValueCents, rules);
-    // Every rule holds now: the order holding it let go in between. Edit it now.
     // What the edit leaves out (a venue, a city, a start) stays as it is.
     const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
-    return saveAndPublish(tx, { ...ticket, ...given, faceValueCents });
+    return { ...ticket, ...given, faceValueCents };
   });
 }
 
 /** The owner puts a ticket they own up for sale at `priceCents` (listed already: a new price). */
-export async function listTicket(
+export function listTicket(
   db: Database,
   owner: CurrentUser,
   id: string,
   priceCents: number,
   rules: ListingRules,
 ): Promise<Ticket> {
-  return db.transaction(async (tx) => {
-    const ticket = await lockOwnTicket(tx, owner, id);
+  return changeOwnTicket(db, owner, id, (ticket) => {
     if (ticket.orderId) throw new BadRequestError('An order holds this ticket; it cannot change now');
     if (hasStarted(ticket)) throw new BadRequestError(EVENT_STARTED);
     checkCap(priceCents, ticket.faceValueCents, rules);
     if (ticket.listed && ticket.priceCents === priceCents) return ticket; // as asked already
-    return saveAndPublish(tx, { ...ticket, listed: true, priceCents });
+    return { ...ticket, listed: true, priceCents };
   });
 }
 
 /** The owner takes a ticket off sale; refused while an order holds it, nothing to do if unlisted. */
 export async function withdrawTicket(db: Database, owner: CurrentUser, id: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const ticket = await lockOwnTicket(tx, owner, id);
+  await changeOwnTicket(db, owner, id, (ticket) => {
     if (ticket.orderId) throw new BadRequestError('An order holds this ticket; it cannot be withdrawn now');
-    if (!ticket.listed) return;
-    await saveAndPublish(tx, { ...ticket, listed: false });
+    return ticket.listed ? { ...ticket, listed: false } : ticket;
   });
 }
 
