@@ -197,3 +197,27 @@ export async function transitionOrder(
     .returning();
   return row;
 }
+
+/** The version of an order once confirmed: its second. */
+export const CONFIRMED_VERSION = 1;
+
+/**
+ * The write that confirms a `created` order for `ticketId` (`awaiting:payment`), for
+ * `writeAndPublish`: it returns the order's id, or nothing when the order is not `created`. A
+ * created order is at its first version, 0 (a change of status is its only change, and none leads
+ * back to `created`), so its confirmation is version 1, known before the write; the statement says
+ * so rather than trust it.
+ */
+export const confirmation = (db: Executor, id: string, ticketId: string) =>
+  db
+    .update(orders)
+    .set({ status: OrderStatus.AwaitingPayment, version: CONFIRMED_VERSION })
+    .where(
+      and(
+        eq(orders.id, id),
+        eq(orders.ticketId, ticketId),
+        eq(orders.status, OrderStatus.Created),
+        eq(orders.version, CONFIRMED_VERSION - 1),
+      ),
+    )
+    .returning({ id: orders.id });

@@ -18,6 +18,7 @@ import {
   NotFoundError,
   publishEvent,
   RetryLater,
+  writeAndPublish,
   UnprocessableEvent,
   fromCents,
   OPEN_ORDER_STATUSES,
@@ -33,6 +34,8 @@ import {
 } from '@ticketing/common';
 import {
   applyTicketVersion,
+  confirmation,
+  CONFIRMED_VERSION,
   findOrder,
   findTicket,
   findTicketToOrder,
@@ -211,15 +214,14 @@ export async function rejectOrder(
 /**
  * The tickets service holds the ticket for this order (a `ticket:updated` naming it): a `created`
  * order can now be paid. It moves to `awaiting:payment` and `order:confirmed` tells the payments
- * service; an order cancelled meanwhile stays cancelled (its cancellation releases the ticket).
+ * service, in one statement; an order cancelled meanwhile stays cancelled (its cancellation
+ * releases the ticket).
  */
-async function confirmOrder(tx: Executor, orderId: string): Promise<void> {
-  const confirmed = await transitionOrder(tx, orderId, [OrderStatus.Created], OrderStatus.AwaitingPayment);
-  if (!confirmed) return;
-  await publishEvent(tx, 'order:confirmed', {
-    id: confirmed.id,
-    version: confirmed.version,
-    ticket: { id: confirmed.ticketId },
+async function confirmOrder(tx: Executor, orderId: string, ticketId: string): Promise<void> {
+  await writeAndPublish(tx, confirmation(tx, orderId, ticketId), 'order:confirmed', {
+    id: orderId,
+    version: CONFIRMED_VERSION,
+    ticket: { id: ticketId },
   });
 }
 
@@ -292,7 +294,7 @@ export async function replicateTicketUpdate(tx: Executor, data: EventData<'ticke
     version: data.version,
   });
   if (applied) {
-    if (data.orderId) await confirmOrder(tx, data.orderId);
+    if (data.orderId) await confirmOrder(tx, data.orderId, data.id);
     return;
   }
   if (await findTicket(tx, data.id)) return;
