@@ -26,7 +26,7 @@ export * from './service.ts';
 export * from './observability/tracing.ts';
 export * from './observability/metrics.ts';
 export * from './observability/http.ts';
-export * from './observability/metrics-server.ts';
+export * from './http/metrics-server.ts';
 export * from './observability/transport.ts';
 export * from './net.ts';
 export * from './db/change-feed.ts';

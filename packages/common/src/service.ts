@@ -31,7 +31,7 @@ import { watchService } from './observability/metrics.ts';
 import { observeTransport } from './observability/transport.ts';
 import { tagServiceRoutes } from './observability/http.ts';
 import { startTracingFromEnv } from './observability/tracing.ts';
-import { startMetricsServer } from './observability/metrics-server.ts';
+import { startMetricsServer } from './http/metrics-server.ts';
 import { HardeningSettings, hardeningFromConfig } from './http/hardening.ts';
 import { ceilingOf, HttpLimitsConfig, trustProxyOf } from './http/rate-limit.ts';
 

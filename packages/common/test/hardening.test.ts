@@ -18,7 +18,7 @@ import { PUBLIC, SESSION_OPTIONAL, SESSION_REQUIRED } from '../src/http/openapi.
 import { createSessionIssuer, requireUser } from '../src/http/session.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { StandaloneConfig } from '../src/service.ts';
-import { startMetricsServer } from '../src/observability/metrics-server.ts';
+import { startMetricsServer } from '../src/http/metrics-server.ts';
 import { sendRawHttp, sendSlowBody, silentLogger } from '../src/testing/index.ts';
 
 const JWT_KEY = 'hardening-test-key-0123456789-0123456789';

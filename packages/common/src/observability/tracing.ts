@@ -11,7 +11,8 @@
  * - an event made inside a span carries that span's context in its envelope (`traceparent`, stamped
  *   by `makeEvent`), so `publishEvent` stores it with the outbox row and it survives the outbox;
  * - the relay publishes the row under a PRODUCER span `send <type>`, child of that context (it
- *   shows the time the event waited in the outbox and the bus's publish; see `observeTransport`);
+ *   shows the time the event waited in the outbox and the bus's publish; see `observeTransport` in
+ *   transport.ts, which traces the messaging side);
  * - each consumer handles the delivery in a CONSUMER span `handle <type>` whose parent is the
  *   envelope's `traceparent`; the events its handler publishes are its children, and so on.
  * The active span travels with AsyncLocalStorage, so nothing has to be passed by hand.
@@ -20,10 +21,8 @@ import {
   context,
   propagation,
   ROOT_CONTEXT,
-  SpanKind,
   SpanStatusCode,
   trace,
-  type Attributes,
   type Context,
   type Span,
   type TextMapGetter,
@@ -33,22 +32,11 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { DeliveredMessage, Transport } from '../messaging/transport.ts';
 
 /** Set while tracing is on; `undefined` is the whole cost of the hooks while it is off. */
 let tracer: Tracer | undefined;
 const propagator = new W3CTraceContextPropagator();
 
-/** Messaging attributes (semantic conventions, still "incubating", so spelled out here). */
-export const MessagingAttributes = {
-  system: 'messaging.system',
-  operationType: 'messaging.operation.type',
-  operationName: 'messaging.operation.name',
-  destination: 'messaging.destination.name',
-  consumerGroup: 'messaging.consumer.group.name',
-  messageId: 'messaging.message.id',
-  deliveryCount: 'messaging.delivery_count',
-} as const;
 /** The service a span belongs to (in the one-process mode every service shares one resource). */
 export const ATTR_TICKETING_SERVICE = 'ticketing.service';
 /** What the consumer did with the delivery: ack, retry (nak) or dead-letter (term). */
@@ -156,82 +144,8 @@ export function currentTraceparent(): string | undefined {
   return tracer === undefined ? undefined : traceparentOf(context.active());
 }
 
-function messagingSystem(kind: Transport['kind'] | undefined): string {
-  return kind === 'jetstream' ? 'nats' : 'ticketing_in_process';
-}
-
-/** The envelope's `traceparent`, when it carries one (envelopes may come without). */
-function envelopeTraceparent(body: unknown): string | undefined {
-  const value = (body as { traceparent?: unknown } | null | undefined)?.traceparent;
-  return typeof value === 'string' ? value : undefined;
-}
-
-/**
- * Around the relay's publish of one outbox row (see `observeTransport`): a PRODUCER span
- * `send <type>` continuing the envelope's `traceparent`. Envelopes without one go untraced.
- */
-export function traceEventSend<T>(
-  service: string,
-  transportKind: Transport['kind'],
-  message: { subject: string; id: string; body: unknown },
-  publish: () => Promise<T>,
-): Promise<T> {
-  if (tracer === undefined) return publish();
-  const traceparent = envelopeTraceparent(message.body);
-  if (traceparent === undefined) return publish();
-  const parent = extractContext({ traceparent });
-  const span = tracer.startSpan(
-    `send ${message.subject}`,
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        [MessagingAttributes.system]: messagingSystem(transportKind),
-        [MessagingAttributes.operationType]: 'send',
-        [MessagingAttributes.operationName]: 'send',
-        [MessagingAttributes.destination]: message.subject,
-        [MessagingAttributes.messageId]: message.id,
-        [ATTR_TICKETING_SERVICE]: service,
-      },
-    },
-    parent,
-  );
-  return endWith(span, context.with(trace.setSpan(parent, span), publish));
-}
-
-/**
- * Around the handling of one delivery (see `observeTransport`): a CONSUMER span `handle <type>` for
- * the group, child of the envelope's `traceparent` (a new trace without one), active while the
- * handler runs, so the events the handler publishes continue the trace. `handle` gets the span to
- * record what became of the delivery. `undefined` while tracing is off: the caller goes untraced.
- */
-export function traceDelivery(
-  transportKind: Transport['kind'],
-  group: string,
-  message: DeliveredMessage,
-  handle: (span: Span) => Promise<void>,
-): Promise<void> | undefined {
-  if (tracer === undefined) return undefined;
-  const traceparent = envelopeTraceparent(message.body);
-  const parent = traceparent === undefined ? ROOT_CONTEXT : extractContext({ traceparent });
-  const attributes: Attributes = {
-    [MessagingAttributes.system]: messagingSystem(transportKind),
-    [MessagingAttributes.operationType]: 'process',
-    [MessagingAttributes.operationName]: 'handle',
-    [MessagingAttributes.destination]: message.subject,
-    [MessagingAttributes.consumerGroup]: group,
-    [MessagingAttributes.messageId]: message.id,
-    [MessagingAttributes.deliveryCount]: message.deliveryCount,
-    [ATTR_TICKETING_SERVICE]: group,
-  };
-  const span = tracer.startSpan(`handle ${message.subject}`, { kind: SpanKind.CONSUMER, attributes }, parent);
-  return endWith(
-    span,
-    context.with(trace.setSpan(parent, span), () => handle(span)),
-  );
-}
-
 /** Ends `span` when `work` settles, with an error status if it fails. */
-function endWith<T>(span: Span, work: Promise<T>): Promise<T> {
+export function endWith<T>(span: Span, work: Promise<T>): Promise<T> {
   return work.then(
     (result) => {
       span.end();

@@ -11,10 +11,35 @@
  *
  * While tracing is off the per-event cost is a counter increment and one small object per delivery.
  */
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
 import type { DeliveredMessage, MessageHandler, Transport } from '../messaging/transport.ts';
 import { consumerMetrics, publishedCounter, type ConsumerMetrics } from './metrics.ts';
-import { ATTR_TICKETING_OUTCOME, traceDelivery, traceEventSend } from './tracing.ts';
+import {
+  activeTracer,
+  ATTR_TICKETING_OUTCOME,
+  ATTR_TICKETING_SERVICE,
+  endWith,
+  extractContext,
+} from './tracing.ts';
+
+/** Messaging attributes (semantic conventions, still "incubating", so spelled out here). */
+export const MessagingAttributes = {
+  system: 'messaging.system',
+  operationType: 'messaging.operation.type',
+  operationName: 'messaging.operation.name',
+  destination: 'messaging.destination.name',
+  consumerGroup: 'messaging.consumer.group.name',
+  messageId: 'messaging.message.id',
+  deliveryCount: 'messaging.delivery_count',
+} as const;
 
 export function observeTransport(transport: Transport, service: string): Transport {
   const published = new Map<string, () => void>(); // counter by event type
@@ -66,4 +91,80 @@ function answered(message: DeliveredMessage, metrics: ConsumerMetrics, span?: Sp
       metrics.deadLettered();
     },
   };
+}
+
+function messagingSystem(kind: Transport['kind'] | undefined): string {
+  return kind === 'jetstream' ? 'nats' : 'ticketing_in_process';
+}
+
+/** The envelope's `traceparent`, when it carries one (envelopes may come without). */
+function envelopeTraceparent(body: unknown): string | undefined {
+  const value = (body as { traceparent?: unknown } | null | undefined)?.traceparent;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Around the relay's publish of one outbox row (see `observeTransport`): a PRODUCER span
+ * `send <type>` continuing the envelope's `traceparent`. Envelopes without one go untraced.
+ */
+export function traceEventSend<T>(
+  service: string,
+  transportKind: Transport['kind'],
+  message: { subject: string; id: string; body: unknown },
+  publish: () => Promise<T>,
+): Promise<T> {
+  const tracer = activeTracer();
+  if (tracer === undefined) return publish();
+  const traceparent = envelopeTraceparent(message.body);
+  if (traceparent === undefined) return publish();
+  const parent = extractContext({ traceparent });
+  const span = tracer.startSpan(
+    `send ${message.subject}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        [MessagingAttributes.system]: messagingSystem(transportKind),
+        [MessagingAttributes.operationType]: 'send',
+        [MessagingAttributes.operationName]: 'send',
+        [MessagingAttributes.destination]: message.subject,
+        [MessagingAttributes.messageId]: message.id,
+        [ATTR_TICKETING_SERVICE]: service,
+      },
+    },
+    parent,
+  );
+  return endWith(span, context.with(trace.setSpan(parent, span), publish));
+}
+
+/**
+ * Around the handling of one delivery (see `observeTransport`): a CONSUMER span `handle <type>` for
+ * the group, child of the envelope's `traceparent` (a new trace without one), active while the
+ * handler runs, so the events the handler publishes continue the trace. `handle` gets the span to
+ * record what became of the delivery. `undefined` while tracing is off: the caller goes untraced.
+ */
+export function traceDelivery(
+  transportKind: Transport['kind'],
+  group: string,
+  message: DeliveredMessage,
+  handle: (span: Span) => Promise<void>,
+): Promise<void> | undefined {
+  const tracer = activeTracer();
+  if (tracer === undefined) return undefined;
+  const traceparent = envelopeTraceparent(message.body);
+  const parent = traceparent === undefined ? ROOT_CONTEXT : extractContext({ traceparent });
+  const attributes: Attributes = {
+    [MessagingAttributes.system]: messagingSystem(transportKind),
+    [MessagingAttributes.operationType]: 'process',
+    [MessagingAttributes.operationName]: 'handle',
+    [MessagingAttributes.destination]: message.subject,
+    [MessagingAttributes.consumerGroup]: group,
+    [MessagingAttributes.messageId]: message.id,
+    [MessagingAttributes.deliveryCount]: message.deliveryCount,
+    [ATTR_TICKETING_SERVICE]: group,
+  };
+  const span = tracer.startSpan(`handle ${message.subject}`, { kind: SpanKind.CONSUMER, attributes }, parent);
+  return endWith(
+    span,
+    context.with(trace.setSpan(parent, span), () => handle(span)),
+  );
 }

@@ -5,10 +5,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { apiClientErrorHandler, apiFrameworkErrors } from '../http/client-errors.ts';
-import { DEVELOPMENT_HARDENING, installSecurityHeaders, timeoutOptions } from '../http/hardening.ts';
+import { apiClientErrorHandler, apiFrameworkErrors } from './client-errors.ts';
+import { DEVELOPMENT_HARDENING, installSecurityHeaders, timeoutOptions } from './hardening.ts';
 import { StartError } from '../start.ts';
-import { serveMetrics } from './http.ts';
+import { serveMetrics } from '../observability/http.ts';
 
 export interface MetricsServer {
   readonly port: number;
