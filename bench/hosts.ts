@@ -32,6 +32,7 @@ import { Bed, bedUnavailable } from '../apps/cluster/src/hosts/bed.ts';
 import { FlowProbe } from '../apps/cluster/src/hosts/flow-probe.ts';
 import { Client, createTickets, waitForReplica } from './lib/client.ts';
 import { fmt, intFromEnv, machine, percentile, sleep, table } from './lib/measure.ts';
+import { ReplicaWatch, steadyEdits, type EditedTicket } from './lib/replica-lag.ts';
 import { BENCH_LIMIT_SETTINGS } from './lib/systems.ts';
 
 const RATE = intFromEnv('BENCH_HOSTS_RATE', 100);
@@ -42,11 +43,7 @@ const TICKETS = 200;
 const WRITERS = 64;
 const JWT_KEY = 'bench-hosts-jwt-key-0123456789abcdef';
 
-interface Ticket {
-  id: string;
-  cookie: string;
-  version: number;
-}
+type Ticket = EditedTicket;
 
 interface Figures {
   replicas: number;
@@ -61,122 +58,31 @@ interface Figures {
   current: number[];
 }
 
-/** Watches the orders replica's versions of some tickets: when each version was first seen. */
-class ReplicaWatch {
-  private readonly seen = new Map<string, number>(); // `${id}:${version}` → first seen
-  private readonly last = new Map<string, number>();
-  private readonly watching = new Map<string, number>(); // id → the version awaited
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  constructor(private readonly client: pg.Client) {
-    this.loop = this.poll();
-  }
-
-  /** Polls `id` until the replica holds `version` of it. */
-  watch(id: string, version: number): void {
-    this.watching.set(id, Math.max(version, this.watching.get(id) ?? 0));
-  }
-
-  seenAt(id: string, version: number): number | undefined {
-    return this.seen.get(`${id}:${version}`);
-  }
-
-  async until(wanted: Map<string, number>, timeoutMs: number): Promise<number> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const missing = [...wanted].filter(([id, version]) => (this.last.get(id) ?? 0) < version);
-      if (missing.length === 0) return performance.now();
-      if (performance.now() > deadline) throw new Error(`${missing.length} tickets never caught up`);
-      for (const [id, version] of missing) this.watch(id, version);
-      await sleep(5);
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-  }
-
-  private async poll(): Promise<void> {
-    while (this.running) {
-      if (this.watching.size > 0) {
-        const ids = [...this.watching.keys()];
-        const { rows } = await this.client.query<{ id: string; version: number }>(
-          'select id, version from tickets where id = any($1::uuid[])',
-          [ids],
-        );
-        const now = performance.now();
-        for (const row of rows) {
-          const last = this.last.get(row.id) ?? 0;
-          for (let v = last + 1; v <= row.version; v++) this.seen.set(`${row.id}:${v}`, now);
-          if (row.version > last) this.last.set(row.id, row.version);
-          if (row.version >= this.watching.get(row.id)!) this.watching.delete(row.id);
-        }
-      }
-      await sleep(2);
-    }
-  }
-}
-
-async function edit(client: Client, ticket: Ticket, n: number): Promise<number> {
+async function edit(client: Client, ticket: Ticket, n: number): Promise<{ version: number; doneAt: number }> {
   const res = await client.request('PUT', `/api/tickets/${ticket.id}`, ticket.cookie, {
     title: `Edited ${n}`,
     price: 10 + (n % 90),
   });
   if (res.status !== 200) throw new Error(`edit: ${res.status} ${res.body}`);
   ticket.version = (JSON.parse(res.body) as { version: number }).version;
-  return res.doneAt;
+  return { version: ticket.version, doneAt: res.doneAt };
 }
 
 /** Steady edits at RATE per second: the lag of each measured one, and the rate achieved. */
 async function steadyLag(client: Client, tickets: Ticket[], watch: ReplicaWatch) {
-  const committed = new Map<string, number>(); // `${id}:${version}` → response
-  const busy = new Set<number>();
-  const pending: Promise<void>[] = [];
-  const total = RATE * (WARMUP_SECONDS + SECONDS);
-  const started = performance.now();
-  const measureFrom = started + WARMUP_SECONDS * 1000;
-  let sent = 0;
-  let measured = 0;
-  let cursor = 0;
-  let failed = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE) + 1);
-    for (; sent < due; sent++) {
-      let i = cursor;
-      while (busy.has(i) && (i + 1) % TICKETS !== cursor) i = (i + 1) % TICKETS;
-      cursor = (cursor + 1) % TICKETS;
-      if (busy.has(i)) continue;
-      busy.add(i);
-      const ticket = tickets[i]!;
-      const counted = performance.now() >= measureFrom;
-      if (counted) measured++;
-      pending.push(
-        edit(client, ticket, sent)
-          .then((doneAt) => {
-            watch.watch(ticket.id, ticket.version);
-            if (counted) committed.set(`${ticket.id}:${ticket.version}`, doneAt);
-          })
-          .catch(() => void failed++)
-          .finally(() => busy.delete(i)),
-      );
-    }
-    await sleep(2);
-  }
-  await Promise.all(pending);
-  const achieved = measured / SECONDS;
-  await watch.until(new Map(tickets.map((t) => [t.id, t.version])), 60_000);
-  const lags = [...committed]
-    .map(([key, doneAt]) => {
-      const [id, version] = key.split(':');
-      return watch.seenAt(id!, Number(version))! - doneAt;
-    })
-    .map((lag) => Math.max(0, lag))
-    .sort((a, b) => a - b);
-  if (failed) console.log(`  ${failed} edits failed`);
+  const figures = await steadyEdits(watch, {
+    rate: RATE,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    tickets,
+    catchUpMs: 60_000,
+    edit: (ticket, n) => edit(client, ticket, n),
+  });
+  if (figures.failed) console.log(`  ${figures.failed} edits failed`);
+  if (figures.unseen) throw new Error(`${figures.unseen} edits never reached the orders replica`);
+  const { lags } = figures;
   return {
-    achieved,
+    achieved: figures.achieved,
     samples: lags.length,
     p50: percentile(lags, 0.5),
     p95: percentile(lags, 0.95),
@@ -255,7 +161,7 @@ async function run(streamReplicas: number): Promise<Figures> {
       replicaPool,
       tickets.map((t) => t.id),
     );
-    const watch = new ReplicaWatch(replica);
+    const watch = new ReplicaWatch(replica, 2);
     try {
       const lag = await steadyLag(client, tickets, watch);
       const rates = await throughput(client, tickets, watch);

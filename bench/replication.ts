@@ -22,6 +22,7 @@ import { connect } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { Client, createTickets, mintCookie, waitForReplica } from './lib/client.ts';
 import { fmt, intFromEnv, percentile, sleep, table } from './lib/measure.ts';
+import { openLoop, ReplicaWatch, steadyEdits, type LagFigures } from './lib/replica-lag.ts';
 import { NATS_URL, runId, startBenchCluster, type BenchCluster } from './lib/systems.ts';
 
 const SECONDS = intFromEnv('BENCH_LAG_SECONDS', 10);
@@ -59,119 +60,47 @@ export interface ReplicationResult {
   burstSeconds: number;
 }
 
-/** Calls `fire(n)` at `rate` per second for `seconds`, open loop; resolves when all settled. */
-/** Failed calls of `steady` (counted, not thrown: the run goes on). */
-const failures: number[] = [];
-
-async function steady(rate: number, seconds: number, fire: (n: number) => Promise<void>): Promise<number> {
-  const total = rate * seconds;
-  const started = performance.now();
-  const pending: Promise<void>[] = [];
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
-    while (sent < due) pending.push(fire(sent++).catch(() => void failures.push(1)));
-    await sleep(2);
-  }
-  const sendSeconds = (performance.now() - started) / 1000;
-  await Promise.all(pending);
-  return sent / sendSeconds;
-}
-
 async function replicaLag(bench: BenchCluster, client: Client, rate: number): Promise<LagRow> {
   const tickets = await createTickets(client, bench.jwtKey, LAG_TICKETS, 4, 16);
-  const ids = tickets.map((t) => t.id);
-  await waitForReplica(bench.pool('orders'), ids);
-  const busy = new Set<number>();
-  const inFlight = new Set<string>(); // ids of the tickets in `busy`
-  const committed = new Map<string, number>(); // `${id}:${version}` → response time (measured only)
-  const seen = new Map<string, number>();
-  const lastSeen = new Map<string, number>(ids.map((id) => [id, 0]));
-  let skipped = 0;
-
-  // Only the tickets with an update in flight or not yet seen are polled: a poller reading all 200
-  // rows every 2 ms (as a first version did) took enough of the 2 cores to slow what it measured.
-  const watching = new Set<string>();
-  const expected = new Map<string, number>(); // id → the version its last PUT answered with
+  await waitForReplica(
+    bench.pool('orders'),
+    tickets.map((t) => t.id),
+  );
   const poller = new pg.Client({ connectionString: bench.databaseUrls.orders });
   await poller.connect();
-  let polling = true;
-  const poll = (async () => {
-    while (polling) {
-      if (watching.size === 0) {
-        await sleep(1);
-        continue;
-      }
-      const { rows } = await poller.query<{ id: string; version: number }>(
-        'select id, version from tickets where id = any($1::uuid[])',
-        [[...watching]],
-      );
-      const now = performance.now();
-      for (const row of rows) {
-        const last = lastSeen.get(row.id)!;
-        for (let v = last + 1; v <= row.version; v++) seen.set(`${row.id}:${v}`, now);
-        if (row.version > last) lastSeen.set(row.id, row.version);
-        if (!inFlight.has(row.id) && row.version >= (expected.get(row.id) ?? 0)) watching.delete(row.id);
-      }
-      await sleep(1);
-    }
-  })();
-
+  const watch = new ReplicaWatch(poller);
   const writers = VIA_GATEWAY ? [client] : bench.replicas.tickets.map((r) => new Client(r.url, 256));
-  let cursor = 0;
-  let fired = 0;
-  const measureFrom = performance.now() + WARMUP_SECONDS * 1000;
-  const achieved = await steady(rate, WARMUP_SECONDS + SECONDS, async () => {
-    const measured = performance.now() >= measureFrom;
-    let i = -1;
-    for (let k = 0; k < LAG_TICKETS; k++) {
-      const candidate = (cursor + k) % LAG_TICKETS;
-      if (!busy.has(candidate)) {
-        i = candidate;
-        break;
-      }
-    }
-    cursor = (cursor + 1) % LAG_TICKETS;
-    if (i < 0) {
-      skipped++;
-      return;
-    }
-    busy.add(i);
-    const t = tickets[i]!;
-    inFlight.add(t.id);
-    watching.add(t.id);
-    try {
-      const writer = writers[fired++ % writers.length]!;
-      const res = await writer.request('PUT', `/api/tickets/${t.id}`, t.cookie, {
-        title: `Updated ${i}`,
-        price: 20 + (t.version % 50),
-      });
-      if (res.status !== 200) throw new Error(`update: ${res.status} ${res.body}`);
-      t.version = (JSON.parse(res.body) as { version: number }).version;
-      if (measured) committed.set(`${t.id}:${t.version}`, res.doneAt);
-      expected.set(t.id, t.version);
-    } finally {
-      busy.delete(i);
-      inFlight.delete(t.id);
-    }
-  });
-  // Let the replica catch up on everything, then stop polling.
-  const deadline = performance.now() + 15_000;
-  const unseen = () => [...committed.keys()].some((key) => !seen.has(key));
-  while (unseen() && performance.now() < deadline) await sleep(10);
-  polling = false;
-  await poll;
-  await poller.end();
-  if (!VIA_GATEWAY) for (const writer of writers) writer.close();
-  const lags: number[] = [];
-  for (const [key, at] of committed) {
-    const when = seen.get(key);
-    if (when !== undefined) lags.push(Math.max(0, when - at));
+  let figures: LagFigures;
+  try {
+    figures = await steadyEdits(watch, {
+      rate,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      tickets,
+      catchUpMs: 15_000,
+      async edit(ticket, n) {
+        const res = await writers[n % writers.length]!.request(
+          'PUT',
+          `/api/tickets/${ticket.id}`,
+          ticket.cookie,
+          {
+            title: `Updated ${n}`,
+            price: 20 + (ticket.version % 50),
+          },
+        );
+        if (res.status !== 200) throw new Error(`update: ${res.status} ${res.body}`);
+        return { version: (JSON.parse(res.body) as { version: number }).version, doneAt: res.doneAt };
+      },
+    });
+  } finally {
+    await watch.stop();
+    await poller.end();
+    if (!VIA_GATEWAY) for (const writer of writers) writer.close();
   }
-  lags.sort((a, b) => a - b);
-  if (failures.length)
-    console.log(`  ${failures.splice(0).length} updates failed (non-200 or no answer) at ${rate}/s`);
-  if (skipped) console.log(`  (${skipped} updates skipped at ${rate}/s: every ticket had one in flight)`);
+  const { lags } = figures;
+  if (figures.failed) console.log(`  ${figures.failed} updates failed (non-200 or no answer) at ${rate}/s`);
+  if (figures.skipped)
+    console.log(`  (${figures.skipped} updates skipped at ${rate}/s: every ticket had one in flight)`);
   // Deliveries the orders replicas sent back (an early version, a failure), from their /metrics.
   let retried = 0;
   for (const replica of bench.replicas.orders) {
@@ -180,12 +109,11 @@ async function replicaLag(bench: BenchCluster, client: Client, rate: number): Pr
       if (line.startsWith('ticketing_events_retried_total{')) retried += Number(line.split(' ').at(-1));
   }
   if (retried > 0) console.log(`  ${retried} deliveries to orders so far were sent back to be retried`);
-  if (lags.length < committed.size)
-    console.log(`  ${committed.size - lags.length} versions never seen by the replica`);
+  if (figures.unseen) console.log(`  ${figures.unseen} versions never seen by the replica`);
   return {
     name: `tickets PUT${VIA_GATEWAY ? '' : ' (direct)'} → orders replica (${REPLICAS} replica(s))`,
     target: rate,
-    achieved: (achieved * committed.size) / (rate * SECONDS), // skipped updates not counted
+    achieved: figures.achieved, // skipped updates not counted
     samples: lags.length,
     p50: percentile(lags, 0.5),
     p99: percentile(lags, 0.99),
@@ -221,7 +149,7 @@ async function bareJetStream(rate: number): Promise<LagRow> {
       }
     })();
     const payloads = new TextEncoder();
-    const achieved = await steady(rate, SECONDS, async (n) => {
+    const { sentPerSecond: achieved } = await openLoop(rate, SECONDS, async (n) => {
       sentAt.set(n, performance.now());
       await js.publish(`${stream}.ticket`, payloads.encode(String(n)), { msgID: `${stream}-${n}` });
     });
