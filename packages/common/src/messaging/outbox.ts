@@ -31,22 +31,25 @@ export async function publishEvent<T extends EventType>(
   entityId: string = entityOf(data),
 ): Promise<EventEnvelope<T>> {
   const event = makeEvent(type, data);
-  const row = sql`insert into ${OUTBOX_COLUMNS} values (${outboxValues(event, entityId)})`;
-  if (is(tx, PgTransaction)) {
-    // A unit of work signals its commit; a transaction nobody owns NOTIFYs at commit.
-    if (queueInUnit(tx, entityId)) await tx.execute(row);
-    else await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
-    return event;
-  }
-  // A statement of its own commits at once: its handle's signal is told, or the NOTIFY goes with it.
-  const signal = signalOf(tx);
-  if (signal) {
-    await tx.execute(row);
-    signal.committed([entityId]);
-  } else {
-    await tx.execute(sql`with queued as (${row}) select pg_notify(${OUTBOX_CHANNEL}, '')`);
-  }
+  await tx.execute(sql`insert into ${OUTBOX_COLUMNS} values (${outboxValues(event, entityId)})`);
+  await announceQueued(tx, entityId);
   return event;
+}
+
+/**
+ * After a statement on `executor` queued an event for `entityId`: a unit of work notes the entity
+ * and signals once it commits; a statement of its own on a service's database handle has committed,
+ * and signals now. Anything else (a transaction or a handle nobody owns: a script's, a test's)
+ * NOTIFYs the relay, which Postgres delivers when that transaction commits.
+ */
+async function announceQueued(executor: Executor, entityId: string): Promise<void> {
+  if (is(executor, PgTransaction)) {
+    if (queueInUnit(executor, entityId)) return;
+  } else {
+    const signal = signalOf(executor);
+    if (signal) return signal.committed([entityId]);
+  }
+  await executor.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 }
 
 /**
@@ -69,16 +72,7 @@ export async function writeAndPublish<T extends EventType>(
       queued as (insert into ${OUTBOX_COLUMNS} select ${outboxValues(event, entityId)} where exists (select 1 from written))
       select count(*)::int as written from written`);
   const written = rows[0]?.written ?? 0;
-  if (written === 0) return 0;
-  if (is(executor, PgTransaction)) {
-    // A transaction nobody owns is woken at commit by a NOTIFY, as in `publishEvent`.
-    if (!queueInUnit(executor, entityId))
-      await executor.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
-  } else {
-    const signal = signalOf(executor);
-    if (signal) signal.committed([entityId]);
-    else await executor.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
-  }
+  if (written > 0) await announceQueued(executor, entityId);
   return written;
 }
 
