@@ -40,16 +40,19 @@ export async function publishEvent<T extends EventType>(
  * After a statement on `executor` queued an event for `entityId`: a unit of work notes the entity
  * and signals once it commits; a statement of its own on a service's database handle has committed,
  * and signals now. Anything else (a transaction or a handle nobody owns: a script's, a test's)
- * NOTIFYs the relay, which Postgres delivers when that transaction commits.
+ * NOTIFYs the relay: in a transaction, delivered when it commits; on a handle, after the event
+ * has committed, so a NOTIFY that fails there is not the caller's error (the relay's poll finds
+ * the row within a second).
  */
 async function announceQueued(executor: Executor, entityId: string): Promise<void> {
+  const notify = () => executor.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
   if (is(executor, PgTransaction)) {
-    if (queueInUnit(executor, entityId)) return;
-  } else {
-    const signal = signalOf(executor);
-    if (signal) return signal.committed([entityId]);
+    if (!queueInUnit(executor, entityId)) await notify();
+    return;
   }
-  await executor.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  const signal = signalOf(executor);
+  if (signal) signal.committed([entityId]);
+  else await notify().catch(() => undefined);
 }
 
 /**

@@ -35,27 +35,32 @@ export async function lockTicket(db: Executor, id: string): Promise<Ticket | und
   return row;
 }
 
+/** What a save changes in a ticket: any column but its id, version and creation time. */
+export type TicketChanges = Partial<Omit<Ticket, 'id' | 'version' | 'createdAt'>>;
+
 /**
- * Saves `ticket` as its next version, and queues its `ticket:updated` (`event` of the ticket as
- * saved), in one statement (`writeAndPublish`), provided nobody saved a version since `ticket` was
- * read: optimistic concurrency control, the original course app's `updateIfCurrent`. When somebody
- * did, nothing is saved or queued and StaleTicketError is thrown. Answers the ticket as saved. On
- * a transaction it commits with the transaction; on a database handle, by itself.
+ * Saves `changes` to `ticket` as its next version, and queues its `ticket:updated` (`event` of the
+ * ticket as saved), in one statement (`writeAndPublish`), provided nobody saved a version since
+ * `ticket` was read: optimistic concurrency control, the original course app's `updateIfCurrent`.
+ * When somebody did, nothing is saved or queued and StaleTicketError is thrown. Only the columns
+ * named in `changes` are written: a column changed outside the versions (a credential issued
+ * meanwhile) stays as it is. Answers the ticket as saved. On a transaction it commits with the
+ * transaction; on a database handle, by itself.
  */
 export async function saveTicketAndPublish(
   executor: Executor,
   ticket: Ticket,
+  changes: TicketChanges,
   event: (saved: Ticket) => EventData<'ticket:updated'>,
 ): Promise<Ticket> {
-  const { id, version, createdAt: _created, ...changes } = ticket;
-  const saved = { ...ticket, version: version + 1 };
+  const saved = { ...ticket, ...changes, version: ticket.version + 1 };
   const write = executor
     .update(tickets)
     .set({ ...changes, version: saved.version })
-    .where(and(eq(tickets.id, id), eq(tickets.version, version)))
+    .where(and(eq(tickets.id, ticket.id), eq(tickets.version, ticket.version)))
     .returning({ id: tickets.id });
   if ((await writeAndPublish(executor, write, 'ticket:updated', event(saved))) === 0)
-    throw new StaleTicketError(id, version);
+    throw new StaleTicketError(ticket.id, ticket.version);
   return saved;
 }
 

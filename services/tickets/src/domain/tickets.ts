@@ -42,6 +42,7 @@ import {
   storeCredential,
   type PageCursor,
   type Ticket,
+  type TicketChanges,
   type TicketEdit,
   type TicketSearch,
 } from '../data-access/tickets-repository.ts';
@@ -205,9 +206,9 @@ function updatedEvent(ticket: Ticket): EventData<'ticket:updated'> {
   return { ...ticketFacts(ticket), ...(ticket.orderId ? { orderId: ticket.orderId } : {}) };
 }
 
-/** Saves the ticket's next version and queues its `ticket:updated`, in one statement. */
-function saveAndPublish(executor: Executor, ticket: Ticket): Promise<Ticket> {
-  return saveTicketAndPublish(executor, ticket, updatedEvent);
+/** Saves `changes` as the ticket's next version and queues its `ticket:updated`, in one statement. */
+function saveAndPublish(executor: Executor, ticket: Ticket, changes: TicketChanges): Promise<Ticket> {
+  return saveTicketAndPublish(executor, ticket, changes, updatedEvent);
 }
 
 /** The owner lists a new ticket for sale; its face value is its price unless said otherwise. */
@@ -233,8 +234,8 @@ const OPTIMISTIC_ATTEMPTS = 3;
 
 /**
  * The owner changes their ticket: `change` applies the rules to the ticket as it is and answers
- * its next state, or the ticket itself when there is nothing to do (or throws the refusal). Missing
- * is 404, another's is 401.
+ * what changes, or undefined when there is nothing to do (or throws the refusal). Missing is 404,
+ * another's is 401.
  *
  * Two round trips and no lock: the ticket is read, and its next version saved with its
  * `ticket:updated` in one statement that commits by itself, provided nobody saved a version in
@@ -246,14 +247,14 @@ async function changeOwnTicket(
   db: Database,
   owner: CurrentUser,
   id: string,
-  change: (ticket: Ticket) => Ticket,
+  change: (ticket: Ticket) => TicketChanges | undefined,
 ): Promise<Ticket> {
   const decide = async (executor: Executor, read: typeof findTicket) => {
     const ticket = await read(executor, id);
     if (!ticket) throw new NotFoundError('Ticket not found');
     if (ticket.userId !== owner.id) throw new NotAuthorizedError();
-    const next = change(ticket);
-    return next === ticket ? ticket : saveAndPublish(executor, next);
+    const changes = change(ticket);
+    return changes === undefined ? ticket : saveAndPublish(executor, ticket, changes);
   };
   for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
     try {
@@ -308,7 +309,7 @@ export function updateTicket(
     checkCap(input.priceCents, faceValueCents, rules);
     // What the edit leaves out (a venue, a city, a start) stays as it is.
     const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
-    return { ...ticket, ...given, faceValueCents };
+    return { ...given, faceValueCents };
   });
 }
 
@@ -324,8 +325,8 @@ export function listTicket(
     if (ticket.orderId) throw new BadRequestError('An order holds this ticket; it cannot change now');
     if (hasStarted(ticket)) throw new BadRequestError(EVENT_STARTED);
     checkCap(priceCents, ticket.faceValueCents, rules);
-    if (ticket.listed && ticket.priceCents === priceCents) return ticket; // as asked already
-    return { ...ticket, listed: true, priceCents };
+    if (ticket.listed && ticket.priceCents === priceCents) return undefined; // as asked already
+    return { listed: true, priceCents };
   });
 }
 
@@ -333,7 +334,7 @@ export function listTicket(
 export async function withdrawTicket(db: Database, owner: CurrentUser, id: string): Promise<void> {
   await changeOwnTicket(db, owner, id, (ticket) => {
     if (ticket.orderId) throw new BadRequestError('An order holds this ticket; it cannot be withdrawn now');
-    return ticket.listed ? { ...ticket, listed: false } : ticket;
+    return ticket.listed ? { listed: false } : undefined;
   });
 }
 
@@ -425,7 +426,7 @@ export async function reserveTicket(tx: Transaction, order: EventData<'order:cre
     await publishEvent(tx, 'ticket:reservation-rejected', { id: ticketId, orderId: order.id, reason });
     return;
   }
-  await saveAndPublish(tx, { ...ticket, orderId: order.id });
+  await saveAndPublish(tx, ticket, { orderId: order.id });
 }
 
 /**
@@ -438,7 +439,7 @@ export async function releaseTicket(tx: Transaction, ticketId: string, orderId: 
   await rememberCancelledOrder(tx, orderId);
   if (ticket.orderId !== orderId) return;
   // Released after its event started (the order expired at the start): no longer for sale.
-  await saveAndPublish(tx, { ...ticket, orderId: null, listed: ticket.listed && !hasStarted(ticket) });
+  await saveAndPublish(tx, ticket, { orderId: null, listed: ticket.listed && !hasStarted(ticket) });
 }
 
 /**
@@ -451,7 +452,7 @@ export async function endListing(tx: Transaction, started: EventData<'expiration
   const ticket = await lockTicket(tx, started.ticketId);
   if (!ticket) throw new UnprocessableEvent(`unknown ticket ${started.ticketId}`);
   if (!ticket.listed || !sameInstant(started.startsAt, ticket.startsAt)) return;
-  await saveAndPublish(tx, { ...ticket, listed: false });
+  await saveAndPublish(tx, ticket, { listed: false });
 }
 
 /**
@@ -475,8 +476,7 @@ export async function transferToBuyer(tx: Transaction, order: EventData<'order:c
     toUserId: order.userId,
     priceCents: ticket.priceCents,
   });
-  await saveAndPublish(tx, {
-    ...ticket,
+  await saveAndPublish(tx, ticket, {
     userId: order.userId,
     acquiredAt: new Date().toISOString(),
     listed: false,
