@@ -43,8 +43,6 @@ const TICKETS = 200;
 const WRITERS = 64;
 const JWT_KEY = 'bench-hosts-jwt-key-0123456789abcdef';
 
-type Ticket = EditedTicket;
-
 interface Figures {
   replicas: number;
   achieved: number;
@@ -58,7 +56,11 @@ interface Figures {
   current: number[];
 }
 
-async function edit(client: Client, ticket: Ticket, n: number): Promise<{ version: number; doneAt: number }> {
+async function edit(
+  client: Client,
+  ticket: EditedTicket,
+  n: number,
+): Promise<{ version: number; doneAt: number }> {
   const res = await client.request('PUT', `/api/tickets/${ticket.id}`, ticket.cookie, {
     title: `Edited ${n}`,
     price: 10 + (n % 90),
@@ -69,7 +71,7 @@ async function edit(client: Client, ticket: Ticket, n: number): Promise<{ versio
 }
 
 /** Steady edits at RATE per second: the lag of each measured one, and the rate achieved. */
-async function steadyLag(client: Client, tickets: Ticket[], watch: ReplicaWatch) {
+async function steadyLag(client: Client, tickets: EditedTicket[], watch: ReplicaWatch) {
   const figures = await steadyEdits(watch, {
     rate: RATE,
     seconds: SECONDS,
@@ -91,7 +93,7 @@ async function steadyLag(client: Client, tickets: Ticket[], watch: ReplicaWatch)
 }
 
 /** As many edits as the entry answers, then until the replica holds them all. */
-async function throughput(client: Client, tickets: Ticket[], watch: ReplicaWatch) {
+async function throughput(client: Client, tickets: EditedTicket[], watch: ReplicaWatch) {
   let edits = 0;
   const started = performance.now();
   const until = started + SECONDS * 1000;
